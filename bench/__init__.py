@@ -1,0 +1,1 @@
+"""Benchmarks: hand-written NumPy and optional PyTorch references for the autodiff engine."""
