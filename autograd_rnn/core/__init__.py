@@ -1,0 +1,1 @@
+"""Engine core: the Tensor, primitives, recording modes and the backward sweep."""

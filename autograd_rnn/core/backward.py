@@ -1,0 +1,237 @@
+"""Reverse-mode differentiation over the recorded graph, iteratively (no recursion).
+
+Algorithm: collect every node reachable from the roots that requires grad (explicit stack),
+visit them in decreasing creation id (a reverse topological order, since a node is always
+created after its parents), and for each node call its op's VJPs with the gradient that
+reached it, summing contributions per parent. Each gradient is dropped from the working
+dict as soon as its node is processed, so memory follows the frontier of the sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from autograd_rnn.core.errors import AnomalyError, AutogradError, GraphFreedError, ShapeError
+from autograd_rnn.core.state import STATE, enable_grad
+from autograd_rnn.core.tensor import Tensor
+
+
+def unbroadcast(g, shape: tuple[int, ...]):
+    """Sum ``g`` (an array or a tensor) over the axes broadcasting added, back to ``shape``.
+
+    The single place where broadcasting is undone for every op.
+    """
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def reachable(roots: Sequence[Tensor], only_requires_grad: bool = True) -> list[Tensor]:
+    """Every node reachable from ``roots`` through parents, in increasing creation id
+    (a topological order: parents before children). Iterative."""
+    seen: dict[int, Tensor] = {}
+    stack = [r for r in roots if r.requires_grad or not only_requires_grad]
+    while stack:
+        node = stack.pop()
+        key = id(node)
+        if key in seen:
+            continue
+        seen[key] = node
+        for parent in node.parents:
+            if parent is not None and id(parent) not in seen:
+                if parent.requires_grad or not only_requires_grad:
+                    stack.append(parent)
+    return sorted(seen.values(), key=_creation_id)
+
+
+def _creation_id(node: Tensor) -> int:
+    return node.id
+
+
+def _seed(root: Tensor, grad, create_graph: bool):
+    if not isinstance(root, Tensor):
+        raise TypeError(f"backward needs a Tensor, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise AutogradError(
+            f"{root.label!r} does not require grad and has no graph: create leaves with "
+            "requires_grad=True (and do not compute it inside ar.no_grad())"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise AutogradError(
+                f"backward() on {root.label!r} of shape {root.shape} needs grad=: pass an "
+                "upstream gradient of that shape, or reduce the output with .sum() first"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        value = grad.data if isinstance(grad, Tensor) else grad
+        seed = np.asarray(value, dtype=root.data.dtype)
+        if seed.shape != root.shape:
+            raise ShapeError(
+                f"backward(grad=...) for {root.label!r}: grad has shape {seed.shape} but the "
+                f"output has shape {root.shape}"
+            )
+        if create_graph and isinstance(grad, Tensor):
+            return grad
+    return Tensor(seed) if create_graph else seed
+
+
+def backward(root: Tensor, grad=None, *, create_graph: bool = False, retain_graph: bool = True):
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf requiring grad.
+
+    Args:
+        root: the tensor to differentiate; of size 1 unless ``grad`` is given.
+        grad: upstream gradient, an array of ``root.shape`` (defaults to 1 for size 1).
+        create_graph: record the backward pass as a graph (gradients of gradients);
+            leaves then also get ``leaf.grad_tensor``, a tensor with that graph.
+        retain_graph: keep saved buffers so backward can run again (default True: the
+            graph stays inspectable); False frees them as the sweep passes.
+    """
+    seed = _seed(root, grad, create_graph)
+    _run([root], [seed], create_graph=create_graph, retain_graph=retain_graph, targets=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=True):
+    """Gradients of ``outputs`` with respect to ``inputs`` as a tuple of tensors, without
+    touching ``.grad``. With ``create_graph=True`` the returned tensors carry the graph of
+    the backward pass, so they can be differentiated again (Hessian-vector products).
+    Inputs that the outputs do not depend on get zero gradients."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    found = _run(outputs, seeds, create_graph=create_graph, retain_graph=retain_graph,
+                 targets={id(x) for x in inputs})
+    result = []
+    for x in inputs:
+        g = found.get(id(x))
+        if g is None:
+            g = np.zeros_like(x.data)
+        result.append(g if isinstance(g, Tensor) else Tensor(g))
+    return tuple(result)
+
+
+def _run(roots, seeds, *, create_graph, retain_graph, targets):
+    if create_graph:
+        with enable_grad():
+            return _sweep(roots, seeds, True, retain_graph, targets)
+    return _sweep(roots, seeds, False, retain_graph, targets)
+
+
+def _sweep(roots, seeds, create_graph, retain_graph, targets):
+    grads: dict[int, object] = {}
+    owned: set[int] = set()  # gradients we allocated and may add into in place
+    for root, seed in zip(roots, seeds):
+        _accumulate(grads, owned, root, seed, create_graph)
+    record = STATE.record_gradients
+    anomaly = STATE.anomaly
+    listeners = STATE.listeners
+    found: dict[int, object] = {}
+    order = reachable(roots)
+    for node in reversed(order):
+        key = id(node)
+        g = grads.pop(key, None)
+        if g is None:
+            continue
+        if targets is not None and key in targets:
+            found[key] = g
+        if node.op is None:
+            if targets is None and node.requires_grad:
+                _into_leaf(node, g, key in owned, create_graph)
+            continue
+        if record:
+            node.grad = g.data if create_graph else g
+        if listeners:
+            for listener in listeners:
+                listener("backward", node, g)
+        contributions = _vjps(node, g, create_graph)
+        for index, (parent, c) in enumerate(zip(node.parents, contributions)):
+            if c is None or parent is None or not parent.requires_grad:
+                continue
+            if c.shape != parent.data.shape:
+                c = unbroadcast(c, parent.data.shape)
+                contributions[index] = c
+            if anomaly:
+                _check_backward_finite(node, parent, c)
+            _accumulate(grads, owned, parent, c, create_graph)
+            if listeners:
+                for listener in listeners:
+                    listener("edge", node, index, c)
+        if record:
+            node.edge_grads = tuple(
+                (c.data if create_graph else c) if c is not None else None for c in contributions
+            )
+        if not retain_graph:
+            node.args = None
+            node.parents = tuple(None for _ in node.parents)
+    return found
+
+
+def _vjps(node: Tensor, g, create_graph: bool) -> list:
+    op = node.op
+    args = node.args
+    if args is None:
+        scope = f" in scope {node.scope!r}" if node.scope else ""
+        raise GraphFreedError(
+            f"backward reached op {op.name!r}{scope} whose saved buffers were freed by an "
+            "earlier backward(retain_graph=False); keep the graph with retain_graph=True "
+            "(the default) to backpropagate through it twice"
+        )
+    parents = node.parents
+    if create_graph:
+        args = tuple(a if p is None else p for p, a in zip(parents, args))
+        out = node
+    else:
+        out = node.data
+    params = node.params
+    if op.vjps is not None:
+        return [
+            vjp(g, out, *args, **params)
+            if vjp is not None and p is not None and p.requires_grad
+            else None
+            for vjp, p in zip(op.vjps, parents)
+        ]
+    return list(op.vjp_all(g, out, *args, **params))
+
+
+def _accumulate(grads, owned, node, c, create_graph):
+    key = id(node)
+    previous = grads.get(key)
+    if previous is None:
+        grads[key] = c
+    elif create_graph:
+        grads[key] = previous + c
+    elif key in owned and previous.dtype == c.dtype:
+        np.add(previous, c, out=previous)
+    else:
+        grads[key] = previous + c
+        owned.add(key)
+
+
+def _into_leaf(leaf: Tensor, g, owned: bool, create_graph: bool) -> None:
+    if create_graph:
+        leaf.grad_tensor = g if leaf.grad_tensor is None else leaf.grad_tensor + g
+        g = g.data
+        owned = False
+    if leaf.grad is None:
+        leaf.grad = g if owned else np.array(g, dtype=leaf.data.dtype)
+    else:
+        leaf.grad = leaf.grad + g
+
+
+def _check_backward_finite(node: Tensor, parent: Tensor, c) -> None:
+    value = c.data if isinstance(c, Tensor) else c
+    if not np.all(np.isfinite(value)):
+        scope = node.scope or "<top level>"
+        raise AnomalyError(
+            f"op {node.op.name!r} in scope {scope!r} produced NaN/Inf in backward, in the "
+            f"gradient for its input {parent.label!r}"
+        )

@@ -1,0 +1,141 @@
+"""Primitives: an op's forward and its vector-Jacobian products, defined side by side.
+
+A primitive is a plain NumPy function wrapped by ``@primitive``; its VJPs are registered
+right below it::
+
+    @primitive
+    def tanh(x):
+        return np.tanh(x)
+
+    @tanh.defvjp
+    def tanh_vjp(g, out, x):
+        # d tanh(x)/dx = 1 - tanh(x)^2, reusing the saved output
+        return g * (1 - out * out)
+
+VJP signature: ``vjp(g, out, *inputs, **params) -> gradient for one input``. Register one
+VJP per positional input (``defvjp(vjp_a, vjp_b)``, ``None`` for an input that is never
+differentiable); the engine only calls the ones whose input requires grad. Variadic ops
+register ``defvjp_all(vjp)`` that returns a tuple with one entry per input.
+
+Arrays are positional, static parameters keyword-only. Broadcasting is undone centrally
+by the engine, so a VJP may return a gradient of the broadcast shape.
+
+Calling a primitive on plain arrays returns a plain array; on tensors it returns a tensor
+and records a node. VJPs are written with operators and primitives, so the same VJP runs
+on arrays in an ordinary backward pass and on tensors (recording the backward pass as a
+graph) under ``create_graph=True``: that is what makes second-order gradients work.
+This is also the documented way to define a custom op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from autograd_rnn.core.errors import AnomalyError, ShapeError
+from autograd_rnn.core.state import STATE
+from autograd_rnn.core.tensor import Tensor
+
+REGISTRY: dict[str, Primitive] = {}
+
+
+class Primitive:
+    """A differentiable op: ``forward`` on NumPy values plus its VJPs."""
+
+    def __init__(self, forward: Callable, name: str | None = None, register: bool = True):
+        self.forward = forward
+        self.name = name or forward.__name__
+        self.vjps: tuple | None = None
+        self.vjp_all: Callable | None = None
+        self.__doc__ = forward.__doc__
+        self.__name__ = self.name
+        self.__wrapped__ = forward
+        if register:
+            if self.name in REGISTRY:
+                raise ValueError(f"a primitive named {self.name!r} is already registered")
+            REGISTRY[self.name] = self
+
+    def defvjp(self, *vjps: Callable | None) -> Callable | None:
+        """Register one VJP per positional input; returns the first (for decorator use)."""
+        self.vjps = vjps
+        return vjps[0]
+
+    def defvjp_all(self, vjp: Callable) -> Callable:
+        """Register one VJP returning a tuple of input gradients (variadic ops)."""
+        self.vjp_all = vjp
+        return vjp
+
+    @property
+    def differentiable(self) -> bool:
+        return self.vjps is not None or self.vjp_all is not None
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *inputs, **params):
+        values = []
+        parents = []
+        any_tensor = False
+        needs_grad = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                any_tensor = True
+                values.append(x.data)
+                parents.append(x)
+                if x.requires_grad:
+                    needs_grad = True
+            else:
+                values.append(x)
+                parents.append(None)
+        try:
+            data = self.forward(*values, **params)
+        except (ValueError, IndexError) as error:
+            raise _shape_error(self, inputs, values, params, error) from None
+        if not any_tensor:
+            return data
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        if STATE.anomaly:
+            _check_finite(self, data, "forward")
+        if needs_grad and STATE.grad_enabled:
+            if not self.differentiable:
+                raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
+            out = Tensor._node(data, self, tuple(parents), tuple(values), params, True)
+        else:
+            out = Tensor._node(data, None, (), (), None, False)
+        if STATE.listeners:
+            for listener in STATE.listeners:
+                listener("node", out)
+        return out
+
+
+def primitive(forward: Callable | None = None, *, name: str | None = None):
+    """Decorator turning a NumPy function into a ``Primitive`` (see the module docstring)."""
+    if forward is None:
+        return lambda f: Primitive(f, name=name)
+    return Primitive(forward, name=name)
+
+
+def _describe(x, value) -> str:
+    shape = np.shape(value)
+    if isinstance(x, Tensor):
+        return f"{x.label!r} of shape {shape}"
+    return f"constant of shape {shape}"
+
+
+def _shape_error(prim: Primitive, inputs, values, params, error: Exception) -> Exception:
+    operands = ", ".join(_describe(x, v) for x, v in zip(inputs, values))
+    extra = f" with {params}" if params else ""
+    where = f" in scope {STATE.scope!r}" if STATE.scope else ""
+    kind = IndexError if isinstance(error, IndexError) else ShapeError
+    return kind(f"{prim.name}{extra}{where}: cannot apply to {operands}: {error}")
+
+
+def _check_finite(prim: Primitive, value, phase: str) -> None:
+    if not np.all(np.isfinite(value)):
+        where = STATE.scope or "<top level>"
+        raise AnomalyError(
+            f"op {prim.name!r} in scope {where!r} produced NaN/Inf in {phase} "
+            f"(output shape {np.shape(value)})"
+        )

@@ -1,0 +1,99 @@
+"""Global recording state: grad mode, scopes, anomaly detection, gradient recording.
+
+The engine keeps a single small state object so the hot path reads plain attributes.
+Every switch is a context manager that restores the previous value on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+
+class _State:
+    __slots__ = ("grad_enabled", "scope", "anomaly", "record_gradients", "listeners")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True  # record the graph for ops on tensors requiring grad
+        self.scope = ""  # "rnn/layer0/t=3": where new nodes are placed
+        self.anomaly = False  # check every forward and backward value for NaN/Inf
+        self.record_gradients = True  # keep per-node and per-edge gradients after backward
+        self.listeners: list = []  # callables(event, *payload) used by step-through tracers
+
+
+STATE = _State()
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Run ops without recording a graph (like ``torch.no_grad``)."""
+    previous = STATE.grad_enabled
+    STATE.grad_enabled = False
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record the graph again inside a ``no_grad`` block."""
+    previous = STATE.grad_enabled
+    STATE.grad_enabled = True
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True when ops on tensors requiring grad are recorded."""
+    return STATE.grad_enabled
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Place every node created inside under ``name``; nests as ``outer/inner``.
+
+    >>> with scope("rnn"), scope("t=3"): ...   # nodes get scope "rnn/t=3"
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"scope name must be a non-empty string, got {name!r}")
+    previous = STATE.scope
+    STATE.scope = f"{previous}/{name}" if previous else name
+    try:
+        yield STATE.scope
+    finally:
+        STATE.scope = previous
+
+
+def current_scope() -> str:
+    """The scope path new nodes receive ("" at top level)."""
+    return STATE.scope
+
+
+@contextlib.contextmanager
+def detect_anomaly(enabled: bool = True) -> Iterator[None]:
+    """Raise ``AnomalyError`` naming the op and scope that first produces NaN/Inf,
+    in the forward pass or in backward."""
+    previous = STATE.anomaly
+    STATE.anomaly = enabled
+    try:
+        yield
+    finally:
+        STATE.anomaly = previous
+
+
+@contextlib.contextmanager
+def record_gradients(enabled: bool = True) -> Iterator[None]:
+    """Keep (True, the default) or skip (False) per-node and per-edge gradients in backward.
+
+    Training loops turn this off: leaves still get ``.grad``, but intermediate nodes do not
+    keep the gradient that reached them, which saves memory and a copy per fan-out.
+    """
+    previous = STATE.record_gradients
+    STATE.record_gradients = enabled
+    try:
+        yield
+    finally:
+        STATE.record_gradients = previous

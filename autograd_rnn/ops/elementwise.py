@@ -1,0 +1,151 @@
+"""Elementwise primitives with broadcasting: arithmetic, exp/log, activations, where.
+
+Shapes: inputs broadcast together (NumPy rules); the output has the broadcast shape.
+Each VJP may return the broadcast shape: the engine sums it back to the input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_rnn.core.primitive import primitive
+from autograd_rnn.core.tensor import Tensor
+
+
+def _value(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+@primitive
+def add(a, b):
+    """a + b."""
+    return a + b
+
+
+add.defvjp(
+    lambda g, out, a, b: g,  # d(a+b)/da = 1
+    lambda g, out, a, b: g,  # d(a+b)/db = 1
+)
+
+
+@primitive
+def subtract(a, b):
+    """a - b."""
+    return a - b
+
+
+subtract.defvjp(
+    lambda g, out, a, b: g,  # d(a-b)/da = 1
+    lambda g, out, a, b: -g,  # d(a-b)/db = -1
+)
+
+
+@primitive
+def multiply(a, b):
+    """a * b (elementwise)."""
+    return a * b
+
+
+multiply.defvjp(
+    lambda g, out, a, b: g * b,  # d(ab)/da = b
+    lambda g, out, a, b: g * a,  # d(ab)/db = a
+)
+
+
+@primitive
+def divide(a, b):
+    """a / b (elementwise)."""
+    return a / b
+
+
+divide.defvjp(
+    lambda g, out, a, b: g / b,  # d(a/b)/da = 1/b
+    lambda g, out, a, b: -g * a / (b * b),  # d(a/b)/db = -a/b^2
+)
+
+
+@primitive
+def negative(x):
+    """-x."""
+    return -x
+
+
+negative.defvjp(lambda g, out, x: -g)  # d(-x)/dx = -1
+
+
+@primitive
+def power(x, *, exponent):
+    """x ** exponent for a scalar exponent."""
+    return x**exponent
+
+
+power.defvjp(
+    lambda g, out, x, *, exponent: g * exponent * x ** (exponent - 1)  # p x^(p-1)
+)
+
+
+@primitive
+def exp(x):
+    """e ** x."""
+    return np.exp(x)
+
+
+exp.defvjp(lambda g, out, x: g * out)  # d e^x/dx = e^x, the saved output
+
+
+@primitive
+def log(x):
+    """Natural logarithm."""
+    return np.log(x)
+
+
+log.defvjp(lambda g, out, x: g / x)  # d log x/dx = 1/x
+
+
+@primitive
+def tanh(x):
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+tanh.defvjp(lambda g, out, x: g * (1 - out * out))  # 1 - tanh(x)^2, reusing the output
+
+
+@primitive
+def sigmoid(x):
+    """Logistic sigmoid 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 (no overflow)."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+sigmoid.defvjp(lambda g, out, x: g * out * (1 - out))  # s(x) (1 - s(x))
+
+
+@primitive
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(x, 0)
+
+
+relu.defvjp(lambda g, out, x: g * (_value(x) > 0))  # 1 where x > 0, else 0 (0 at the kink)
+
+
+@primitive
+def abs(x):  # noqa: A001 (NumPy's name)
+    """|x|."""
+    return np.abs(x)
+
+
+abs.defvjp(lambda g, out, x: g * np.sign(_value(x)))  # sign(x) (0 at the kink)
+
+
+@primitive
+def where(condition, a, b):
+    """a where condition else b; ``condition`` is a boolean array, not differentiable."""
+    return np.where(condition, a, b)
+
+
+where.defvjp(
+    None,
+    lambda g, out, condition, a, b: where(condition, g, 0.0),  # g flows to a where chosen
+    lambda g, out, condition, a, b: where(condition, 0.0, g),  # and to b elsewhere
+)

@@ -1,0 +1,71 @@
+"""Reductions: sum and max (primitives) and mean (composite).
+
+Shapes: ``axis=None`` reduces everything to shape (); an int or tuple reduces those axes;
+``keepdims`` keeps them with size 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_rnn.core.primitive import primitive
+from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.ops.shape import broadcast_to
+
+
+def _value(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    if axis is None:
+        return (1,) * len(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand(g, shape, axis):
+    """Broadcast a reduced gradient back to the input ``shape``."""
+    return broadcast_to(g.reshape(_keepdims_shape(shape, axis)), shape=shape)
+
+
+@primitive
+def sum(x, *, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
+    """Sum over ``axis``."""
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum.defvjp(
+    lambda g, out, x, *, axis, keepdims: _expand(g, np.shape(x), axis)  # d sum/dx_i = 1
+)
+
+
+@primitive
+def max(x, *, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
+    """Maximum over ``axis``; ties share the gradient equally."""
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _max_vjp(g, out, x, *, axis, keepdims):
+    # d max/dx_i = 1/k for the k entries equal to the maximum, 0 elsewhere
+    shape = np.shape(x)
+    keep = _keepdims_shape(shape, axis)
+    mask = _value(x) == np.reshape(_value(out), keep)
+    share = mask / mask.sum(axis=axis, keepdims=True)
+    return _expand(g, shape, axis) * share
+
+
+max.defvjp(_max_vjp)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` = sum / count (composite: its graph shows sum then divide)."""
+    shape = np.shape(_value(x))
+    if axis is None:
+        count = int(np.prod(shape))
+    else:
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        count = int(np.prod([shape[a] for a in axes]))
+        axis = tuple(axes) if isinstance(axis, (tuple, list)) else axis
+    return sum(x, axis=axis, keepdims=keepdims) / count

@@ -1,0 +1,100 @@
+"""Shape and indexing primitives: reshape, transpose, broadcast_to, getitem, scatter_add,
+stack, concat. None of them changes values, only where they sit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_rnn.core.primitive import primitive
+
+
+@primitive
+def reshape(x, *, shape):
+    """x with a new ``shape`` of the same size."""
+    return np.reshape(x, shape)
+
+
+reshape.defvjp(lambda g, out, x, *, shape: g.reshape(np.shape(x)))  # undo the reshape
+
+
+@primitive
+def transpose(x, *, axes):
+    """Permute the axes of x: output axis i is input axis ``axes[i]``."""
+    return np.transpose(x, axes)
+
+
+transpose.defvjp(
+    lambda g, out, x, *, axes: g.transpose(tuple(np.argsort(axes)))  # inverse permutation
+)
+
+
+@primitive
+def broadcast_to(x, *, shape):
+    """x repeated along broadcast axes to ``shape`` (a read-only view for arrays)."""
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to.defvjp(lambda g, out, x, *, shape: g)  # the engine sums back to x's shape
+
+
+def _is_basic(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts
+    )
+
+
+@primitive
+def getitem(x, *, index):
+    """x[index], basic (ints, slices, None, ...) or integer/boolean-array indexing."""
+    return x[index]
+
+
+getitem.defvjp(
+    lambda g, out, x, *, index: scatter_add(g, index=index, shape=np.shape(x))  # put g back
+)
+
+
+@primitive
+def scatter_add(g, *, index, shape):
+    """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
+    out = np.zeros(shape, dtype=np.result_type(g, np.float16))
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+scatter_add.defvjp(lambda g, out, x, *, index, shape: getitem(g, index=index))
+
+
+def _along(axis: int, i) -> tuple:
+    return (slice(None),) * axis + (i,)
+
+
+@primitive
+def stack(*xs, axis=0):
+    """Join equal-shaped arrays along a new ``axis``."""
+    return np.stack(xs, axis=axis)
+
+
+@stack.defvjp_all
+def stack_vjp(g, out, *xs, axis=0):
+    # each input receives its slice of g along the new axis
+    axis = axis % out.ndim
+    return tuple(g[_along(axis, i)] for i in range(len(xs)))
+
+
+@primitive
+def concat(*xs, axis=0):
+    """Join arrays along an existing ``axis``."""
+    return np.concatenate(xs, axis=axis)
+
+
+@concat.defvjp_all
+def concat_vjp(g, out, *xs, axis=0):
+    # each input receives the block of g it occupied
+    axis = axis % out.ndim
+    bounds = np.cumsum([0] + [np.shape(x)[axis] for x in xs])
+    return tuple(g[_along(axis, slice(lo, hi))] for lo, hi in zip(bounds[:-1], bounds[1:]))

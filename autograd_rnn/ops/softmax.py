@@ -1,0 +1,34 @@
+"""Softmax family, composed from primitives (numerically stable by shifting by the max).
+
+Shapes: any input; the normalisation runs along ``axis``; the output has the input shape.
+"""
+
+from __future__ import annotations
+
+from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.ops.elementwise import exp, log
+from autograd_rnn.ops.reduce import sum as _sum
+
+
+def _value(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    """log(sum(exp(x), axis)); the max is subtracted first as a constant so exp never
+    overflows (the shift cancels exactly in the gradient)."""
+    shift = _value(x).max(axis=axis, keepdims=True)
+    out = log(_sum(exp(x - shift), axis=axis, keepdims=True)) + shift
+    return out if keepdims else out.reshape(tuple(n for i, n in enumerate(out.shape) if i != axis % out.ndim))
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x): log-probabilities along ``axis``."""
+    shift = _value(x).max(axis=axis, keepdims=True)
+    z = x - shift
+    return z - log(_sum(exp(z), axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, computed as exp(log_softmax(x))."""
+    return exp(log_softmax(x, axis=axis))

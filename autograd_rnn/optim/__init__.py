@@ -1,0 +1,1 @@
+"""Optimizers (SGD with momentum, Adagrad, RMSprop, Adam) and gradient clipping."""

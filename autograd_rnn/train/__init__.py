@@ -1,0 +1,1 @@
+"""Training: losses, truncated BPTT, the training loop, checkpoints and built-in tasks."""

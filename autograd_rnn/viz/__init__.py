@@ -1,0 +1,1 @@
+"""Graph export and visualisation: Graphviz DOT/SVG, networkx, analysis, step-through."""
