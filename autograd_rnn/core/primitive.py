@@ -29,6 +29,7 @@ This is also the documented way to define a custom op.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -48,6 +49,9 @@ class Primitive:
         self.name = name or forward.__name__
         self.vjps: tuple | None = None
         self.vjp_all: Callable | None = None
+        # keyword-only defaults of the forward, so VJPs (and node.params) always see every
+        # static parameter, also when the caller relied on a default: ar.sum(x)
+        self.defaults = _keyword_defaults(forward)
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
         self.__wrapped__ = forward
@@ -74,6 +78,8 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *inputs, **params):
+        if self.defaults:
+            params = {**self.defaults, **params}
         values = []
         parents = []
         any_tensor = False
@@ -117,6 +123,18 @@ def primitive(forward: Callable | None = None, *, name: str | None = None):
     return Primitive(forward, name=name)
 
 
+def _keyword_defaults(forward: Callable) -> dict:
+    try:
+        parameters = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return {}
+    return {
+        p.name: p.default
+        for p in parameters
+        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+    }
+
+
 def _describe(x, value) -> str:
     shape = np.shape(value)
     if isinstance(x, Tensor):
@@ -125,7 +143,7 @@ def _describe(x, value) -> str:
 
 
 def _shape_error(prim: Primitive, inputs, values, params, error: Exception) -> Exception:
-    operands = ", ".join(_describe(x, v) for x, v in zip(inputs, values))
+    operands = ", ".join(_describe(x, v) for x, v in zip(inputs, values, strict=True))
     extra = f" with {params}" if params else ""
     where = f" in scope {STATE.scope!r}" if STATE.scope else ""
     kind = IndexError if isinstance(error, IndexError) else ShapeError
