@@ -52,7 +52,7 @@ def _max_vjp(g, out, x, *, axis, keepdims):
     shape = np.shape(x)
     keep = _keepdims_shape(shape, axis)
     mask = _value(x) == np.reshape(_value(out), keep)
-    share = mask / mask.sum(axis=axis, keepdims=True)
+    share = (mask / mask.sum(axis=axis, keepdims=True)).astype(_value(x).dtype, copy=False)
     return _expand(g, shape, axis) * share
 
 

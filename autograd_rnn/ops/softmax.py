@@ -5,6 +5,8 @@ Shapes: any input; the normalisation runs along ``axis``; the output has the inp
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.ops.elementwise import exp, log
 from autograd_rnn.ops.reduce import sum as _sum
@@ -15,11 +17,13 @@ def _value(x):
 
 
 def logsumexp(x, axis=-1, keepdims=False):
-    """log(sum(exp(x), axis)); the max is subtracted first as a constant so exp never
-    overflows (the shift cancels exactly in the gradient)."""
+    """log(sum(exp(x), axis)) over an int, tuple or ``None`` (all axes); the max is
+    subtracted first as a constant so exp never overflows (the shift cancels exactly in
+    the gradient). Output shape: x's shape without ``axis`` (kept as 1 with ``keepdims``)."""
+    axis = tuple(axis) if isinstance(axis, list) else axis
     shift = _value(x).max(axis=axis, keepdims=True)
-    out = log(_sum(exp(x - shift), axis=axis, keepdims=True)) + shift
-    return out if keepdims else out.reshape(tuple(n for i, n in enumerate(out.shape) if i != axis % out.ndim))
+    total = _sum(exp(x - shift), axis=axis, keepdims=keepdims)
+    return log(total) + (shift if keepdims else np.squeeze(shift, axis=axis))
 
 
 def log_softmax(x, axis=-1):

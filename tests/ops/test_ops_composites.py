@@ -22,8 +22,11 @@ def test_softmax_family_gradients(name, shape, axis):
     assert_matches_finite_differences(lambda x: fn(x, axis=axis), [_rng.standard_normal(shape)])
 
 
-@pytest.mark.parametrize("shape, axis, keepdims", [((3,), -1, False), ((2, 3), -1, True),
-                                                   ((2, 3), 0, False), ((2, 3, 4), 1, False)])
+@pytest.mark.parametrize("shape, axis, keepdims", [
+    ((3,), -1, False), ((2, 3), -1, True), ((2, 3), 0, False), ((2, 3, 4), 1, False),
+    ((2, 3), None, False), ((2, 3), None, True), ((2, 3, 4), (0, 2), False),
+    ((2, 3, 4), (-1, 1), True), ((1, 3), 1, False),
+])
 def test_logsumexp_gradient(shape, axis, keepdims):
     x = _rng.standard_normal(shape)
 
