@@ -1,6 +1,36 @@
-"""Gradient verification: numerical checks of the engine, models and hand-written code."""
+"""Gradient verification: numerical checks of the engine, models and hand-written code.
 
+- ``gradcheck`` / ``gradgradcheck``: the engine's gradients of a function of tensors.
+- ``numerical_gradient`` / ``rel_error``: central differences of NumPy functions.
+- ``check_backward``: a hand-written backward pass vs finite differences and a reference.
+- ``check_model``: every named parameter of an ``ar.nn`` model.
+- ``assert_gradients_close``: pytest helper whose failure message is the report table.
+"""
+
+from autograd_rnn.check.backward_check import check_backward
+from autograd_rnn.check.backward_report import BackwardCheckReport, CheckUsageError
+from autograd_rnn.check.diagnostics import (
+    dtype_warnings,
+    eps_warnings,
+    graph_kink_warnings,
+)
 from autograd_rnn.check.gradcheck import gradcheck, gradgradcheck
+from autograd_rnn.check.numeric import (
+    NumericalGradient,
+    compare_gradient,
+    numerical_gradient,
+    numerical_gradient_details,
+    rel_error,
+    rel_errors,
+    sample_entries,
+)
+from autograd_rnn.check.references import REFERENCES, Reference, get_reference
 from autograd_rnn.check.report import GradcheckReport, GradientComparison
 
-__all__ = ["GradcheckReport", "GradientComparison", "gradcheck", "gradgradcheck"]
+__all__ = [
+    "REFERENCES", "BackwardCheckReport", "CheckUsageError", "GradcheckReport",
+    "GradientComparison", "NumericalGradient", "Reference", "check_backward",
+    "compare_gradient", "dtype_warnings", "eps_warnings", "get_reference", "gradcheck",
+    "gradgradcheck", "graph_kink_warnings", "numerical_gradient",
+    "numerical_gradient_details", "rel_error", "rel_errors", "sample_entries",
+]
