@@ -15,6 +15,7 @@ from autograd_rnn.check.diagnostics import (
     graph_kink_warnings,
 )
 from autograd_rnn.check.gradcheck import gradcheck, gradgradcheck
+from autograd_rnn.check.model_check import check_model, named_parameters
 from autograd_rnn.check.numeric import (
     NumericalGradient,
     compare_gradient,
@@ -24,13 +25,15 @@ from autograd_rnn.check.numeric import (
     rel_errors,
     sample_entries,
 )
+from autograd_rnn.check.pytest_helper import assert_backward_correct, assert_gradients_close
 from autograd_rnn.check.references import REFERENCES, Reference, get_reference
 from autograd_rnn.check.report import GradcheckReport, GradientComparison
 
 __all__ = [
     "REFERENCES", "BackwardCheckReport", "CheckUsageError", "GradcheckReport",
-    "GradientComparison", "NumericalGradient", "Reference", "check_backward",
+    "GradientComparison", "NumericalGradient", "Reference", "assert_backward_correct",
+    "assert_gradients_close", "check_backward", "check_model",
     "compare_gradient", "dtype_warnings", "eps_warnings", "get_reference", "gradcheck",
-    "gradgradcheck", "graph_kink_warnings", "numerical_gradient",
+    "gradgradcheck", "graph_kink_warnings", "named_parameters", "numerical_gradient",
     "numerical_gradient_details", "rel_error", "rel_errors", "sample_entries",
 ]

@@ -1,0 +1,93 @@
+"""``check_model``: every named parameter of a model against central differences.
+
+The model's outputs (every tensor in what ``model(*args)`` returns, e.g. ``(y, final_state)``)
+are projected on a fixed random upstream gradient, or reduced by ``loss_fn`` when given;
+the engine's gradient of that scalar is compared entry by entry with central differences
+(the engine's ``gradcheck`` perturbing each parameter in place). Large parameters are
+sampled: at most ``max_entries`` random entries each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from autograd_rnn.check.diagnostics import eps_warnings, graph_kink_warnings
+from autograd_rnn.check.gradcheck import gradcheck
+from autograd_rnn.check.report import GradcheckReport
+from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.ops import concat
+
+
+def named_parameters(model) -> list[tuple[str, Tensor]]:
+    """``model.named_parameters()`` as a list of (name, Tensor), checked."""
+    if not hasattr(model, "named_parameters"):
+        raise TypeError(f"{type(model).__name__} has no named_parameters(): pass an ar.nn "
+                        "Module or an object exposing named_parameters()")
+    items = model.named_parameters()
+    items = list(items.items()) if isinstance(items, Mapping) else list(items)
+    for entry in items:
+        if (not isinstance(entry, tuple) or len(entry) != 2
+                or not isinstance(entry[1], Tensor)):
+            raise TypeError(f"named_parameters() must yield (name, Tensor) pairs, got {entry!r}")
+    if not items:
+        raise ValueError(f"{type(model).__name__} has no parameters to check")
+    return items
+
+
+def _tensors(value) -> list[Tensor]:
+    """Every tensor in a nested tuple/list/dict output, in order."""
+    found, stack = [], [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor):
+            found.append(v)
+        elif isinstance(v, (tuple, list)):
+            stack.extend(reversed(v))
+        elif isinstance(v, Mapping):
+            stack.extend(reversed(list(v.values())))
+    return found
+
+
+def check_model(
+    model,
+    *args,
+    loss_fn: Callable | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    max_entries: int | None = 20,
+    **kwargs,
+) -> GradcheckReport:
+    """Gradient-check every named parameter of ``model`` when called as ``model(*args,
+    **kwargs)``; ``loss_fn(outputs) -> scalar Tensor`` replaces the random projection.
+
+    Returns a ``GradcheckReport`` with one row per parameter (dotted names), truthy on pass,
+    with warnings for non-float64 parameters, eps badly chosen for their magnitude and
+    relu/max inputs within ~eps of a kink. Dropout is switched off (``eval()``) meanwhile.
+    """
+    items = named_parameters(model)
+    names = [n for n, _ in items]
+    params = [p for _, p in items]
+    was_training = getattr(model, "training", None)
+    if was_training and hasattr(model, "eval"):
+        model.eval()
+    try:
+        def fn(*_params) -> Tensor:
+            out = model(*args, **kwargs)
+            if loss_fn is not None:
+                return loss_fn(out)
+            tensors = _tensors(out)
+            if not tensors:
+                raise ValueError("the model returned no tensor to check")
+            return concat(*[t.reshape(-1) for t in tensors], axis=0)
+
+        report = gradcheck(fn, params, eps, atol, rtol, seed=seed, max_entries=max_entries,
+                           names=names)
+        report.warnings.extend(eps_warnings([(n, p.data) for n, p in items], eps))
+        report.warnings.extend(graph_kink_warnings([fn()], eps))
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+    report.title = f"model check {type(model).__name__}"
+    return report
