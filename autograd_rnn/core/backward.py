@@ -9,6 +9,7 @@ dict as soon as its node is processed, so memory follows the frontier of the swe
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,6 +38,7 @@ def reachable(roots: Sequence[Tensor], only_requires_grad: bool = True) -> list[
     (a topological order: parents before children). Iterative."""
     seen: dict[int, Tensor] = {}
     stack = [r for r in roots if r.requires_grad or not only_requires_grad]
+    push = stack.append
     while stack:
         node = stack.pop()
         key = id(node)
@@ -44,14 +46,13 @@ def reachable(roots: Sequence[Tensor], only_requires_grad: bool = True) -> list[
             continue
         seen[key] = node
         for parent in node.parents:
-            if parent is not None and id(parent) not in seen:
-                if parent.requires_grad or not only_requires_grad:
-                    stack.append(parent)
+            if parent is not None and (parent.requires_grad or not only_requires_grad):
+                if id(parent) not in seen:
+                    push(parent)
     return sorted(seen.values(), key=_creation_id)
 
 
-def _creation_id(node: Tensor) -> int:
-    return node.id
+_creation_id = operator.attrgetter("id")
 
 
 def _seed(root: Tensor, grad, create_graph: bool):
@@ -107,7 +108,7 @@ def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph
     inputs = [inputs] if single else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs, strict=False)]
     found = _run(outputs, seeds, create_graph=create_graph, retain_graph=retain_graph,
                  targets={id(x) for x in inputs})
     result = []
@@ -127,18 +128,22 @@ def _run(roots, seeds, *, create_graph, retain_graph, targets):
 
 
 def _sweep(roots, seeds, create_graph, retain_graph, targets):
+    # The hot loop of backward: per node one dict pop, its VJPs, one accumulation per
+    # parent. Everything optional (recording, listeners, anomaly checks) is a local flag.
     grads: dict[int, object] = {}
     owned: set[int] = set()  # gradients we allocated and may add into in place
-    for root, seed in zip(roots, seeds):
+    for root, seed in zip(roots, seeds, strict=True):
         _accumulate(grads, owned, root, seed, create_graph)
     record = STATE.record_gradients
     anomaly = STATE.anomaly
     listeners = STATE.listeners
     found: dict[int, object] = {}
     order = reachable(roots)
-    for node in reversed(order):
+    pop = grads.pop
+    while order:
+        node = order.pop()  # dropping our reference lets retain_graph=False free as we go
         key = id(node)
-        g = grads.pop(key, None)
+        g = pop(key, None)
         if g is None:
             continue
         if targets is not None and key in targets:
@@ -153,15 +158,32 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
             for listener in listeners:
                 listener("backward", node, g)
         contributions = _vjps(node, g, create_graph)
-        for index, (parent, c) in enumerate(zip(node.parents, contributions)):
-            if c is None or parent is None or not parent.requires_grad:
+        parents = node.parents
+        for index in range(len(parents)):
+            c = contributions[index]
+            if c is None:
                 continue
-            if c.shape != parent.data.shape:
-                c = unbroadcast(c, parent.data.shape)
+            parent = parents[index]
+            if parent is None or not parent.requires_grad:
+                continue
+            shape = parent.data.shape
+            if c.shape != shape:
+                c = unbroadcast(c, shape)
                 contributions[index] = c
             if anomaly:
                 _check_backward_finite(node, parent, c)
-            _accumulate(grads, owned, parent, c, create_graph)
+            # _accumulate, inlined (it runs once per edge)
+            pkey = id(parent)
+            previous = grads.get(pkey)
+            if previous is None:
+                grads[pkey] = c
+            elif create_graph:
+                grads[pkey] = previous + c
+            elif pkey in owned and previous.dtype == c.dtype:
+                np.add(previous, c, out=previous)
+            else:
+                grads[pkey] = previous + c
+                owned.add(pkey)
             if listeners:
                 for listener in listeners:
                     listener("edge", node, index, c)
@@ -171,7 +193,7 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
             )
         if not retain_graph:
             node.args = None
-            node.parents = tuple(None for _ in node.parents)
+            node.parents = (None,) * len(parents)
     return found
 
 
@@ -187,19 +209,23 @@ def _vjps(node: Tensor, g, create_graph: bool) -> list:
         )
     parents = node.parents
     if create_graph:
-        args = tuple(a if p is None else p for p, a in zip(parents, args))
+        args = tuple(a if p is None else p for p, a in zip(parents, args, strict=True))
         out = node
     else:
         out = node.data
     params = node.params
-    if op.vjps is not None:
-        return [
-            vjp(g, out, *args, **params)
-            if vjp is not None and p is not None and p.requires_grad
-            else None
-            for vjp, p in zip(op.vjps, parents)
-        ]
-    return list(op.vjp_all(g, out, *args, **params))
+    vjps = op.vjps
+    if vjps is None:
+        return list(op.vjp_all(g, out, *args, **params))
+    result = []
+    for vjp, p in zip(vjps, parents, strict=False):
+        if vjp is None or p is None or not p.requires_grad:
+            result.append(None)
+        elif params:
+            result.append(vjp(g, out, *args, **params))
+        else:
+            result.append(vjp(g, out, *args))
+    return result
 
 
 def _accumulate(grads, owned, node, c, create_graph):

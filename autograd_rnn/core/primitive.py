@@ -39,6 +39,7 @@ from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+_node = Tensor._node.__func__  # unbound: saves a method lookup per node
 
 
 class Primitive:
@@ -78,42 +79,59 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *inputs, **params):
+        # Hot path (runs once per node): unrolled for the common one- and two-input ops.
         if self.defaults:
             params = {**self.defaults, **params}
-        values = []
-        parents = []
-        any_tensor = False
-        needs_grad = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                any_tensor = True
-                values.append(x.data)
-                parents.append(x)
-                if x.requires_grad:
-                    needs_grad = True
-            else:
-                values.append(x)
-                parents.append(None)
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            ta = isinstance(a, Tensor)
+            tb = isinstance(b, Tensor)
+            if not (ta or tb):
+                return self._forward(inputs, inputs, params)
+            values = (a.data if ta else a, b.data if tb else b)
+            needs_grad = (ta and a.requires_grad) or (tb and b.requires_grad)
+            parents = (a if ta else None, b if tb else None)
+        elif n == 1:
+            (a,) = inputs
+            if not isinstance(a, Tensor):
+                return self._forward(inputs, inputs, params)
+            values = (a.data,)
+            needs_grad = a.requires_grad
+            parents = inputs
+        else:
+            flags = [isinstance(x, Tensor) for x in inputs]
+            if not any(flags):
+                return self._forward(inputs, inputs, params)
+            values = tuple([x.data if f else x for x, f in zip(inputs, flags, strict=True)])
+            needs_grad = any(x.requires_grad for x, f in zip(inputs, flags, strict=True) if f)
+            parents = tuple([x if f else None for x, f in zip(inputs, flags, strict=True)])
         try:
-            data = self.forward(*values, **params)
+            data = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
-        if not any_tensor:
-            return data
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         if STATE.anomaly:
             _check_finite(self, data, "forward")
         if needs_grad and STATE.grad_enabled:
-            if not self.differentiable:
+            if self.vjps is None and self.vjp_all is None:
                 raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            out = Tensor._node(data, self, tuple(parents), tuple(values), params, True)
+            out = _node(Tensor, data, self, parents, values, params, True)
         else:
-            out = Tensor._node(data, None, (), (), None, False)
+            out = _node(Tensor, data, None, (), (), None, False)
         if STATE.listeners:
             for listener in STATE.listeners:
                 listener("node", out)
         return out
+
+    def _forward(self, inputs, values, params):
+        try:
+            if params:
+                return self.forward(*values, **params)
+            return self.forward(*values)
+        except (ValueError, IndexError) as error:
+            raise _shape_error(self, inputs, values, params, error) from None
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None):
