@@ -76,6 +76,7 @@ class BackwardCheckReport(GradcheckReport):
             parts.append(forward.replace(" vs numeric ", " vs reference "))
             exact = str(self._section(
                 self.reference_comparisons, f"backward vs engine gradients of {self.layer}"))
+            exact = exact.replace(": analytic ", ": yours ")
             parts.append(exact.replace(" vs numeric ", " vs engine "))
         if self.failed_inputs:
             parts.append(f"wrong gradients: {', '.join(self.failed_inputs)}")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from autograd_rnn.check.diagnostics import eps_warnings, graph_kink_warnings
 from autograd_rnn.check.gradcheck import gradcheck
 from autograd_rnn.check.report import GradcheckReport
@@ -90,4 +92,38 @@ def check_model(
         if was_training and hasattr(model, "train"):
             model.train()
     report.title = f"model check {type(model).__name__}"
+    return report
+
+
+def check_engine_model(
+    cell: str = "rnn",
+    steps: int = 5,
+    *,
+    batch: int = 2,
+    input_size: int = 3,
+    hidden_size: int = 4,
+    output_size: int = 2,
+    num_layers: int = 1,
+    seed: int = 0,
+    max_entries: int | None = 20,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> GradcheckReport:
+    """Build ``ar.nn.SequenceModel(cell, ...)`` with float64 parameters, unroll it over a
+    random input (steps, batch, input_size) and ``check_model`` it (BPTT vs finite
+    differences). ``cell`` is "rnn", "lstm" or "gru"."""
+    from autograd_rnn.nn import SequenceModel  # nn depends on check's siblings, not on us
+
+    for name, n in [("steps", steps), ("batch", batch), ("input_size", input_size),
+                    ("hidden_size", hidden_size), ("output_size", output_size),
+                    ("num_layers", num_layers)]:
+        if n < 1:
+            raise ValueError(f"{name} must be >= 1, got {n}")
+    model = SequenceModel(cell, input_size, hidden_size, output_size, num_layers, seed=seed)
+    x = np.random.default_rng(seed + 1).standard_normal((steps, batch, input_size))
+    report = check_model(model, x, eps=eps, atol=atol, rtol=rtol, seed=seed,
+                         max_entries=max_entries)
+    report.title = (f"gradcheck {cell} (steps={steps}, batch={batch}, input={input_size}, "
+                    f"hidden={hidden_size}, output={output_size}, layers={num_layers})")
     return report

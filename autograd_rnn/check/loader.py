@@ -1,0 +1,88 @@
+"""Load a user's functions and inputs for the ``check-backward`` command.
+
+Function specs are ``module:function`` (the current directory is put on ``sys.path``) or
+``path/to/file.py:function``. Every failure is a one-line ``CheckUsageError``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from autograd_rnn.check.backward_report import CheckUsageError
+from autograd_rnn.check.references import get_reference
+
+
+def _import_file(path: str):
+    if not os.path.isfile(path):
+        raise CheckUsageError(f"no such file: {path}")
+    name = "_checked_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CheckUsageError(f"cannot import {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # so the file can import its neighbours
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_function(spec: str) -> Callable:
+    """The function named by ``module:function`` or ``file.py:function``."""
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise CheckUsageError(f"expected MODULE:FUNCTION or FILE.py:FUNCTION, got {spec!r}")
+    try:
+        if module_name.endswith(".py") or os.sep in module_name:
+            module = _import_file(module_name)
+        else:
+            if os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(module_name)
+    except CheckUsageError:
+        raise
+    except ModuleNotFoundError as error:
+        raise CheckUsageError(f"cannot import {module_name!r}: {error}") from None
+    except Exception as error:  # noqa: BLE001 (the user's module may raise anything)
+        message = str(error).replace("\n", " ")
+        raise CheckUsageError(f"importing {module_name!r} raised {type(error).__name__}: "
+                              f"{message}") from None
+    fn = getattr(module, attr, None)
+    if fn is None:
+        public = sorted(n for n in dir(module) if callable(getattr(module, n))
+                        and not n.startswith("_"))
+        raise CheckUsageError(f"{module_name!r} has no function {attr!r}; it defines: "
+                              f"{', '.join(public) or 'nothing callable'}")
+    if not callable(fn):
+        raise CheckUsageError(f"{spec} is a {type(fn).__name__}, not a function")
+    return fn
+
+
+def load_inputs(path: str) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` file, in the order they were saved."""
+    if not os.path.isfile(path):
+        raise CheckUsageError(f"no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except Exception as error:  # noqa: BLE001
+        raise CheckUsageError(f"cannot read {path} as .npz arrays: {error}") from None
+
+
+def layer_inputs(layer: str, seed: int = 0, **sizes: int) -> dict[str, np.ndarray]:
+    """Random float64 inputs for reference ``layer``; sizes N, T, D, H, V (defaults
+    3, 4, 5, 6, 7: all different, so a transposed weight shows up as a shape error)."""
+    try:
+        reference = get_reference(layer)
+    except KeyError as error:
+        raise CheckUsageError(error.args[0]) from None
+    for name, n in sizes.items():
+        if n < 1:
+            raise CheckUsageError(f"size {name} must be >= 1, got {n}")
+    return reference.make_inputs(np.random.default_rng(seed + 1), **sizes)
