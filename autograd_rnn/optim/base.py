@@ -1,0 +1,132 @@
+"""The ``Optimizer`` base class: a list of parameters, per-parameter state slots, and a
+state dict made of plain NumPy arrays (so it can be saved with ``allow_pickle=False``).
+
+Subclasses name their hyperparameters and slots and implement ``_update``:
+
+    new_param = param - lr * direction(grad, slots)
+
+Updates rebind ``param.data`` to a new array instead of writing in place, so any graph
+still holding the old values (for a diagram, say) stays correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from autograd_rnn.core.tensor import Tensor
+
+
+class Optimizer:
+    """Base class. ``hyper`` holds float hyperparameters (``lr`` first); ``slots`` names the
+    per-parameter state arrays (each of the parameter's shape, initially zero).
+
+    Attributes:
+        params: the parameters, in the order given (the order of ``model.parameters()``).
+        hyper: {name: float}, e.g. ``{"lr": 0.01, "momentum": 0.9}``; editable.
+        state: {slot name: [array per parameter]}.
+        step_count: number of ``step()`` calls so far.
+    """
+
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Tensor], **hyper: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} must be a Tensor with "
+                    f"requires_grad=True, got {type(p).__name__}"
+                )
+        for name, value in hyper.items():
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be >= 0, got {value!r}")
+        if hyper.get("lr", 1.0) <= 0:
+            raise ValueError(f"{type(self).__name__}: lr must be > 0, got {hyper['lr']!r}")
+        self.hyper = {k: float(v) for k, v in hyper.items()}
+        self.state = {s: [np.zeros_like(p.data) for p in self.params] for s in self.slots}
+        self.step_count = 0
+
+    @property
+    def lr(self) -> float:
+        return self.hyper["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.hyper["lr"] = float(value)
+
+    def zero_grad(self) -> None:
+        """Clear every parameter's ``.grad`` (set to None)."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient."""
+        self.step_count += 1
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = np.asarray(p.grad, dtype=p.data.dtype)
+            wd = self.hyper.get("weight_decay", 0.0)
+            if wd:
+                g = g + wd * p.data  # L2 penalty wd/2 * |p|^2 folded into the gradient
+            p.data = (p.data - self._update(i, g)).astype(p.data.dtype, copy=False)
+
+    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
+        """The amount to subtract from parameter ``i`` given its gradient ``g``."""
+        raise NotImplementedError
+
+    # ----- state -------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{"type", "step_count", "hyper.<name>", "<slot>.<index>"} -> NumPy arrays."""
+        out: dict[str, np.ndarray] = {
+            "type": np.array(type(self).__name__),
+            "step_count": np.array(self.step_count, dtype=np.int64),
+        }
+        for name, value in self.hyper.items():
+            out[f"hyper.{name}"] = np.array(value, dtype=np.float64)
+        for slot, arrays in self.state.items():
+            for i, a in enumerate(arrays):
+                out[f"{slot}.{i}"] = a.copy()
+        return out
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore from ``state_dict()`` output; checks the type, the keys and every shape
+        before changing anything (ValueError naming the key and both shapes)."""
+        name = type(self).__name__
+        kind = str(np.asarray(state.get("type", "")))
+        if kind != name:
+            what = kind or "an unknown optimizer"
+            raise ValueError(f"optimizer state is for {what!r}, not {name}")
+        expected = {f"{slot}.{i}" for slot in self.slots for i in range(len(self.params))}
+        present = {k for k in state if k not in ("type", "step_count")
+                   and not k.startswith("hyper.")}
+        if present != expected:
+            raise ValueError(
+                f"{name} state does not fit {len(self.params)} parameters: missing "
+                f"{sorted(expected - present)}, unexpected {sorted(present - expected)}"
+            )
+        staged = {}
+        for slot in self.slots:
+            for i, p in enumerate(self.params):
+                key = f"{slot}.{i}"
+                value = np.asarray(state[key])
+                if value.shape != p.data.shape:
+                    raise ValueError(
+                        f"{name} state {key!r} has shape {value.shape} but parameter {i} "
+                        f"has shape {p.data.shape}"
+                    )
+                staged[(slot, i)] = value.astype(p.data.dtype, copy=True)
+        for (slot, i), value in staged.items():
+            self.state[slot][i] = value
+        for key, value in state.items():
+            if key.startswith("hyper."):
+                self.hyper[key[len("hyper."):]] = float(np.asarray(value))
+        self.step_count = int(np.asarray(state["step_count"]))
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v:g}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}({len(self.params)} params, {hyper})"

@@ -1,0 +1,54 @@
+"""Gradient clipping over a list of parameters; both functions return the pre-clip
+global L2 norm sqrt(sum_p |grad_p|^2), the number worth logging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from autograd_rnn.core.tensor import Tensor
+
+
+def grad_norm(params: Iterable[Tensor]) -> float:
+    """Global L2 norm of the gradients of ``params`` (parameters without grad are skipped)."""
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            g = np.asarray(p.grad, dtype=np.float64)
+            total += float(np.dot(g.ravel(), g.ravel()))
+    return float(np.sqrt(total))
+
+
+def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
+    """Rescale all gradients together so their global norm is at most ``max_norm``.
+
+    g <- g * max_norm / norm  when norm > max_norm (the direction is kept).
+    Returns the norm before clipping (inf/nan when a gradient is not finite; then nothing
+    is changed, so the caller can detect it).
+    """
+    if not max_norm > 0:
+        raise ValueError(f"clip_grad_norm: max_norm must be > 0, got {max_norm!r}")
+    params = list(params)
+    norm = grad_norm(params)
+    if np.isfinite(norm) and norm > max_norm:
+        scale = max_norm / norm
+        for p in params:
+            if p.grad is not None:
+                p.grad = p.grad * scale
+    return norm
+
+
+def clip_grad_value(params: Iterable[Tensor], clip: float) -> float:
+    """Clip every gradient entry to [-clip, clip] (min-char-rnn uses clip=5).
+
+    Returns the global norm before clipping.
+    """
+    if not clip > 0:
+        raise ValueError(f"clip_grad_value: clip must be > 0, got {clip!r}")
+    params = list(params)
+    norm = grad_norm(params)
+    for p in params:
+        if p.grad is not None:
+            p.grad = np.clip(p.grad, -clip, clip)
+    return norm

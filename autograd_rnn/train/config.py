@@ -1,0 +1,81 @@
+"""``TrainConfig``: every setting of a training run, stored as JSON in its checkpoints,
+and ``build_model`` which turns a config and a task into an ``ar.nn.SequenceModel``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+CELLS = ("rnn", "lstm", "gru")
+OPTIMIZER_NAMES = ("sgd", "adagrad", "rmsprop", "adam")
+DEFAULT_LR = {"sgd": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01}
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a run. ``lr=None`` means the optimizer's default in ``DEFAULT_LR``;
+    ``k1``/``k2`` None mean the whole sequence (full BPTT); ``clip`` is a global-norm
+    bound (None: no clipping), ``clip_value`` an element-wise bound."""
+
+    task: str = "sine"
+    cell: str = "rnn"
+    seq_len: int = 50
+    hidden: int = 32
+    layers: int = 1
+    batch: int = 16
+    optimizer: str = "adam"
+    lr: float | None = None
+    clip: float | None = 1.0
+    clip_value: float | None = None
+    k1: int | None = None
+    k2: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {list(CELLS)}, got {self.cell!r}")
+        if self.optimizer not in OPTIMIZER_NAMES:
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZER_NAMES)}, "
+                             f"got {self.optimizer!r}")
+        for name in ("seq_len", "hidden", "layers", "batch"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("k1", "k2"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("lr", "clip", "clip_value"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+
+    @property
+    def learning_rate(self) -> float:
+        return DEFAULT_LR[self.optimizer] if self.lr is None else float(self.lr)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}")
+        return cls(**data)
+
+
+def build_model(config: TrainConfig, task: Any):
+    """``ar.nn.SequenceModel(cell, task.input_size, hidden, task.output_size)`` seeded by
+    ``config.seed`` (the same seed gives the same initial weights)."""
+    from autograd_rnn.nn import SequenceModel
+
+    return SequenceModel(
+        config.cell,
+        task.input_size,
+        config.hidden,
+        task.output_size,
+        num_layers=config.layers,
+        seed=config.seed,
+    )

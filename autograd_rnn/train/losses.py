@@ -1,0 +1,104 @@
+"""Losses built from engine ops only (their gradients come from generic backprop).
+
+Both losses take an optional ``mask`` over the leading (time, batch) axes: 0/False drops a
+position, a float weights it. ``reduction="sum"`` adds the per-position losses (the
+textbook L = sum_t L_t); ``"mean"`` divides by the number of counted entries (the mask's
+total weight, times the feature size for MSE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd_rnn as ar
+from autograd_rnn.core.tensor import Tensor
+
+_REDUCTIONS = ("sum", "mean")
+
+
+def _values(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+
+
+def _mask_array(mask: Any, lead_shape: tuple[int, ...], what: str) -> np.ndarray:
+    m = np.asarray(_values(mask), dtype=np.float64)
+    if m.shape != lead_shape[: m.ndim] or m.ndim == 0:
+        raise ValueError(
+            f"{what}: mask of shape {m.shape} does not match the leading axes of the "
+            f"per-position loss, shape {lead_shape}"
+        )
+    return m
+
+
+def mse_loss(pred: Tensor, target: Any, mask: Any = None, reduction: str = "mean") -> Tensor:
+    """Mean-squared error: sum or mean of (pred - target)^2 over unmasked entries.
+
+    Args:
+        pred: Tensor of any shape, e.g. (T, B, 1) or (B, 1).
+        target: array (or Tensor, treated as a constant) of ``pred``'s shape.
+        mask: optional array of shape pred.shape[:k] (e.g. (T, B)); broadcast over the
+            remaining axes.
+        reduction: "mean" (default) or "sum".
+    Returns:
+        a scalar Tensor.
+    """
+    _check_reduction(reduction)
+    target = _values(target)
+    if target.shape != pred.shape:
+        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has {target.shape}")
+    diff = pred - target
+    sq = diff * diff
+    if mask is None:
+        return sq.sum() if reduction == "sum" else sq.sum() / sq.size
+    m = _mask_array(mask, pred.shape, "mse_loss")
+    m = m.reshape(m.shape + (1,) * (pred.ndim - m.ndim))
+    total = (sq * m).sum()
+    if reduction == "sum":
+        return total
+    count = float(np.broadcast_to(m, pred.shape).sum())
+    return total / max(count, 1.0)
+
+
+def cross_entropy(logits: Tensor, targets: Any, mask: Any = None, reduction: str = "mean"):
+    """Softmax cross-entropy -log softmax(logits)[target], stable via ``ar.log_softmax``.
+
+    Args:
+        logits: Tensor (T, B, V) or (B, V) of unnormalised scores.
+        targets: integer array of shape logits.shape[:-1] with values in [0, V).
+        mask: optional array over the leading axes (shape ``targets.shape``).
+        reduction: "mean" (default: per counted position) or "sum".
+    Returns:
+        a scalar Tensor (nats).
+    """
+    _check_reduction(reduction)
+    targets = _values(targets)
+    lead, vocab = logits.shape[:-1], logits.shape[-1]
+    if targets.shape != lead:
+        raise ValueError(
+            f"cross_entropy: logits of shape {logits.shape} need targets of shape {lead}, "
+            f"got {targets.shape}"
+        )
+    if targets.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: targets must be integers, got dtype {targets.dtype}")
+    if targets.size and (targets.min() < 0 or targets.max() >= vocab):
+        raise ValueError(
+            f"cross_entropy: targets must lie in [0, {vocab}), got values in "
+            f"[{targets.min()}, {targets.max()}]"
+        )
+    log_probs = ar.log_softmax(logits, axis=-1).reshape(-1, vocab)
+    flat = targets.reshape(-1)
+    nll = -log_probs[np.arange(flat.size), flat]  # (N,)
+    if mask is None:
+        return nll.sum() if reduction == "sum" else nll.sum() / max(flat.size, 1)
+    m = _mask_array(mask, lead, "cross_entropy")
+    if m.shape != lead:
+        raise ValueError(f"cross_entropy: mask shape {m.shape} must equal targets shape {lead}")
+    total = (nll * m.reshape(-1)).sum()
+    return total if reduction == "sum" else total / max(float(m.sum()), 1.0)
