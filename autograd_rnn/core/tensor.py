@@ -32,10 +32,10 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         return array  # keep float32/float16 as given
     if array.dtype.kind in "iub":
         return array.astype(DEFAULT_DTYPE)
-    if array.dtype.kind == "O":
+    if array.dtype.kind not in "fc":
         raise TypeError(
-            f"cannot make a tensor from object data of type {type(data).__name__}; "
-            "pass numbers or a numeric array"
+            f"cannot make a tensor from data of dtype {array.dtype} "
+            f"(a {type(data).__name__}); pass numbers or a numeric array"
         )
     return array
 
@@ -79,12 +79,17 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
     ) -> None:
-        array = _as_array(data, dtype)
-        if requires_grad and array.dtype.kind != "f":
+        given = np.dtype(dtype) if dtype is not None else (
+            data.dtype if isinstance(data, (np.ndarray, np.generic, Tensor)) else None
+        )
+        if requires_grad and given is not None and given.kind != "f":
+            # an explicitly integer/bool/object array (Python numbers are made float64)
             raise TypeError(
-                f"only floating-point tensors can require grad, got dtype {array.dtype}"
+                f"only floating-point tensors can require grad, got dtype {given}"
                 + (f" for {name!r}" if name else "")
+                + "; pass floats or dtype=float"
             )
+        array = _as_array(data, dtype)
         self.data = array
         self.grad = None
         self.grad_tensor = None
