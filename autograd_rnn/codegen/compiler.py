@@ -1,0 +1,228 @@
+"""``compile(fn, example_inputs)``: trace once, generate NumPy source, run that instead.
+
+The compiled function takes the same positional inputs as ``fn`` and returns
+``(value, grads)``: ``value`` the output as a NumPy array and ``grads`` a dict
+``{name: gradient array}`` for every tensor differentiated with respect to, in ``wrt``
+order. Names are the tensors' ``.name`` (else the parameter name of ``fn``). No graph
+objects exist at run time: the generated function is plain NumPy (``.source``).
+
+Inputs: ``Tensor`` positions are traced as graph leaves (their ops are recorded even when
+they do not require grad, so new values flow through); ``numpy`` arrays (for example
+integer targets) are passed to ``fn`` as they are and recognised where ``fn`` uses them
+directly, as ``x[k]`` or as a reshape. Tensors that ``fn`` captures (model parameters)
+become arguments read live from ``tensor.data`` on each call. Any other array ``fn``
+creates is a constant frozen at trace time (its value must not depend on the inputs; the
+max shift inside ``log_softmax`` is an exception the compiler recognises).
+
+The source is cached per input shapes and dtypes; a call with new shapes re-traces.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import itertools
+import linecache
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from autograd_rnn.codegen.emit import Argument
+from autograd_rnn.codegen.naming import Namer
+from autograd_rnn.codegen.source import Generated, generate
+from autograd_rnn.core.backward import reachable
+from autograd_rnn.core.state import enable_grad
+from autograd_rnn.core.tensor import Tensor
+
+_counter = itertools.count()
+
+
+class Entry:
+    """One traced specialisation: the generated source and its loaded function."""
+
+    def __init__(self, generated: Generated, captured: list, grad_keys: list[str]) -> None:
+        self.generated = generated
+        self.captured = captured
+        self.grad_keys = grad_keys
+        filename = f"<autograd_rnn.codegen #{next(_counter)}>"
+        lines = generated.source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(generated.source), None, lines, filename)
+        namespace: dict = {"__name__": "autograd_rnn_generated"}
+        exec(builtins.compile(generated.source, filename, "exec"), namespace)
+        self.function = namespace[generated.function]
+        self.consts = [a.source for a in generated.arguments if a.kind == "const"]
+
+
+class CompiledFunction:
+    """Callable returned by ``compile``; see the module docstring."""
+
+    def __init__(self, fn: Callable, example_inputs: Sequence, wrt, loops: bool,
+                 title: str) -> None:
+        self.fn = fn
+        self.loops = loops
+        self.title = title
+        self.kinds = ["tensor" if isinstance(x, Tensor) else "array" for x in example_inputs]
+        self.param_names = _parameter_names(fn, len(example_inputs))
+        self.wrt_positions, self.wrt_tensors = _split_wrt(wrt, example_inputs)
+        self.cache: dict[tuple, Entry] = {}
+        self.last: Entry | None = None
+        self._trace(list(example_inputs))
+
+    # ----- public -------------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """Source of the most recently used specialisation."""
+        return self.last.generated.source
+
+    @property
+    def grad_names(self) -> list[str]:
+        return list(self.last.grad_keys)
+
+    def __call__(self, *inputs):
+        if len(inputs) != len(self.kinds):
+            raise TypeError(f"compiled function takes {len(self.kinds)} inputs, got {len(inputs)}")
+        entry = self.cache.get(_key(inputs))
+        if entry is None or any(t.data.shape != s for t, s in entry.captured):
+            entry = self._trace(list(inputs))
+        self.last = entry
+        args = [x.data if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
+        args += [t.data for t, _ in entry.captured]
+        args += entry.consts
+        value, grads = entry.function(*args)
+        return value, dict(zip(entry.grad_keys, grads, strict=True))
+
+    # ----- tracing ------------------------------------------------------------------------
+    def _trace(self, inputs: list) -> Entry:
+        call_args, forced = [], []
+        for x, kind in zip(inputs, self.kinds, strict=True):
+            if kind == "tensor":
+                t = x if isinstance(x, Tensor) else Tensor(x)
+                if not t.requires_grad and t.data.dtype.kind == "f":
+                    forced.append(t)
+                    t.requires_grad = True  # record every op on it, also if not differentiated
+                call_args.append(t)
+            else:
+                call_args.append(x.data if isinstance(x, Tensor) else x)
+        try:
+            with enable_grad():
+                out = self.fn(*call_args)
+        finally:
+            for t in forced:
+                t.requires_grad = False
+        if not isinstance(out, Tensor):
+            raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
+        entry = self._build(out, call_args)
+        self.cache[_key(inputs)] = entry
+        self.last = entry
+        return entry
+
+    def _build(self, out: Tensor, call_args: list) -> Entry:
+        order = reachable([out], only_requires_grad=False)
+        namer = Namer()
+        arguments: list[Argument] = []
+        leaf_names: dict[int, str] = {}
+        array_inputs = []
+        for i, x in enumerate(call_args):
+            base = (x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
+            name = namer.unique(base)
+            arguments.append(Argument(name, "input", i, np.shape(_data(x)),
+                                      str(np.asarray(_data(x)).dtype)))
+            if isinstance(x, Tensor):
+                leaf_names.setdefault(id(x), name)
+            elif isinstance(x, np.ndarray):
+                array_inputs.append((x, name))
+        captured = []
+        for node in order:
+            if node.op is None and id(node) not in leaf_names:
+                name = namer.unique(node.name or "captured")
+                leaf_names[id(node)] = name
+                arguments.append(Argument(name, "tensor", node, node.data.shape,
+                                          node.data.dtype.name))
+                captured.append((node, node.data.shape))
+        wrt = [call_args[i] for i in self.wrt_positions]
+        if isinstance(self.wrt_tensors, _AllCaptured):
+            wrt += [t for t, _ in captured if t.requires_grad]
+        for t in self.wrt_tensors:
+            if id(t) not in leaf_names:
+                raise ValueError(f"wrt: tensor {t.label!r} is neither an input nor used by fn")
+            wrt.append(t)
+        generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
+                             loops=self.loops, title=self.title)
+        keys = [w.name or leaf_names[id(w)] for w in wrt]
+        if len(set(keys)) != len(keys):
+            keys = [leaf_names[id(w)] for w in wrt]
+        return Entry(generated, captured, keys)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _key(inputs) -> tuple:
+    return tuple((np.shape(_data(x)), np.asarray(_data(x)).dtype.str) for x in inputs)
+
+
+def _parameter_names(fn: Callable, n: int) -> list[str]:
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"input{i}" for i in range(n)]
+
+
+def _split_wrt(wrt, example_inputs) -> tuple[list[int], list]:
+    """Input positions and captured tensors to differentiate with respect to."""
+    if wrt is None:
+        positions = [i for i, x in enumerate(example_inputs)
+                     if isinstance(x, Tensor) and x.requires_grad]
+        return positions, _CAPTURED_REQUIRING_GRAD
+    positions, tensors = [], []
+    for w in wrt:
+        if isinstance(w, (int, np.integer)):
+            if not 0 <= w < len(example_inputs) or not isinstance(example_inputs[w], Tensor):
+                raise ValueError(f"wrt: position {w} is not a Tensor input")
+            positions.append(int(w))
+        elif isinstance(w, Tensor):
+            hits = [i for i, x in enumerate(example_inputs) if x is w]
+            if hits:
+                positions.append(hits[0])
+            else:
+                tensors.append(w)
+        else:
+            raise TypeError(f"wrt entries must be input positions or Tensors, got {type(w)}")
+    return positions, tensors
+
+
+class _AllCaptured(list):
+    """Marker: differentiate with respect to every captured tensor that requires grad."""
+
+
+_CAPTURED_REQUIRING_GRAD = _AllCaptured()
+
+
+def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
+    fn: Callable,
+    example_inputs: Sequence,
+    *,
+    wrt: Sequence | None = None,
+    loops: bool = True,
+    title: str = "",
+) -> CompiledFunction:
+    """Trace ``fn(*example_inputs)`` once and compile its graph to NumPy source.
+
+    Args:
+        fn: builds a scalar Tensor (e.g. a loss) from its inputs with ``ar`` ops.
+        example_inputs: Tensors (graph leaves; those with ``requires_grad`` get gradients)
+            and NumPy arrays (e.g. integer targets, passed through unchanged).
+        wrt: override what to differentiate: input positions and/or Tensors (inputs or
+            tensors ``fn`` captures). Default: Tensor inputs requiring grad, then every
+            captured tensor requiring grad (model parameters).
+        loops: emit repeated timesteps as ``for t in range(...)`` loops.
+        title: first line of the generated module's docstring.
+
+    Returns:
+        A ``CompiledFunction``: ``compiled(*inputs) -> (value, {name: gradient})``, with
+        ``.source`` (the generated module) and ``.grad_names``.
+    """
+    return CompiledFunction(fn, list(example_inputs), wrt, loops, title)
