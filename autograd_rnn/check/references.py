@@ -97,7 +97,7 @@ def gru_step(x, prev_h, Wx, Wh, bx, bh) -> Tensor:
     """PyTorch-variant GRU step (gates r, z, n), see the module docstring."""
     gx = _t(x) @ Wx + bx
     gh = _t(prev_h) @ Wh + bh
-    H = gh.shape[1]
+    H = gh.shape[1] // 3
     r = sigmoid(gx[:, :H] + gh[:, :H])
     z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
     n = tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
