@@ -98,13 +98,13 @@ class _Recurrent(Module):
     def unroll(self, x, state=None, lengths=None, mask=None):
         """Like ``forward`` but returns the outputs as a list of T tensors (B, H * dirs)."""
         where_ = f"{type(self).__name__} {self.name!r}"
-        steps = sequence_steps(x, self.input_size, where_)
-        T, B = len(steps), int(np.shape(steps[0])[0])
+        T, B, step = sequence_steps(x, self.input_size, where_)
         masks = step_masks(lengths, mask, T, B, where_)
         initial = self._initial_state(state, B, where_)
         inputs = []
-        for t, x_t in enumerate(steps):
+        for t in range(T):
             with scope(f"{self.name}/layer0/t={t + 1}"):
+                x_t = step(t)
                 if not isinstance(x_t, Tensor):
                     x_t = Tensor(x_t, name=f"x_{t + 1}")
                 elif x_t.name is None:

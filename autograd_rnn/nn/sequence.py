@@ -6,16 +6,20 @@ variable lengths arrive as ``lengths`` (B,) or a 0/1 ``mask`` (T, B).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from autograd_rnn.core.tensor import Tensor
 
 
-def sequence_steps(x, input_size: int, where: str) -> list:
-    """Split ``x`` into a list of T per-step values of shape (B, D), checking shapes.
+def sequence_steps(x, input_size: int, where: str) -> tuple[int, int, Callable[[int], Any]]:
+    """Check ``x`` and return (T, B, step) where ``step(t)`` gives step t, shape (B, D).
 
     Array steps stay plain arrays (the layer wraps them into named constant tensors);
-    a Tensor (T, B, D) is indexed step by step so gradients reach it.
+    a Tensor (T, B, D) is indexed when ``step(t)`` is called, so the caller decides the
+    scope the indexing node lands in, and gradients reach the Tensor.
 
     Raises:
         ValueError: T = 0, wrong rank, a last axis different from ``input_size``, or list
@@ -36,7 +40,7 @@ def sequence_steps(x, input_size: int, where: str) -> list:
                 raise ValueError(
                     f"{where}: step {t} has shape {shape} but step 0 has shape {first}"
                 )
-        return steps
+        return len(steps), first[0], steps.__getitem__
     if not isinstance(x, Tensor):
         x = np.asarray(x)
         if x.dtype.kind in "iub":
@@ -50,7 +54,7 @@ def sequence_steps(x, input_size: int, where: str) -> list:
         )
     if shape[0] == 0:
         raise ValueError(f"{where}: got an empty sequence (T=0), input shape {shape}")
-    return [x[t] for t in range(shape[0])]
+    return shape[0], shape[1], x.__getitem__
 
 
 def step_masks(lengths, mask, T: int, B: int, where: str) -> list:
