@@ -26,7 +26,11 @@ def unbroadcast(g, shape: tuple[int, ...]):
     """
     extra = g.ndim - len(shape)
     if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
+        axis = 0 if extra == 1 else tuple(range(extra))
+        # ufunc reduce directly: skips ndarray.sum's Python wrapper (runs once per bias use)
+        g = np.add.reduce(g, axis=axis) if type(g) is np.ndarray else g.sum(axis=axis)
+        if g.shape == shape:
+            return g
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
@@ -138,12 +142,20 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
     anomaly = STATE.anomaly
     listeners = STATE.listeners
     found: dict[int, object] = {}
+    # leaf gradients summed lazily as stacked matmuls (see Primitive.defvjp_outer); only
+    # when nothing observes the individual contributions
+    batch = targets is None and not (create_graph or record or listeners or anomaly)
+    pending: dict[int, _StackedSum] = {}
     order = reachable(roots)
     pop = grads.pop
     while order:
         node = order.pop()  # dropping our reference lets retain_graph=False free as we go
         key = id(node)
         g = pop(key, None)
+        if pending and key in pending:
+            g = pending.pop(key).total(g)
+            if g.dtype == node.data.dtype:
+                owned.add(key)
         if g is None:
             continue
         if targets is not None and key in targets:
@@ -157,7 +169,8 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
         if listeners:
             for listener in listeners:
                 listener("backward", node, g)
-        contributions = _vjps(node, g, create_graph)
+        skip = _defer(node, g, pending) if batch and node.op.outer_vjps else None
+        contributions = _vjps(node, g, create_graph, skip)
         parents = node.parents
         for index in range(len(parents)):
             c = contributions[index]
@@ -197,7 +210,7 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
     return found
 
 
-def _vjps(node: Tensor, g, create_graph: bool) -> list:
+def _vjps(node: Tensor, g, create_graph: bool, skip=None) -> list:
     op = node.op
     args = node.args
     if args is None:
@@ -221,11 +234,78 @@ def _vjps(node: Tensor, g, create_graph: bool) -> list:
     for vjp, p in zip(vjps, parents, strict=False):
         if vjp is None or p is None or not p.requires_grad:
             result.append(None)
+        elif skip and len(result) in skip:  # deferred to a stacked matmul
+            result.append(None)
         elif params:
             result.append(vjp(g, out, *args, **params))
         else:
             result.append(vjp(g, out, *args))
     return result
+
+
+class _StackedSum:
+    """Pending contributions ``left_k.T @ right_k`` to one leaf, summed in chunks as
+    ``[left_1; ...].T @ [right_1; ...]`` (one GEMM per chunk of rows, bounded memory)."""
+
+    CHUNK_ROWS = 512
+
+    __slots__ = ("lefts", "rights", "rows", "acc")
+
+    def __init__(self) -> None:
+        self.lefts: list = []
+        self.rights: list = []
+        self.rows = 0
+        self.acc = None
+
+    def add(self, left, right) -> None:
+        self.lefts.append(left)
+        self.rights.append(right)
+        self.rows += left.shape[0]
+        if self.rows >= self.CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        lefts, rights = self.lefts, self.rights
+        left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
+        right = rights[0] if len(rights) == 1 else np.concatenate(rights)
+        c = left.T @ right
+        if self.acc is None:
+            self.acc = c
+        elif self.acc.dtype == c.dtype:
+            np.add(self.acc, c, out=self.acc)
+        else:
+            self.acc = self.acc + c
+        self.lefts, self.rights, self.rows = [], [], 0
+
+    def total(self, g):
+        """The summed contributions plus ``g`` (None or an ordinary gradient): a new array."""
+        if self.lefts:
+            self._flush()
+        return self.acc if g is None else self.acc + g
+
+
+def _defer(node: Tensor, g, pending: dict) -> list | None:
+    """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices."""
+    if node.args is None:
+        return None  # freed graph: let _vjps raise its error
+    deferred = []
+    parents = node.parents
+    for index, factors in node.op.outer_vjps.items():
+        leaf = parents[index]
+        if leaf is None or leaf.op is not None or not leaf.requires_grad:
+            continue
+        pair = factors(g, node.data, *node.args, **node.params)
+        if pair is None:
+            continue
+        left, right = pair
+        if left.shape[0] != right.shape[0] or (left.shape[1], right.shape[1]) != leaf.shape:
+            continue
+        entry = pending.get(id(leaf))
+        if entry is None:
+            entry = pending[id(leaf)] = _StackedSum()
+        entry.add(left, right)
+        deferred.append(index)
+    return deferred
 
 
 def _accumulate(grads, owned, node, c, create_graph):

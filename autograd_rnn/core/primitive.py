@@ -50,6 +50,7 @@ class Primitive:
         self.name = name or forward.__name__
         self.vjps: tuple | None = None
         self.vjp_all: Callable | None = None
+        self.outer_vjps: dict[int, Callable] = {}  # see defvjp_outer
         # keyword-only defaults of the forward, so VJPs (and node.params) always see every
         # static parameter, also when the caller relied on a default: ar.sum(x)
         self.defaults = _keyword_defaults(forward)
@@ -70,6 +71,21 @@ class Primitive:
         """Register one VJP returning a tuple of input gradients (variadic ops)."""
         self.vjp_all = vjp
         return vjp
+
+    def defvjp_outer(self, index: int, factors: Callable | None = None) -> Callable:
+        """Declare that input ``index``'s VJP is a product ``left.T @ right``.
+
+        ``factors(g, out, *inputs, **params)`` returns ``(left, right)``, 2-D arrays of
+        shapes (n, p) and (n, q) for an input of shape (p, q), or ``None`` where the form
+        does not apply. The VJP registered with ``defvjp`` stays the definition; backward
+        with gradient recording off uses the factors to sum every use of a *leaf* (a weight
+        reused at each timestep) with one stacked matmul instead of one per use:
+        sum_k left_k.T @ right_k = [left_1; ...; left_n].T @ [right_1; ...; right_n].
+        """
+        if factors is None:  # used as a decorator: @op.defvjp_outer(1)
+            return lambda f: self.defvjp_outer(index, f)
+        self.outer_vjps[index] = factors
+        return factors
 
     @property
     def differentiable(self) -> bool:

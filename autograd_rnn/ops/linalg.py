@@ -55,3 +55,9 @@ def _matmul_vjp_b(g, out, a, b):
 
 
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+
+
+@matmul.defvjp_outer(1)
+def _matmul_factors_b(g, out, a, b):
+    # a^T g for 2-D a: the uses of a weight over all timesteps sum as one stacked a^T g
+    return (a, g) if a.ndim == 2 and g.ndim == 2 else None

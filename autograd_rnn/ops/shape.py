@@ -97,4 +97,5 @@ def concat_vjp(g, out, *xs, axis=0):
     # each input receives the block of g it occupied
     axis = axis % out.ndim
     bounds = np.cumsum([0] + [np.shape(x)[axis] for x in xs])
-    return tuple(g[_along(axis, slice(lo, hi))] for lo, hi in zip(bounds[:-1], bounds[1:]))
+    spans = zip(bounds[:-1], bounds[1:], strict=True)
+    return tuple(g[_along(axis, slice(lo, hi))] for lo, hi in spans)

@@ -1,15 +1,8 @@
 """Hand-written NumPy BPTT (bench.handwritten) vs finite differences and, if present, PyTorch."""
-import os
-import sys
-
 import numpy as np
 import pytest
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if _ROOT not in sys.path:  # normally provided by pytest's pythonpath = ["."]
-    sys.path.insert(0, _ROOT)
-
-from bench import handwritten as hw
+from bench import handwritten as hw  # importable: pytest's pythonpath = ["."]
 from bench import torch_reference as tr
 
 T, B, D, H, V = 3, 2, 4, 5, 3
