@@ -1,0 +1,126 @@
+"""``autograd-rnn gradcheck`` and ``autograd-rnn check-backward``: exit codes 0 pass,
+1 mismatch, 2 usage errors (one line, no traceback), JSON for autograders."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_rnn.check import GradcheckReport, GradientComparison
+from autograd_rnn.cli.main import main
+
+STUDENT = Path(__file__).with_name("coursework_student.py")
+
+
+def fn(name):
+    return f"{STUDENT}:{name}"
+
+
+def test_gradcheck_engine_model_passes(capsys):
+    assert main(["gradcheck", "--cell", "lstm", "--steps", "3", "--hidden", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "gradcheck lstm (steps=3" in out and "PASSED" in out and "W_y" in out
+
+
+def test_gradcheck_json(capsys):
+    assert main(["gradcheck", "--cell", "gru", "--steps", "2", "--json", "--max-entries", "0"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] is True
+    assert all(row["entries_checked"] == int(np.prod(row["shape"])) for row in d["inputs"])
+
+
+def test_gradcheck_mismatch_exits_1(monkeypatch, capsys):
+    failing = GradcheckReport([GradientComparison("W_h", (2, 2), 1.0, 1.0, (0, 1), False, 4)],
+                              1e-6, 1e-5, 1e-4)
+    monkeypatch.setattr("autograd_rnn.check.model_check.check_engine_model",
+                        lambda *a, **k: failing)
+    assert main(["gradcheck", "--cell", "rnn"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_gradcheck_usage_error(capsys):
+    assert main(["gradcheck", "--steps", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "autograd-rnn gradcheck: error: steps must be >= 1, got 0"
+
+
+def test_check_backward_pass_and_fail(capsys):
+    assert main(["check-backward", fn("rnn_step_forward"), fn("rnn_step_backward"),
+                 "--layer", "rnn_step"]) == 0
+    assert "PASSED" in capsys.readouterr().out
+    assert main(["check-backward", fn("rnn_step_forward"),
+                 fn("rnn_step_backward_missing_transpose"), "--layer", "rnn_step"]) == 1
+    assert "wrong gradients: prev_h" in capsys.readouterr().out
+
+
+def test_check_backward_json(capsys):
+    code = main(["check-backward", fn("rnn_forward"), fn("rnn_backward_off_by_one"),
+                 "--layer", "rnn", "--json", "--seed", "2"])
+    assert code == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] is False and "x" in d["failed_inputs"] and d["seed"] == 2
+    assert d["reference"]["layer"] == "rnn"
+
+
+def test_check_backward_module_spec_from_cwd(monkeypatch, capsys):
+    monkeypatch.chdir(STUDENT.parent)
+    monkeypatch.syspath_prepend(str(STUDENT.parent))
+    assert main(["check-backward", "coursework_student:lstm_step_forward",
+                 "coursework_student:lstm_step_backward", "--layer", "lstm_step"]) == 0
+
+
+def test_check_backward_inputs_npz(tmp_path, capsys):
+    path = tmp_path / "inputs.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, x=rng.standard_normal((2, 3)), w=rng.standard_normal((3, 4)),
+             b=rng.standard_normal(4))
+    assert main(["check-backward", fn("affine_forward"), fn("affine_backward"),
+                 "--inputs", str(path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["inputs"]
+    assert [(r["name"], r["shape"]) for r in rows] == [("x", [2, 3]), ("w", [3, 4]), ("b", [4])]
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([fn("rnn_step_forward"), fn("nope"), "--layer", "rnn_step"], "has no function 'nope'"),
+    (["no_such_module_xyz:f", fn("rnn_step_backward"), "--layer", "rnn_step"],
+     "cannot import 'no_such_module_xyz'"),
+    ([fn("rnn_step_forward"), fn("rnn_step_backward")], "give --layer"),
+    ([fn("forward_four_args"), fn("rnn_step_backward"), "--layer", "rnn_step"],
+     "cannot be called with 5 argument(s)"),
+    ([fn("rnn_step_forward"), fn("rnn_step_backward_db_not_summed"), "--layer", "rnn_step"],
+     "returned db of shape (3, 6), expected (6,)"),
+    (["missing_file.py:f", fn("rnn_step_backward"), "--layer", "rnn_step"],
+     "no such file: missing_file.py"),
+    (["rnn_step_forward", fn("rnn_step_backward"), "--layer", "rnn_step"],
+     "expected MODULE:FUNCTION"),
+])
+def test_check_backward_usage_errors(argv, message, capsys):
+    assert main(["check-backward", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_usage_error_with_json_prints_json(capsys):
+    assert main(["check-backward", fn("rnn_step_forward"), fn("nope"), "--layer", "rnn_step",
+                 "--json"]) == 2
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] is False and "nope" in d["error"]
+
+
+def test_console_exit_codes_in_a_subprocess():
+    base = [sys.executable, "-c",
+            "import sys; from autograd_rnn.cli.main import main; sys.exit(main())",
+            "check-backward"]
+    fail = subprocess.run(base + [fn("rnn_step_forward"),
+                                  fn("rnn_step_backward_no_tanh_derivative"),
+                                  "--layer", "rnn_step"], capture_output=True, text=True)
+    assert fail.returncode == 1 and "FAILED" in fail.stdout
+    usage = subprocess.run(base + [fn("rnn_step_forward"), fn("rnn_step_backward_crashes"),
+                                   "--layer", "rnn_step"], capture_output=True, text=True)
+    assert usage.returncode == 2
+    assert "rnn_step_backward_crashes raised ValueError" in usage.stderr
+    assert "Traceback" not in usage.stderr
