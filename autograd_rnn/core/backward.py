@@ -196,7 +196,8 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
                 np.add(previous, c, out=previous)
             else:
                 grads[pkey] = previous + c
-                owned.add(pkey)
+                if previous.ndim:  # a 0-d sum is a NumPy scalar: never add into it in place
+                    owned.add(pkey)
             if listeners:
                 for listener in listeners:
                     listener("edge", node, index, c)
@@ -319,7 +320,8 @@ def _accumulate(grads, owned, node, c, create_graph):
         np.add(previous, c, out=previous)
     else:
         grads[key] = previous + c
-        owned.add(key)
+        if previous.ndim:  # a 0-d sum is a NumPy scalar: never add into it in place
+            owned.add(key)
 
 
 def _into_leaf(leaf: Tensor, g, owned: bool, create_graph: bool) -> None:
