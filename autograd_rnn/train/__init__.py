@@ -21,12 +21,12 @@ from autograd_rnn.train.tasks import (
     make_task,
 )
 from autograd_rnn.train.tbptt import NonFiniteLossError, TBPTTResult, detach_state, tbptt
-from autograd_rnn.train.trainer import RunResult, Trainer, TrainingError
+from autograd_rnn.train.trainer import RunResult, Trainer, TrainingError, load_trained
 
 __all__ = [
     "DEFAULT_LR", "TASKS", "AddingTask", "Batch", "CharTask", "CheckpointError",
     "NonFiniteLossError", "RunResult", "SineTask", "TBPTTResult", "Task", "TrainConfig",
     "Trainer", "TrainingError", "build_model", "continue_sine", "cross_entropy",
-    "default_text", "detach_state", "evaluate", "load_npz", "make_task", "mse_loss",
+    "default_text", "detach_state", "evaluate", "load_npz", "load_trained", "make_task", "mse_loss",
     "sample_text", "save_npz", "tbptt",
 ]

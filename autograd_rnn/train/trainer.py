@@ -139,6 +139,8 @@ class Trainer:
         config = TrainConfig.from_dict({**saved, **overrides})
         trainer = cls(config, text=ckpt.text_of(arrays))
         trainer.load_state(arrays, os.fspath(path))
+        if overrides.get("lr") is not None:
+            trainer.optimizer.lr = float(overrides["lr"])  # the saved hyper.lr gives way
         trainer._owned.add(os.path.abspath(path))
         return trainer
 
@@ -216,3 +218,17 @@ class Trainer:
             return ""
         self.save(checkpoint, arrays=self.state_arrays(snap))
         return f", saved to {os.fspath(checkpoint)}"
+
+
+def load_trained(path: str | os.PathLike) -> tuple[Any, Task, TrainConfig]:
+    """(model, task, config) from a checkpoint, for sampling or evaluation; raises
+    CheckpointError naming the first mismatching parameter when shapes do not fit."""
+    arrays = ckpt.load_npz(path)
+    config = TrainConfig.from_dict(ckpt.config_of(arrays))
+    task = make_task(config.task, ckpt.text_of(arrays))
+    model = build_model(config, task)
+    params = ckpt.section(arrays, "param")
+    ckpt.check_params_fit(os.fspath(path), params, model)
+    model.load_state_dict(params)
+    model.eval()
+    return model, task, config

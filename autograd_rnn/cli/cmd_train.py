@@ -1,0 +1,152 @@
+"""``autograd-rnn train``: train a recurrent network on a built-in task (parsing only)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from autograd_rnn.cli.main import UsageError
+
+# settings that map one-to-one onto TrainConfig fields; None means "not given"
+_CONFIG_OPTIONS = ("task", "cell", "seq_len", "hidden", "layers", "batch", "optimizer", "lr",
+                   "clip", "clip_value", "k1", "k2", "seed")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train an RNN/LSTM/GRU on a built-in task (sine, adding problem, characters)",
+        description="Train a recurrent network with (truncated) backpropagation through time. "
+        "Examples: autograd-rnn train --task adding --cell lstm --seq-len 50 --steps 2000; "
+        "autograd-rnn train --task chars --cell lstm --hidden 64 --seq-len 25 "
+        "--checkpoint chars.npz (then: autograd-rnn sample --checkpoint chars.npz).",
+    )
+    add = parser.add_argument
+    add("--task", choices=["sine", "adding", "chars"], default=None,
+        help="sine: next value of a sum of two sines (MSE); adding: sum of the two marked "
+        "values, read at the last step (MSE, baseline 0.167); chars: character-level language "
+        "model on --text (cross-entropy in nats per character) [default: sine]")
+    add("--cell", choices=["rnn", "lstm", "gru"], default=None,
+        help="recurrent cell: vanilla tanh RNN, LSTM or GRU [default: rnn]")
+    add("--seq-len", type=int, default=None, metavar="T",
+        help="timesteps per training sequence [default: 50]")
+    add("--hidden", type=int, default=None, metavar="H", help="hidden units [default: 32]")
+    add("--layers", type=int, default=None, help="stacked recurrent layers [default: 1]")
+    add("--batch", type=int, default=None, metavar="B",
+        help="sequences per training step [default: 16]")
+    add("--steps", type=int, default=1000,
+        help="train until this many steps (batches) are done in total; with --resume the "
+        "run continues up to this number [default: 1000]")
+    add("--optimizer", choices=["sgd", "adagrad", "rmsprop", "adam"], default=None,
+        help="update rule [default: adam]")
+    add("--lr", type=float, default=None,
+        help="learning rate [default: 0.01 for adam/rmsprop, 0.1 for sgd/adagrad]")
+    add("--clip", type=float, default=None,
+        help="clip gradients to this global L2 norm; 0 turns clipping off [default: 1.0]")
+    add("--clip-value", type=float, default=None,
+        help="also clip every gradient entry to [-v, v] (min-char-rnn uses 5) [default: off]")
+    add("--k1", type=int, default=None,
+        help="truncated BPTT: an update every k1 steps [default: the whole sequence]")
+    add("--k2", type=int, default=None,
+        help="truncated BPTT: backpropagate through the last k2 steps; the hidden state is "
+        "carried across chunks but detached [default: the whole sequence]")
+    add("--seed", type=int, default=None,
+        help="seed for the initial weights and the data stream [default: 0]")
+    add("--text", default=None, metavar="FILE",
+        help="UTF-8 text file for --task chars [default: a short text shipped with the package]")
+    add("--checkpoint", default=None, metavar="PATH",
+        help="save parameters, optimizer state, step, random state and history to this .npz "
+        "(atomically) every --checkpoint-every steps, at the end and on Ctrl-C")
+    add("--checkpoint-every", type=int, default=100, metavar="N",
+        help="steps between checkpoint saves [default: 100]")
+    add("--resume", action="store_true",
+        help="continue the run saved in --checkpoint exactly where it stopped (settings come "
+        "from the checkpoint; architecture options that differ are refused)")
+    add("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+        help="replace an existing --checkpoint file when not resuming; --no-overwrite (the "
+        "default) refuses and changes nothing")
+    add("--log-grad-norm", action="store_true",
+        help="print the loss and the pre-clip global gradient norm after every step")
+    add("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def _overrides(args) -> dict:
+    given = {name: getattr(args, name) for name in _CONFIG_OPTIONS}
+    given = {k: v for k, v in given.items() if v is not None}
+    if given.get("clip") == 0:
+        given["clip"] = None
+    return given
+
+
+def run(args) -> int:
+    from autograd_rnn.files import FileExistsRefusal
+    from autograd_rnn.train import CheckpointError, TrainConfig, Trainer, TrainingError, evaluate
+
+    settings = _overrides(args)
+    explicit_clip_off = args.clip == 0
+    if args.steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    if args.checkpoint_every < 1:
+        raise UsageError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
+    try:
+        if args.resume:
+            if args.checkpoint is None:
+                raise UsageError("--resume needs --checkpoint PATH (the run to continue)")
+            if args.text is not None:
+                raise UsageError("--text cannot be given with --resume: the checkpoint stores "
+                                 "its training text")
+            if explicit_clip_off:
+                settings["clip"] = None
+            trainer = Trainer.from_checkpoint(args.checkpoint, **settings)
+        else:
+            text = _read_text(args.text, settings.get("task", "sine"))
+            if explicit_clip_off:
+                settings["clip"] = None
+            trainer = Trainer(TrainConfig(**settings), text=text)
+    except (ValueError, CheckpointError) as error:
+        raise UsageError(str(error)) from None
+    c, start = trainer.config, trainer.step
+    if trainer.step >= args.steps:
+        raise UsageError(f"the checkpoint is already at step {trainer.step} >= --steps "
+                         f"{args.steps}; pass a larger --steps to train further")
+    try:
+        result = trainer.run(args.steps, checkpoint=args.checkpoint, overwrite=args.overwrite,
+                             checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+                             log_grad_norm=args.log_grad_norm)
+    except FileExistsRefusal as error:
+        raise UsageError(f"{error} or --resume to continue it") from None
+    except TrainingError as error:
+        print(f"autograd-rnn train: error: {error}")
+        return 1
+    done = result.step - start
+    print(f"{c.task}/{c.cell} hidden {c.hidden} seq-len {c.seq_len} batch {c.batch} "
+          f"{c.optimizer} lr {trainer.optimizer.lr:g}: step {result.step} "
+          f"({done} steps in {result.seconds:.1f} s, "
+          f"{1000 * result.seconds / max(done, 1):.0f} ms/step)")
+    if result.interrupted:
+        where = f"; checkpoint {args.checkpoint} (resume with --resume)" if args.checkpoint else ""
+        print(f"interrupted at step {result.step}{where}")
+        return 130
+    held_out = evaluate(trainer.model, trainer.task, c.seq_len)
+    print(f"loss: train {result.recent_loss:.4g} (mean of the last steps), held-out "
+          f"{held_out:.4g} on 256 fresh sequences; baseline {trainer.task.baseline:.4g} "
+          f"({trainer.task.baseline_text})")
+    if args.checkpoint:
+        print(f"checkpoint: {args.checkpoint}")
+    return 0
+
+
+def _read_text(path: str | None, task: str) -> str | None:
+    if path is None:
+        return None
+    if task != "chars":
+        raise UsageError(f"--text is for --task chars, not --task {task}")
+    if not os.path.isfile(path):
+        raise UsageError(f"text file {path!r} does not exist")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path!r} is not UTF-8 text ({error.reason} at byte "
+                         f"{error.start})") from None
