@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from autograd_rnn.check.diagnostics import eps_warnings, graph_kink_warnings
 from autograd_rnn.check.report import GradcheckReport, GradientComparison
 from autograd_rnn.core.backward import grad
 from autograd_rnn.core.state import no_grad
@@ -111,6 +112,9 @@ def gradcheck(
             numeric[j] = (plus - minus) / (2 * eps)
         analytic_flat = g.data.reshape(-1)
         comparisons.append(_compare(label, x.shape, analytic_flat, numeric, picked, atol, rtol))
+    warnings.extend(eps_warnings([(c.name, x.data) for c, x in zip(comparisons, checked,
+                                                                     strict=True)], eps))
+    warnings.extend(graph_kink_warnings([out], eps))  # relu/abs/max inputs within ~eps of a kink
     return GradcheckReport(comparisons, eps, atol, rtol, warnings)
 
 
