@@ -247,3 +247,28 @@ def test_composite_expression_matches_finite_differences():
     assert_matches_finite_differences(
         fn, [_rng.standard_normal((2, 3)), _rng.standard_normal((3, 4)), _rng.standard_normal(4)]
     )
+
+
+def _shared_weight_loss(W, v, x2, x1, x3):
+    h = ar.tanh(x2 @ W)  # (2, 4)
+    u = ar.tanh(x1 @ W)  # (4,)
+    z = ar.tanh(x3 @ W)  # (5, 2, 4), batched
+    w = W.T @ x1  # W as the left operand: (4,)
+    s = ar.sigmoid(h @ W.T @ W)  # W twice more, inside a chain
+    return (h * h).sum() + (u * w).sum() + z.mean() + s.sum() + (W * W).sum() + (x2 @ v).sum()
+
+
+def test_record_gradients_off_gives_identical_leaf_grads_with_shared_weights():
+    """With recording off the engine may sum a shared weight's matmul VJPs differently;
+    the leaf gradients must not change (and must match finite differences)."""
+    values = [_rng.standard_normal(s) for s in [(3, 4), (3,), (2, 3), (3,), (5, 2, 3)]]
+    grads = {}
+    for record in (True, False):
+        leaves = [ar.tensor(v.copy(), requires_grad=True) for v in values]
+        loss = _shared_weight_loss(*leaves)
+        with ar.record_gradients(record):
+            loss.backward()
+        grads[record] = [leaf.grad for leaf in leaves]
+    for on, off in zip(grads[True], grads[False], strict=True):
+        np.testing.assert_allclose(off, on, rtol=1e-12, atol=1e-12)
+    assert_matches_finite_differences(_shared_weight_loss, values)
