@@ -158,9 +158,11 @@ def primitive(forward: Callable | None = None, *, name: str | None = None):
 
 
 def _keyword_defaults(forward: Callable) -> dict:
+    if not inspect.isfunction(forward):
+        return {}  # a ufunc or builtin (np.tanh): its defaults (out=, dtype=...) stay its own
     try:
         parameters = inspect.signature(forward).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature
+    except (TypeError, ValueError):
         return {}
     return {
         p.name: p.default
