@@ -11,7 +11,24 @@ from autograd_rnn.nn.recurrent import GRU, LAYERS, LSTM, RNN
 from autograd_rnn.nn.torch_convert import from_torch_state_dict, to_torch_state_dict
 
 __all__ = [
-    "CELLS", "Embedding", "GRU", "GRUCell", "LAYERS", "LSTM", "LSTMCell", "Linear",
-    "LoadResult", "Module", "ModuleList", "Parameter", "RNN", "RNNCell", "SequenceModel",
-    "from_torch_state_dict", "generate", "last_valid", "one_hot", "to_torch_state_dict",
+    "CELLS",
+    "Embedding",
+    "GRU",
+    "GRUCell",
+    "LAYERS",
+    "LSTM",
+    "LSTMCell",
+    "Linear",
+    "LoadResult",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "RNN",
+    "RNNCell",
+    "SequenceModel",
+    "from_torch_state_dict",
+    "generate",
+    "last_valid",
+    "one_hot",
+    "to_torch_state_dict",
 ]

@@ -70,8 +70,17 @@ class SequenceModel(Module):
             if cell != "lstm":
                 raise ValueError(f"forget_bias applies to cell='lstm' only, not {cell!r}")
             extra["forget_bias"] = forget_bias
-        self.rnn = LAYERS[cell](input_size, hidden_size, num_layers, bidirectional, dropout,
-                                learn_initial_state, name=cell, rng=gen, **extra)
+        self.rnn = LAYERS[cell](
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            learn_initial_state,
+            name=cell,
+            rng=gen,
+            **extra,
+        )
         width = self.rnn.hidden_size * self.rnn.dirs
         k = 1.0 / math.sqrt(width)
         self.W_y = Parameter(uniform(gen, (width, self.output_size), k), "W_y")
@@ -110,8 +119,10 @@ def last_valid(y: Tensor, lengths=None) -> Tensor:
     lengths = np.asarray(lengths, dtype=np.int64)
     T, B = y.shape[0], y.shape[1]
     if lengths.shape != (B,) or np.any(lengths < 1) or np.any(lengths > T):
-        raise ValueError(f"last_valid: lengths must be (B,) = ({B},) with 1 <= lengths <= {T}, "
-                         f"got {lengths.tolist()}")
+        raise ValueError(
+            f"last_valid: lengths must be (B,) = ({B},) with 1 <= lengths <= {T}, "
+            f"got {lengths.tolist()}"
+        )
     return y[lengths - 1, np.arange(B)]
 
 
@@ -146,8 +157,10 @@ def generate(
         raise ValueError(f"temperature must be > 0, got {temperature!r}")
     D, V = model.input_size, model.output_size
     if V != D:
-        raise ValueError(f"generate feeds outputs back as inputs, so output_size ({V}) must "
-                         f"equal input_size ({D})")
+        raise ValueError(
+            f"generate feeds outputs back as inputs, so output_size ({V}) must "
+            f"equal input_size ({D})"
+        )
     rng = make_rng(rng, 0 if rng is None else None)
     x = np.asarray(first_input.data if isinstance(first_input, Tensor) else first_input)
     if x.dtype.kind in "iu":
@@ -155,8 +168,10 @@ def generate(
     batched = x.ndim == 2
     x = x.reshape(-1, D) if x.ndim in (1, 2) and x.shape[-1] == D else None
     if x is None:
-        raise ValueError(f"generate: first_input must have shape (B, {D}) or ({D},) or be "
-                         f"integer ids, got {np.shape(first_input)}")
+        raise ValueError(
+            f"generate: first_input must have shape (B, {D}) or ({D},) or be "
+            f"integer ids, got {np.shape(first_input)}"
+        )
     results = []
     with no_grad():
         for _ in range(steps):

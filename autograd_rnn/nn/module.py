@@ -177,9 +177,7 @@ class Module:
                 parts.append(f"missing keys {missing}")
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
-            raise KeyError(
-                f"load_state_dict for {type(self).__name__}: " + "; ".join(parts)
-            )
+            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
         staged = []
         for name, param in own.items():
             if name not in state:

@@ -114,13 +114,24 @@ class _Recurrent(Module):
         for layer in range(self.num_layers):
             if layer > 0:
                 inputs = self._dropout(inputs, layer)
-            outs, last = self._run(self.cells[layer], inputs, initial[layer * self.dirs],
-                                   masks, f"{self.name}/layer{layer}", reverse=False)
+            outs, last = self._run(
+                self.cells[layer],
+                inputs,
+                initial[layer * self.dirs],
+                masks,
+                f"{self.name}/layer{layer}",
+                reverse=False,
+            )
             finals.append(last)
             if self.bidirectional:
-                outs_r, last_r = self._run(self.cells_reverse[layer], inputs,
-                                           initial[layer * self.dirs + 1], masks,
-                                           f"{self.name}/layer{layer}_reverse", reverse=True)
+                outs_r, last_r = self._run(
+                    self.cells_reverse[layer],
+                    inputs,
+                    initial[layer * self.dirs + 1],
+                    masks,
+                    f"{self.name}/layer{layer}_reverse",
+                    reverse=True,
+                )
                 finals.append(last_r)
                 joined = []
                 for t in range(T):
@@ -220,8 +231,9 @@ def _pick(value, k: int, n: int, B: int, H: int, what: str) -> Tensor:
     if shape == (B, H) and n == 1:
         return value if isinstance(value, Tensor) else Tensor(value)
     if shape != (n, B, H):
-        raise ValueError(f"{what} must have shape (num_layers*dirs, B, H) = {(n, B, H)}, "
-                         f"got {shape}")
+        raise ValueError(
+            f"{what} must have shape (num_layers*dirs, B, H) = {(n, B, H)}, got {shape}"
+        )
     if isinstance(value, Tensor):
         return value[k]
     return Tensor(np.asarray(value, dtype=np.float64)[k])
@@ -236,13 +248,32 @@ class RNN(_Recurrent):
 
     cell_class = RNNCell
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0,
-                 learn_initial_state: bool = False, nonlinearity: str = "tanh",
-                 name: str = "rnn", *, rng=None, seed=None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout,
-                         learn_initial_state, name, rng=rng, seed=seed,
-                         nonlinearity=nonlinearity)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        learn_initial_state: bool = False,
+        nonlinearity: str = "tanh",
+        name: str = "rnn",
+        *,
+        rng=None,
+        seed=None,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            learn_initial_state,
+            name,
+            rng=rng,
+            seed=seed,
+            nonlinearity=nonlinearity,
+        )
         self.nonlinearity = nonlinearity
 
 
@@ -255,13 +286,32 @@ class LSTM(_Recurrent):
     cell_class = LSTMCell
     state_names = ("h", "c")
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0,
-                 learn_initial_state: bool = False, name: str = "lstm", *,
-                 forget_bias: float | None = None, rng=None, seed=None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout,
-                         learn_initial_state, name, rng=rng, seed=seed,
-                         forget_bias=forget_bias)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        learn_initial_state: bool = False,
+        name: str = "lstm",
+        *,
+        forget_bias: float | None = None,
+        rng=None,
+        seed=None,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            learn_initial_state,
+            name,
+            rng=rng,
+            seed=seed,
+            forget_bias=forget_bias,
+        )
 
     def _step(self, cell, x_t, state: tuple) -> tuple:
         return cell(x_t, state)
@@ -272,12 +322,30 @@ class GRU(_Recurrent):
 
     cell_class = GRUCell
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0,
-                 learn_initial_state: bool = False, name: str = "gru", *,
-                 rng=None, seed=None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout,
-                         learn_initial_state, name, rng=rng, seed=seed)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        learn_initial_state: bool = False,
+        name: str = "gru",
+        *,
+        rng=None,
+        seed=None,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            learn_initial_state,
+            name,
+            rng=rng,
+            seed=seed,
+        )
 
 
 LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}

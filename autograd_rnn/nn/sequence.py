@@ -33,9 +33,7 @@ def sequence_steps(x, input_size: int, where: str) -> tuple[int, int, Callable[[
         for t, step in enumerate(steps):
             shape = np.shape(step)
             if len(shape) != 2 or shape[1] != input_size:
-                raise ValueError(
-                    f"{where}: step {t} has shape {shape}, expected (B, {input_size})"
-                )
+                raise ValueError(f"{where}: step {t} has shape {shape}, expected (B, {input_size})")
             if shape != first:
                 raise ValueError(
                     f"{where}: step {t} has shape {shape} but step 0 has shape {first}"
@@ -78,9 +76,7 @@ def step_masks(lengths, mask, T: int, B: int, where: str) -> list:
         bad = (lengths < 0) | (lengths > T)
         if np.any(bad):
             b = int(np.argmax(bad))
-            raise ValueError(
-                f"{where}: lengths[{b}] = {int(lengths[b])} is outside 0..{T} (T={T})"
-            )
+            raise ValueError(f"{where}: lengths[{b}] = {int(lengths[b])} is outside 0..{T} (T={T})")
         full = np.arange(T)[:, None] < lengths[None, :]
     else:
         full = np.asarray(mask.data if isinstance(mask, Tensor) else mask)

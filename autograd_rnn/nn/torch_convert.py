@@ -55,8 +55,9 @@ def _resolve(model_or_state, kind: str | None) -> tuple[dict, str]:
         layer = model_or_state.rnn if isinstance(model_or_state, SequenceModel) else model_or_state
         inferred = found.get(type(layer))
         if inferred is None:
-            raise TypeError(f"cannot convert a {type(layer).__name__}; expected RNN, LSTM, GRU "
-                            "or SequenceModel")
+            raise TypeError(
+                f"cannot convert a {type(layer).__name__}; expected RNN, LSTM, GRU or SequenceModel"
+            )
         if kind is not None and kind != inferred:
             raise ValueError(f"kind={kind!r} does not match the model's {inferred!r}")
         return model_or_state.state_dict(), inferred
@@ -67,8 +68,9 @@ def _resolve(model_or_state, kind: str | None) -> tuple[dict, str]:
     return dict(model_or_state), kind
 
 
-def to_torch_state_dict(model_or_state_dict, kind: str | None = None,
-                        linear_name: str = "linear") -> dict[str, np.ndarray]:
+def to_torch_state_dict(
+    model_or_state_dict, kind: str | None = None, linear_name: str = "linear"
+) -> dict[str, np.ndarray]:
     """Our layout -> PyTorch's. ``kind`` ("rnn"|"lstm"|"gru") is inferred from a model.
 
     Keys keep their prefix: a SequenceModel's ``rnn.cells.0.W_x`` becomes
@@ -104,8 +106,9 @@ def to_torch_state_dict(model_or_state_dict, kind: str | None = None,
     return _sorted_like_torch(out)
 
 
-def from_torch_state_dict(torch_state_dict: Mapping, kind: str,
-                          linear_name: str = "linear") -> dict[str, np.ndarray]:
+def from_torch_state_dict(
+    torch_state_dict: Mapping, kind: str, linear_name: str = "linear"
+) -> dict[str, np.ndarray]:
     """PyTorch's layout -> ours (float64 arrays), ready for ``load_state_dict``.
 
     Raises KeyError naming a key that is neither a recurrent weight nor the linear layer's
@@ -140,11 +143,15 @@ def from_torch_state_dict(torch_state_dict: Mapping, kind: str,
             pending.setdefault(base, {})[p] = value
     for base, biases in pending.items():
         if set(biases) != {"bias_ih", "bias_hh"}:
-            raise ValueError(f"from_torch_state_dict: {base!r} needs both bias_ih and bias_hh, "
-                             f"got {sorted(biases)}")
+            raise ValueError(
+                f"from_torch_state_dict: {base!r} needs both bias_ih and bias_hh, "
+                f"got {sorted(biases)}"
+            )
         if biases["bias_ih"].shape != biases["bias_hh"].shape:
-            raise ValueError(f"from_torch_state_dict: bias shapes differ for {base!r}: "
-                             f"{biases['bias_ih'].shape} vs {biases['bias_hh'].shape}")
+            raise ValueError(
+                f"from_torch_state_dict: bias shapes differ for {base!r}: "
+                f"{biases['bias_ih'].shape} vs {biases['bias_hh'].shape}"
+            )
         out[base + ("b_h" if kind == "rnn" else "b")] = biases["bias_ih"] + biases["bias_hh"]
     return _sorted_ours(out)
 

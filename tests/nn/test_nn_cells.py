@@ -45,8 +45,9 @@ def test_cell_gradients_match_finite_differences(kind, kw, T):
         c0 = ar.tensor(rng.standard_normal((B, H)) * 0.5, requires_grad=True, name="c0")
         inputs.append(c0)
     params = cell.parameters()
-    report = ar.gradcheck(lambda *a: _unroll(cell, [xs[t] for t in range(T)], h0, c0),
-                          inputs + params)
+    report = ar.gradcheck(
+        lambda *a: _unroll(cell, [xs[t] for t in range(T)], h0, c0), inputs + params
+    )
     assert report, str(report)
     assert len(report.comparisons) == len(inputs) + len(params)
 
@@ -67,7 +68,7 @@ def test_lstm_cell_formula_gate_order_ifgo():
     rng = np.random.default_rng(1)
     x, h, c = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     a = x @ cell.W_x.data + h @ cell.W_h.data + cell.b.data
-    i, f, g, o = (a[:, k * H:(k + 1) * H] for k in range(4))
+    i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))
     c_t = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
     h_t = _sigmoid(o) * np.tanh(c_t)
     got_h, got_c = cell(x, (ar.tensor(h), ar.tensor(c)))
@@ -82,8 +83,8 @@ def test_gru_cell_formula_pytorch_variant():
     gx = x @ cell.W_x.data + cell.b_x.data
     gh = h @ cell.W_h.data + cell.b_h.data
     r = _sigmoid(gx[:, :H] + gh[:, :H])
-    z = _sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
-    n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    z = _sigmoid(gx[:, H : 2 * H] + gh[:, H : 2 * H])
+    n = np.tanh(gx[:, 2 * H :] + r * gh[:, 2 * H :])
     np.testing.assert_allclose(cell(x, ar.tensor(h)).data, (1 - z) * n + z * h)
 
 
@@ -92,9 +93,11 @@ def test_cell_parameter_names_shapes_and_init(kind):
     cell = _make(kind)
     G = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
     shapes = {n: p.shape for n, p in cell.named_parameters()}
-    expected = {"rnn": {"W_x": (D, H), "W_h": (H, H), "b_h": (H,)},
-                "lstm": {"W_x": (D, 4 * H), "W_h": (H, 4 * H), "b": (4 * H,)},
-                "gru": {"W_x": (D, 3 * H), "W_h": (H, 3 * H), "b_x": (3 * H,), "b_h": (3 * H,)}}
+    expected = {
+        "rnn": {"W_x": (D, H), "W_h": (H, H), "b_h": (H,)},
+        "lstm": {"W_x": (D, 4 * H), "W_h": (H, 4 * H), "b": (4 * H,)},
+        "gru": {"W_x": (D, 3 * H), "W_h": (H, 3 * H), "b_x": (3 * H,), "b_h": (3 * H,)},
+    }
     assert shapes == expected[kind]
     bound = 1 / np.sqrt(H)
     for p in cell.parameters():
@@ -107,7 +110,7 @@ def test_cell_parameter_names_shapes_and_init(kind):
 
 def test_lstm_forget_bias_option():
     cell = _make("lstm", forget_bias=1.0)
-    np.testing.assert_array_equal(cell.b.data[H:2 * H], 1.0)
+    np.testing.assert_array_equal(cell.b.data[H : 2 * H], 1.0)
     assert not np.any(cell.b.data[:H] == 1.0)
 
 

@@ -95,11 +95,14 @@ def test_lengths_final_state_equals_shorter_sequence_alone(kind, bidirectional):
     lengths = np.array([5, 2, 3])
     out, final = layer(x, lengths=lengths)
     for b, n in enumerate(lengths):
-        alone_out, alone_final = layer(x[:n, b:b + 1])
+        alone_out, alone_final = layer(x[:n, b : b + 1])
         np.testing.assert_allclose(out.data[:n, b], alone_out.data[:, 0], atol=1e-12)
         assert np.all(out.data[n:, b] == 0.0)  # padded outputs are zero
-        for part, alone in zip(final if kind == "lstm" else (final,),
-                               alone_final if kind == "lstm" else (alone_final,), strict=True):
+        for part, alone in zip(
+            final if kind == "lstm" else (final,),
+            alone_final if kind == "lstm" else (alone_final,),
+            strict=True,
+        ):
             np.testing.assert_allclose(part.data[:, b], alone.data[:, 0], atol=1e-12)
 
 

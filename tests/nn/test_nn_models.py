@@ -33,8 +33,11 @@ def test_sequence_model_gradcheck_many_to_many_and_many_to_one():
     params = model.parameters()
     assert ar.gradcheck(lambda *_: model(x)[0], [x] + params, max_entries=12)
     lengths = np.array([4, 2])
-    assert ar.gradcheck(lambda *_: nn.last_valid(model(x, lengths=lengths)[0], lengths),
-                        [x] + params, max_entries=12)
+    assert ar.gradcheck(
+        lambda *_: nn.last_valid(model(x, lengths=lengths)[0], lengths),
+        [x] + params,
+        max_entries=12,
+    )
 
 
 def test_last_valid_picks_step_per_sequence():
@@ -48,7 +51,7 @@ def test_last_valid_picks_step_per_sequence():
 
 def test_sequence_model_options_and_errors():
     m = nn.SequenceModel("lstm", D, H, V, forget_bias=1.0, learn_initial_state=True, seed=0)
-    np.testing.assert_array_equal(m.rnn.cells[0].b.data[H:2 * H], 1.0)
+    np.testing.assert_array_equal(m.rnn.cells[0].b.data[H : 2 * H], 1.0)
     assert "rnn.h_0" in dict(m.named_parameters())
     assert nn.SequenceModel("rnn", D, H, V, nonlinearity="relu").rnn.cells[0].nonlinearity == "relu"
     with pytest.raises(ValueError, match="cell must be one of"):

@@ -31,8 +31,15 @@ def test_parameter_is_a_leaf_requiring_grad():
 
 def test_named_parameters_dotted_in_registration_order():
     names = [n for n, _ in Tiny().named_parameters()]
-    assert names == ["first.W_a", "first.b_a", "scale", "blocks.0.W", "blocks.0.b",
-                     "blocks.1.W", "blocks.1.b"]
+    assert names == [
+        "first.W_a",
+        "first.b_a",
+        "scale",
+        "blocks.0.W",
+        "blocks.0.b",
+        "blocks.1.W",
+        "blocks.1.b",
+    ]
     m = Tiny()
     assert [id(p) for p in m.parameters()] == [id(p) for _, p in m.named_parameters()]
     assert m.num_parameters() == 3 * 4 + 4 + 4 + 16 + 4 + 8 + 2

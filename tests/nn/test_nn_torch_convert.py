@@ -26,8 +26,12 @@ def test_to_torch_names_shapes_and_round_trip(kind, layers, bi):
     for k in range(layers):
         for s in ("", "_reverse") if bi else ("",):
             size = D if k == 0 else H * (2 if bi else 1)
-            expected += [(f"weight_ih_l{k}{s}", (G * H, size)), (f"weight_hh_l{k}{s}", (G * H, H)),
-                         (f"bias_ih_l{k}{s}", (G * H,)), (f"bias_hh_l{k}{s}", (G * H,))]
+            expected += [
+                (f"weight_ih_l{k}{s}", (G * H, size)),
+                (f"weight_hh_l{k}{s}", (G * H, H)),
+                (f"bias_ih_l{k}{s}", (G * H,)),
+                (f"bias_hh_l{k}{s}", (G * H,)),
+            ]
     assert [(k, v.shape) for k, v in torch_sd.items()] == expected
     np.testing.assert_array_equal(torch_sd["weight_ih_l0"], layer.cells[0].W_x.data.T)
     back = nn.from_torch_state_dict(torch_sd, kind)
@@ -37,8 +41,9 @@ def test_to_torch_names_shapes_and_round_trip(kind, layers, bi):
         np.testing.assert_array_equal(back[key], own[key])
     fresh = nn.LAYERS[kind](D, H, num_layers=layers, bidirectional=bi, seed=1)
     fresh.load_state_dict(back)
-    np.testing.assert_array_equal(fresh(np.ones((T, B, D)))[0].data,
-                                  layer(np.ones((T, B, D)))[0].data)
+    np.testing.assert_array_equal(
+        fresh(np.ones((T, B, D)))[0].data, layer(np.ones((T, B, D)))[0].data
+    )
 
 
 def test_bias_mapping_rules():
@@ -47,8 +52,9 @@ def test_bias_mapping_rules():
     np.testing.assert_array_equal(sd["bias_ih_l0"], lstm.cells[0].b.data)
     assert np.all(sd["bias_hh_l0"] == 0)
     sd["bias_hh_l0"] = np.full(4 * H, 0.25)
-    np.testing.assert_allclose(nn.from_torch_state_dict(sd, "lstm")["cells.0.b"],
-                               lstm.cells[0].b.data + 0.25)
+    np.testing.assert_allclose(
+        nn.from_torch_state_dict(sd, "lstm")["cells.0.b"], lstm.cells[0].b.data + 0.25
+    )
     gru = nn.GRU(D, H, seed=0)
     gsd = nn.to_torch_state_dict(gru)
     np.testing.assert_array_equal(gsd["bias_ih_l0"], gru.cells[0].b_x.data)
@@ -138,8 +144,9 @@ def test_lengths_equal_torch_packed_sequences(kind):
     x_np = np.random.default_rng(1).standard_normal((T, B, D))
     lengths = [4, 1, 3]
     out, final = ours(x_np, lengths=lengths)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x_np), torch.tensor(lengths),
-                                                     enforce_sorted=False)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        torch.tensor(x_np), torch.tensor(lengths), enforce_sorted=False
+    )
     tpacked, tfinal = theirs(packed)
     tout, _ = torch.nn.utils.rnn.pad_packed_sequence(tpacked, total_length=T)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
@@ -159,5 +166,6 @@ def test_from_torch_loads_torch_initialised_weights():
     ours = nn.LSTM(D, H)
     ours.load_state_dict(nn.from_torch_state_dict(theirs.state_dict(), "lstm"))
     x_np = np.random.default_rng(2).standard_normal((T, B, D))
-    np.testing.assert_allclose(ours(x_np)[0].data,
-                               theirs(torch.tensor(x_np))[0].detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        ours(x_np)[0].data, theirs(torch.tensor(x_np))[0].detach().numpy(), atol=1e-12
+    )
