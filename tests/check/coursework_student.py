@@ -153,6 +153,28 @@ def lstm_step_backward_wrong_forget(dnext_h, dnext_c, cache):
     return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
+# ----- GRU step (PyTorch variant, gates r, z, n) -----------------------------------------
+def gru_step_forward(x, prev_h, Wx, Wh, bx, bh):
+    H = prev_h.shape[1]
+    gx, gh = x @ Wx + bx, prev_h @ Wh + bh
+    r = sigmoid(gx[:, :H] + gh[:, :H])
+    z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+    n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    next_h = (1 - z) * n + z * prev_h
+    return next_h, (x, prev_h, Wx, Wh, r, z, n, gh[:, 2 * H:])
+
+
+def gru_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, r, z, n, ghn = cache
+    dn, dz = dnext_h * (1 - z), dnext_h * (prev_h - n)
+    dan = dn * (1 - n ** 2)
+    dar, daz = dan * ghn * r * (1 - r), dz * z * (1 - z)
+    dgx = np.hstack([dar, daz, dan])
+    dgh = np.hstack([dar, daz, dan * r])
+    dprev_h = dgh @ Wh.T + dnext_h * z
+    return dgx @ Wx.T, dprev_h, x.T @ dgx, prev_h.T @ dgh, dgx.sum(axis=0), dgh.sum(axis=0)
+
+
 # ----- temporal layers ------------------------------------------------------------------
 def temporal_affine_forward(x, w, b):
     N, T, D = x.shape

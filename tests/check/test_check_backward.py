@@ -30,6 +30,7 @@ CORRECT = [
     ("rnn_step", student.rnn_step_forward, student.rnn_step_backward),
     ("rnn", student.rnn_forward, student.rnn_backward),
     ("lstm_step", student.lstm_step_forward, student.lstm_step_backward),
+    ("gru_step", student.gru_step_forward, student.gru_step_backward),
     ("temporal_affine", student.temporal_affine_forward, student.temporal_affine_backward),
     ("temporal_softmax_loss", student.temporal_softmax_loss_forward,
      student.temporal_softmax_loss_backward),
