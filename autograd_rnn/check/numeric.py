@@ -95,6 +95,8 @@ def numerical_gradient_details(
     *,
     eps: float = 1e-6,
     entries: Sequence[int] | np.ndarray | None = None,
+    max_entries: int | None = None,
+    seed: int = 0,
 ) -> NumericalGradient:
     """Central differences of ``f`` at ``x`` with kink detection (see the module docstring).
 
@@ -104,7 +106,8 @@ def numerical_gradient_details(
         x: a writable floating-point NumPy array (restored exactly afterwards).
         upstream: the gradient flowing into f's output (needed when f returns an array).
         eps: the step; ~1e-6 in float64.
-        entries: flat indices to check (default: all).
+        entries: flat indices to check (default: all, or ``max_entries`` random ones
+            drawn with ``seed`` for large arrays).
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(f"x must be a floating-point NumPy array, got "
@@ -113,7 +116,10 @@ def numerical_gradient_details(
     if not np.shares_memory(flat, x) and x.size > 0:
         raise ValueError("x must be a contiguous array (it is perturbed in place)")
     s = _projector(f, upstream)
-    picked = np.arange(x.size) if entries is None else np.asarray(entries, dtype=np.int64)
+    if entries is None:
+        picked = sample_entries(x.size, max_entries, np.random.default_rng(seed))
+    else:
+        picked = np.asarray(entries, dtype=np.int64)
     grad = np.zeros(x.shape, dtype=np.float64)
     gflat = grad.reshape(-1)
     kinks = []
@@ -142,17 +148,21 @@ def numerical_gradient(
     *,
     eps: float = 1e-6,
     entries: Sequence[int] | np.ndarray | None = None,
+    max_entries: int | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
     """d s / d x by central differences, s = f(x) (scalar) or sum(f(x) * upstream).
 
-    Returns a float64 array of ``x``'s shape (zeros at entries not in ``entries``).
+    Checks every entry, the flat indices ``entries``, or ``max_entries`` random ones.
+    Returns a float64 array of ``x``'s shape (zeros at entries not checked).
 
     >>> import numpy as np
     >>> x = np.array([1.0, 2.0])
     >>> np.allclose(numerical_gradient(lambda x: np.sum(x ** 2), x), [2.0, 4.0])
     True
     """
-    return numerical_gradient_details(f, x, upstream, eps=eps, entries=entries).grad
+    return numerical_gradient_details(f, x, upstream, eps=eps, entries=entries,
+                                      max_entries=max_entries, seed=seed).grad
 
 
 def compare_gradient(

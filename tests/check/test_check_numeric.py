@@ -52,6 +52,9 @@ def test_input_is_restored_and_entries_subset():
     assert np.all(g[~mask] == 0)
     np.testing.assert_allclose(g[mask], 3 * x[mask] ** 2, rtol=1e-7)
     assert len(sample_entries(5, 10, np.random.default_rng(0))) == 5
+    sampled = numerical_gradient(lambda x: np.sum(x ** 3), x, max_entries=4, seed=1)
+    assert np.count_nonzero(sampled) == 4
+    np.testing.assert_array_equal(x, before)
 
 
 def test_kinks_found_only_near_relu_zero():
