@@ -110,9 +110,18 @@ def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs, strict=False)]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = list(grad_outputs)
+    else:  # one array, tensor or number for a single output
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; pass one "
+            "upstream gradient per output (None for a size-1 output)"
+        )
+    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs, strict=True)]
     found = _run(outputs, seeds, create_graph=create_graph, retain_graph=retain_graph,
                  targets={id(x) for x in inputs})
     result = []

@@ -79,9 +79,12 @@ def power(x, *, exponent):
     return x**exponent
 
 
-power.defvjp(
-    lambda g, out, x, *, exponent: g * exponent * x ** (exponent - 1)  # p x^(p-1)
-)
+@power.defvjp
+def _power_vjp(g, out, x, *, exponent):
+    # d x^p/dx = p x^(p-1); exactly 0 for p = 0 (x^-1 would give 0 * inf at x = 0)
+    if exponent == 0:
+        return g * 0.0
+    return g * exponent * x ** (exponent - 1)
 
 
 @primitive

@@ -189,3 +189,14 @@ def test_custom_primitive_without_vjp_refuses_grad():
 def test_duplicate_primitive_name_is_rejected():
     with pytest.raises(ValueError, match="'tanh' is already registered"):
         ar.primitive(lambda v: v, name="tanh")
+
+
+def test_grad_outputs_count_must_match_outputs():
+    x = ar.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * x, x * 3.0
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
+        ar.grad([a, b], [x], grad_outputs=np.ones(2))
+    (g,) = ar.grad([a, b], [x], grad_outputs=[np.ones(2), np.array([1.0, 0.0])])
+    np.testing.assert_array_equal(g.data, 2 * x.data + [3.0, 0.0])
+    (g,) = ar.grad(a.sum(), x, grad_outputs=2.0)  # a number for a single output
+    np.testing.assert_array_equal(g.data, 4 * x.data)

@@ -173,3 +173,10 @@ def test_float_index_is_rejected():
     x = ar.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(IndexError, match="integers or booleans"):
         x[np.array([0.0])]
+
+
+def test_power_zero_has_zero_gradient_even_at_zero():
+    x = ar.tensor([0.0, 2.0, -1.0], requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    assert_matches_finite_differences(lambda t: t**0 * t, [np.array([0.5, -2.0])])
