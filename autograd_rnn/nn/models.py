@@ -145,6 +145,7 @@ def generate(
         feed_back: "sample" (draw a token from the softmax, feed its one-hot; needs V == D),
             "argmax" (greedy token), or "value" (feed y_t itself; regression, needs V == D).
         state: initial state (e.g. the final state after priming on a prefix).
+        The model runs in eval mode (no dropout); its modes are restored afterwards.
 
     Returns:
         token ids (steps, B) for "sample"/"argmax", values (steps, B, V) for "value";
@@ -172,6 +173,19 @@ def generate(
             f"generate: first_input must have shape (B, {D}) or ({D},) or be "
             f"integer ids, got {np.shape(first_input)}"
         )
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()  # generation is inference: no dropout; each module's mode is restored below
+    try:
+        results = _generate_steps(model, x, steps, temperature, rng, feed_back, state)
+    finally:
+        for module, mode in modes:
+            object.__setattr__(module, "training", mode)
+    out = np.stack(results, axis=0)
+    return out if batched else out[:, 0]
+
+
+def _generate_steps(model, x, steps, temperature, rng, feed_back, state) -> list:
+    D, V = model.input_size, model.output_size
     results = []
     with no_grad():
         for _ in range(steps):
@@ -190,5 +204,4 @@ def generate(
                 ids = np.minimum((cumulative < u).sum(axis=-1), V - 1)
             results.append(ids)
             x = one_hot(ids, D)
-    out = np.stack(results, axis=0)
-    return out if batched else out[:, 0]
+    return results

@@ -114,3 +114,11 @@ def test_generate_errors():
         nn.generate(square, 5, 3)
     with pytest.raises(ValueError, match="feed_back"):
         nn.generate(square, 0, 3, feed_back="beam")
+
+
+def test_generate_runs_without_dropout_and_restores_mode():
+    model = nn.SequenceModel("gru", V, H, V, num_layers=2, dropout=0.5, seed=6)
+    a = nn.generate(model, 0, 20, feed_back="argmax")
+    b = nn.generate(model, 0, 20, feed_back="argmax")
+    np.testing.assert_array_equal(a, b)  # dropout would make the two runs differ
+    assert all(m.training for m in model.modules())
