@@ -52,6 +52,9 @@ SECOND_ORDER_CASES = [
     pytest.param(lambda x: ar.log_softmax(x, axis=0), [_n(2, 3)], id="log_softmax"),
     pytest.param(lambda x: ar.logsumexp(x * x), [_n(2, 3)], id="logsumexp"),
     pytest.param(lambda x: ops.broadcast_to(x * x, shape=(2, 3)) * x, [_n(3)], id="broadcast_to"),
+    pytest.param(lambda x: (x * x)[:, ::-2] * x[np.array([[True, False, True],
+                                                           [False, True, True]])].sum(),
+                 [_n(2, 3)], id="getitem-slice-mask"),
     # linear functions: the first-order gradient is constant, so the second order is zero
     pytest.param(lambda a, b: (a + b).sum() * 2.0 - b.reshape(3, 1), [_n(3), _n(3)], id="linear"),
     pytest.param(lambda x: ar.stack([x, x.T.T])[0, 1:], [_n(2, 3)], id="linear-shape"),
