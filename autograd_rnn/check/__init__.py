@@ -15,6 +15,7 @@ from autograd_rnn.check.diagnostics import (
     graph_kink_warnings,
 )
 from autograd_rnn.check.gradcheck import gradcheck, gradgradcheck
+from autograd_rnn.check.hints import gradient_hints
 from autograd_rnn.check.model_check import check_model, named_parameters
 from autograd_rnn.check.numeric import (
     NumericalGradient,
@@ -34,6 +35,6 @@ __all__ = [
     "GradientComparison", "NumericalGradient", "Reference", "assert_backward_correct",
     "assert_gradients_close", "check_backward", "check_model",
     "compare_gradient", "dtype_warnings", "eps_warnings", "get_reference", "gradcheck",
-    "gradgradcheck", "graph_kink_warnings", "named_parameters", "numerical_gradient",
-    "numerical_gradient_details", "rel_error", "rel_errors", "sample_entries",
+    "gradgradcheck", "gradient_hints", "graph_kink_warnings", "named_parameters",
+    "numerical_gradient", "numerical_gradient_details", "rel_error", "rel_errors", "sample_entries",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 
 from autograd_rnn.check.backward_report import BackwardCheckReport, CheckUsageError
 from autograd_rnn.check.diagnostics import dtype_warnings, eps_warnings, kink_warning
+from autograd_rnn.check.hints import gradient_hints
 from autograd_rnn.check.numeric import compare_gradient, numerical_gradient_details, sample_entries
 from autograd_rnn.check.references import Reference, get_reference
 from autograd_rnn.core.backward import grad as engine_grad
@@ -225,19 +226,21 @@ def check_backward(
                                   "shapes on a second call")
         return float(sum(np.sum(r * d) for r, d in zip(result, douts, strict=True)))
 
-    comparisons = []
+    comparisons, hints = [], []
     for n in wrt:
         x = work[names.index(n)]
         entries = sample_entries(x.size, max_entries, rng)
         num = numerical_gradient_details(projected, x, eps=eps, entries=entries)
         comparisons.append(compare_gradient(n, grads[n], num.grad, entries, atol=atol, rtol=rtol))
+        hints.extend(gradient_hints(n, grads[n], num.grad, entries, atol=atol, rtol=rtol))
         note = kink_warning(n, x.shape, num.kinks, eps)
         if note:
             warnings.append(note)
 
     report = BackwardCheckReport(
         comparisons, eps, atol, rtol, warnings, title="backward vs finite differences",
-        layer=layer, forward_name=_fname(forward), backward_name=_fname(backward), seed=seed)
+        layer=layer, forward_name=_fname(forward), backward_name=_fname(backward), seed=seed,
+        hints=hints)
     if reference is not None:
         _compare_reference(report, reference, names, arrays, wrt, outs, douts, grads)
     return report

@@ -25,6 +25,7 @@ class BackwardCheckReport(GradcheckReport):
     forward_name: str = "forward"
     backward_name: str = "backward"
     seed: int = 0
+    hints: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return all(c.passed for c in self._all())
@@ -55,6 +56,7 @@ class BackwardCheckReport(GradcheckReport):
         d["forward_function"] = self.forward_name
         d["backward_function"] = self.backward_name
         d["seed"] = self.seed
+        d["hints"] = list(self.hints)
         d["reference"] = None
         if self.layer is not None:
             d["reference"] = {
@@ -80,6 +82,7 @@ class BackwardCheckReport(GradcheckReport):
             parts.append(exact.replace(" vs numeric ", " vs engine "))
         if self.failed_inputs:
             parts.append(f"wrong gradients: {', '.join(self.failed_inputs)}")
+        parts.extend(f"hint: {h}" for h in self.hints)
         parts.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(parts)
 
