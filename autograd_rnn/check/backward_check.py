@@ -199,8 +199,11 @@ def check_backward(
             raise CheckUsageError(error.args[0]) from None
     names, arrays = _normalize_inputs(inputs, forward, reference)
     if wrt is None:
-        wrt = list(reference.differentiable) if reference else [
-            n for n, a in zip(names, arrays, strict=True) if a.dtype.kind == "f"]
+        if reference is not None:  # by position, so the user's own input names work too
+            wrt = [n for n, r in zip(names, reference.inputs, strict=True)
+                   if r in reference.differentiable]
+        else:
+            wrt = [n for n, a in zip(names, arrays, strict=True) if a.dtype.kind == "f"]
     unknown = [n for n in wrt if n not in names]
     if unknown or not wrt:
         raise CheckUsageError(f"nothing to check: wrt={list(wrt)} but inputs are {names}")

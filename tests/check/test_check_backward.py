@@ -239,5 +239,15 @@ def test_json_schema():
     assert row["name"] == "b" and row["shape"] == [6] and row["passed"] is False
     assert {"max_abs_error", "max_rel_error", "worst_index", "entries_checked"} <= set(row)
     assert d["reference"]["layer"] == "rnn_step"
+    assert d["hints"] == [report.hints[0]] and "1/3" in d["hints"][0]
     assert [r["name"] for r in d["reference"]["forward"]] == ["next_h"]
     assert [r["name"] for r in d["reference"]["gradients"]] == ["x", "prev_h", "Wx", "Wh", "b"]
+
+
+def test_user_input_names_map_to_the_reference_by_position():
+    data = inputs("rnn_step")
+    renamed = dict(zip(["x_t", "h_prev", "W_x", "W_h", "b_h"], data.values(), strict=True))
+    report = check_backward(student.rnn_step_forward, student.rnn_step_backward, renamed,
+                            layer="rnn_step")
+    assert report
+    assert [c.name for c in report.reference_comparisons] == list(renamed)
