@@ -11,6 +11,7 @@ shapes differ.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ import numpy as np
 from autograd_rnn.codegen.naming import Namer, index_source, literal
 from autograd_rnn.codegen.templates import TEMPLATES, OpContext, Template, render, render_vjp
 from autograd_rnn.codegen.templates import vjp_shape as _vjp_shape
+
+
+_ATOM = re.compile("[A-Za-z_][\\w.]*|\u27e8\\w+:\\d+\u27e9")
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Program:
     consts: dict[int, str] = field(default_factory=dict)
     keep_alive: list = field(default_factory=list)
     needs_unbroadcast: bool = False
+    marking: bool = False  # render ints in indices as markers (loop detection)
 
     def const(self, value) -> str:
         """Source for a non-tensor argument: an input array (by identity), a view of one
@@ -64,7 +69,7 @@ class Program:
             for array, name in self.array_inputs:
                 if value is array:
                     return name
-                view = view_of(value, array, name)
+                view = view_of(value, array, name, self.int_text)
                 if view is not None:
                     return view
             for array, name in self.array_inputs:
@@ -86,10 +91,14 @@ class Program:
         return literal(value, self.const)
 
     def index(self, value) -> str:
-        return index_source(value, self.const)
+        return index_source(value, self.const, self.int_text)
+
+    def int_text(self, value: int) -> str:
+        """An int inside an index: a marker while looking for loops, else a literal."""
+        return f"\u27e6{int(value)}\u27e7" if self.marking else literal(int(value), str)
 
 
-def view_of(value: np.ndarray, array: np.ndarray, name: str) -> str | None:
+def view_of(value: np.ndarray, array: np.ndarray, name: str, int_text=str) -> str | None:
     """``name[k]`` or ``name.reshape(shape)`` if ``value`` is that view of ``array``."""
     if value.base is None or not (value.base is array or value.base is array.base):
         return None
@@ -97,7 +106,7 @@ def view_of(value: np.ndarray, array: np.ndarray, name: str) -> str | None:
     if (array.ndim >= 1 and value.shape == array.shape[1:] and value.strides == array.strides[1:]
             and array.strides[0] and offset % array.strides[0] == 0
             and 0 <= offset // array.strides[0] < array.shape[0]):
-        return f"{name}[{offset // array.strides[0]}]"
+        return f"{name}[{int_text(offset // array.strides[0])}]"
     if (offset == 0 and value.size == array.size and value.flags.c_contiguous
             and array.flags.c_contiguous):
         return f"{name}.reshape({literal(value.shape, str)})"
@@ -108,10 +117,11 @@ def template_for(node) -> Template | None:
     return TEMPLATES.get(node.op.name)
 
 
-def context(prog: Program, node, inputs: tuple[str, ...], out: str, g: str) -> OpContext:
+def context(prog: Program, node, inputs: tuple[str, ...], out: str, g: str,
+            tmp=None) -> OpContext:
     shapes = tuple(np.shape(a) for a in node.args)
     return OpContext(inputs, out, g, dict(node.params or {}), shapes, node.data.shape,
-                     prog.lit, prog.index)
+                     prog.lit, prog.index, [], tmp or prog.namer.unique)
 
 
 def input_sources(prog: Program, node, value_of) -> tuple[str, ...]:
@@ -120,15 +130,40 @@ def input_sources(prog: Program, node, value_of) -> tuple[str, ...]:
     return tuple(value_of(p) if p is not None else prog.lit(a) for p, a in pairs)
 
 
-def forward_lines(prog: Program, node, target: str, inputs: tuple[str, ...]) -> list[str]:
+def forward_lines(prog: Program, node, target: str, inputs: tuple[str, ...],
+                  tmp=None) -> list[str]:
     """``target = <op on inputs>`` plus any helper lines the template needs."""
     template = template_for(node)
-    ctx = context(prog, node, inputs, target, "")
+    ctx = context(prog, node, inputs, target, "", tmp)
     if template is None:
         expr = _fallback_forward(prog, node, inputs)
     else:
         expr = render(template.forward, ctx)
     return ctx.statements + [f"{target} = {expr}"]
+
+
+def derived_constants(prog: Program, node, value_of, tmp) -> list[str]:
+    """Lines recomputing constants that depend on input values instead of freezing them.
+
+    ``log_softmax`` and ``logsumexp`` subtract ``max(x, axis, keepdims=True)`` from x as a
+    constant (so ``exp`` never overflows; the shift cancels in the gradient). Frozen, it
+    would be stale for new inputs; recognised here, it becomes ``np.max(x, ...)``. The
+    same array object reused later (``+ shift`` in logsumexp) refers to the new variable.
+    """
+    if node.op.name != "subtract" or node.parents[0] is None or node.parents[1] is not None:
+        return []
+    x, shift = node.parents[0], node.args[1]
+    if (not isinstance(shift, np.ndarray) or id(shift) in prog.consts
+            or shift.ndim != x.data.ndim or shift.shape == x.data.shape):
+        return []
+    axes = [a for a in range(shift.ndim) if shift.shape[a] == 1 and x.data.shape[a] != 1]
+    if len(axes) != 1 or not np.array_equal(shift, x.data.max(axis=axes[0], keepdims=True)):
+        return []
+    name = tmp("shift")
+    prog.consts[id(shift)] = name
+    prog.keep_alive.append(shift)
+    axis = axes[0] - shift.ndim  # counted from the end, as softmax code writes it
+    return [f"{name} = np.max({value_of(x)}, axis={axis}, keepdims=True)"]
 
 
 def _params_source(prog: Program, node) -> str:
@@ -153,7 +188,7 @@ def unbroadcast_source(expr: str, shape: tuple, target: tuple) -> str:
     """Explicit sums undoing broadcasting from ``shape`` back to ``target``."""
     if tuple(shape) == tuple(target):
         return expr
-    atom = expr if expr.replace("_", "").isalnum() else f"({expr})"
+    atom = expr if _ATOM.fullmatch(expr) else f"({expr})"
     extra = len(shape) - len(target)
     if extra > 0:
         axes = tuple(range(extra))
@@ -188,14 +223,14 @@ def make_owned(gv: GradVar) -> list[str]:
 
 
 def backward_lines(prog: Program, node, inputs: tuple[str, ...], out: str, g: str,
-                   target_of, wanted) -> list[str]:
-    """The gradient ``node`` sends to each of its parents that ``wanted`` accepts, added
-    into ``target_of(parent_index) -> GradVar``."""
+                   target_of, wanted, tmp=None) -> list[str]:
+    """The gradient ``node`` sends to each of its parents that ``wanted(parent, index)``
+    accepts, added into ``target_of(parent_index) -> GradVar``."""
     template = template_for(node)
-    ctx = context(prog, node, inputs, out, g)
+    ctx = context(prog, node, inputs, out, g, tmp)
     lines: list[str] = []
     for i, parent in enumerate(node.parents):
-        if parent is None or not wanted(parent):
+        if parent is None or not wanted(parent, i):
             continue
         gv = target_of(i)
         if template is not None and template.into is not None:

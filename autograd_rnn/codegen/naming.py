@@ -93,10 +93,11 @@ def literal(value, array_name: Callable[[object], str]) -> str:
     return array_name(value)
 
 
-def index_source(index, array_name: Callable[[object], str]) -> str:
-    """Source inside ``x[...]``: ``3``, ``:, 4:8``, ``rows, targets``."""
+def index_source(index, array_name: Callable[[object], str], int_text=None) -> str:
+    """Source inside ``x[...]``: ``3``, ``:, 4:8``, ``rows, targets``; ``int_text``
+    renders integer positions (default: literals)."""
     parts = index if isinstance(index, tuple) else (index,)
-    rendered = [_index_part(p, array_name) for p in parts]
+    rendered = [_index_part(p, array_name, int_text) for p in parts]
     if not isinstance(index, tuple):
         return rendered[0]
     if len(rendered) == 1:
@@ -104,7 +105,10 @@ def index_source(index, array_name: Callable[[object], str]) -> str:
     return ", ".join(rendered) if rendered else "()"
 
 
-def _index_part(part, array_name) -> str:
+def _index_part(part, array_name, int_text) -> str:
+    if int_text is not None and isinstance(part, (int, np.integer)) and not isinstance(
+            part, (bool, np.bool_)):
+        return int_text(part)
     if isinstance(part, slice):
         def bound(v):
             return "" if v is None else literal(v, array_name)

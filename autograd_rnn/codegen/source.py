@@ -28,6 +28,7 @@ from autograd_rnn.codegen.emit import (
     GradVar,
     Program,
     backward_lines,
+    derived_constants,
     forward_lines,
     input_sources,
 )
@@ -69,6 +70,8 @@ class Builder:
         self.value: dict[int, str] = {}
         self.grads: dict[int, GradVar] = {}
         wrt_ids = {id(w) for w in wrt}
+        self.skip_edges: set[tuple[int, int]] = set()  # (consumer id, input index)
+        self.slice_inputs: dict[int, tuple[str, ...]] = {}  # node id -> input sources
         self.need: set[int] = set()
         for node in order:  # nodes that depend on something we differentiate with respect to
             if id(node) in wrt_ids or (
@@ -80,7 +83,7 @@ class Builder:
     def value_of(self, tensor) -> str:
         return self.value[id(tensor)]
 
-    def wanted(self, tensor) -> bool:
+    def wanted(self, tensor, index=None) -> bool:
         return id(tensor) in self.need
 
     def grad_of(self, tensor) -> GradVar:
@@ -102,9 +105,13 @@ class Builder:
             if node.scope != scope:
                 scope = node.scope
                 lines.append(f"{indent}# --- {scope or 'top level'} ---")
+            tmp = self.prog.namer.unique
+            body = derived_constants(self.prog, node, self.value_of, tmp)
             target = self.name_node(node) if id(node) not in self.value else self.value_of(node)
-            inputs = input_sources(self.prog, node, self.value_of)
-            lines += [indent + s for s in forward_lines(self.prog, node, target, inputs)]
+            inputs = self.slice_inputs.get(id(node)) or input_sources(
+                self.prog, node, self.value_of)
+            body += forward_lines(self.prog, node, target, inputs)
+            lines += [indent + s for s in body]
 
     def backward(self, nodes: list, lines: list[str], indent: str = "    ") -> None:
         scope = None
@@ -114,11 +121,16 @@ class Builder:
             if node.scope != scope:
                 scope = node.scope
                 lines.append(f"{indent}# --- backward: {scope or 'top level'} ---")
-            inputs = input_sources(self.prog, node, self.value_of)
+            inputs = self.slice_inputs.get(id(node)) or input_sources(
+                self.prog, node, self.value_of)
             g = self.grad_of(node).name
+
+            def wanted(parent, i, node=node):
+                return self.wanted(parent) and (id(node), i) not in self.skip_edges
+
             body = backward_lines(
                 self.prog, node, inputs, self.value_of(node), g,
-                lambda i, node=node: self.grad_of(node.parents[i]), self.wanted,
+                lambda i, node=node: self.grad_of(node.parents[i]), wanted,
             )
             lines += [indent + s for s in body]
 
@@ -148,10 +160,10 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
     bwd: list[str] = []
     n_loops = 0
     if loops:
-        from autograd_rnn.codegen.loops import emit_with_loops
+        from autograd_rnn.codegen.loop_emit import emit_with_loops
 
         n_loops = emit_with_loops(builder, ops, output, fwd, bwd)
-    else:
+    if not n_loops:
         builder.forward(ops, fwd)
     out_name = builder.value_of(output)
     grad_sources = []

@@ -42,6 +42,7 @@ class OpContext:
     lit: Callable[[object], str]
     index: Callable[[object], str]
     statements: list[str] = field(default_factory=list)
+    tmp: Callable[[str], str] = lambda base: base
 
     def p(self, name: str, default=None) -> str:
         """A static parameter rendered as source."""
@@ -146,7 +147,7 @@ def _getitem_into(c: OpContext, target: str) -> str:
 
 def _scatter_add_forward(c: OpContext) -> str:
     shape, index = c.params["shape"], c.params["index"]
-    buf = f"_scatter_{len(c.statements)}_{c.out}"
+    buf = c.tmp("g_scatter" if c.g else "scatter")
     c.statements.append(f"{buf} = np.zeros({c.lit(shape)}, dtype={c.x[0]}.dtype)")
     if _is_basic(index):
         c.statements.append(f"{buf}[{c.index(index)}] = {c.x[0]}")
@@ -158,7 +159,7 @@ def _scatter_add_forward(c: OpContext) -> str:
 def _getitem_vjp(c: OpContext, i: int) -> str:
     shape = c.shapes[0]
     sub = OpContext((c.g,), c.out, c.g, {"shape": shape, "index": c.params["index"]},
-                    (c.out_shape,), shape, c.lit, c.index, c.statements)
+                    (c.out_shape,), shape, c.lit, c.index, c.statements, c.tmp)
     return _scatter_add_forward(sub)
 
 
@@ -195,7 +196,7 @@ def _transpose_vjp(c: OpContext, i: int) -> str:
 def _max_vjp(c: OpContext, i: int) -> str:
     # d max/dx_i = 1/k for the k entries equal to the maximum (ties share), 0 elsewhere
     keep = c.lit(_keep_shape(c.shapes[0], c.params.get("axis")))
-    mask = f"_mask_{c.out}"
+    mask = c.tmp("mask")
     c.statements.append(f"{mask} = {c.x[0]} == {c.out}.reshape({keep})")
     share = f"{mask} / {mask}.sum(axis={c.p('axis')}, keepdims=True)"
     return f"{_expand(c, c.g)} * ({share})"

@@ -1,0 +1,195 @@
+"""Emitting the loops found by ``autograd_rnn.codegen.loops`` next to straight-line code.
+
+Forward: straight-line segments and loops in graph order. Backward: the same segments in
+reverse; a backward loop starts each iteration by collecting the gradient that reached a
+step's values from outside the step (``g_h = g_h_carry + g_Y[t - 1]``), runs the step's
+VJPs, and leaves the gradient for step t - 1 in ``g_<name>_carry``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autograd_rnn.codegen.emit import GradVar, accumulate, make_owned
+from autograd_rnn.codegen.loops import _REF, Loop, LoopFinder, Unsupported, _fill_markers
+from autograd_rnn.codegen.naming import literal
+
+_MARK = re.compile("\u27e6(-?\\d+)\u27e7")
+IND = "    "
+
+
+def _base_name(node, t: int) -> str:
+    if node.name:
+        return re.sub(rf"_?{t}$", "", node.name) or node.name
+    return node.op.name
+
+
+def _plan(finder: LoopFinder, loop: Loop) -> bool:
+    """Classify how gradients leave the loop; False if this graph needs straight-line."""
+    b = finder.b
+    fwd, bwd = loop.detected
+    text = "\n".join(fwd + bwd)
+    carry = {int(k) for kind, k in _REF.findall(text) if kind == "c"}
+    if loop.ts[0] < 1:
+        return False
+    in_run = {id(n): (pi, k) for pi, period in enumerate(loop.periods)
+              for k, n in enumerate(period)}
+    last = len(loop.periods) - 1
+    lazy: dict[int, tuple] = {}
+    for period_i, period in enumerate(loop.periods):
+        for k, node in enumerate(period):
+            for c, _ in finder.consumers.get(id(node), ()):
+                if id(c) in in_run:
+                    continue
+                if not (b.wanted(c) and b.wanted(node)):
+                    continue
+                column = [p[k] for p in loop.periods]
+                if (c.op.name in ("stack", "concat") and len(c.parents) == len(column)
+                        and all(a is x for a, x in zip(c.parents, column, strict=True))
+                        and len({x.data.shape for x in column}) == 1):
+                    lazy[k] = (c, c.params.get("axis", 0) % c.data.ndim)
+                elif period_i == last and k in carry:
+                    continue
+                else:
+                    return False
+    loop.carry = carry
+    loop.lazy = lazy
+    loop.init = carry | set(lazy)
+    return True
+
+
+def emit_with_loops(builder, ops: list, output, fwd: list[str], bwd: list[str]) -> int:
+    """Fill ``fwd``/``bwd`` using loops where possible; returns the number of loops (0:
+    nothing emitted, the caller writes straight-line code)."""
+    if not builder.need:
+        return 0
+    prog = builder.prog
+    consts, arguments = dict(prog.consts), list(prog.arguments)
+    prog.marking = True
+    finder = LoopFinder(builder, ops)
+    try:
+        loops = [lp for lp in finder.find() if _plan(finder, lp)]
+    except Unsupported:
+        loops = []
+    prog.consts, prog.arguments = consts, arguments  # detection registered throwaway names
+    if not loops:
+        prog.marking = False
+        return 0
+    finder.final = True
+    segments, at = [], 0
+    for lp in loops:
+        segments.append(("line", ops[at:lp.start]))
+        segments.append(("loop", lp))
+        at = lp.end
+    segments.append(("line", ops[at:]))
+    for kind, item in segments:
+        if kind == "line":
+            builder.forward(item, fwd)
+        else:
+            _forward_loop(finder, item, fwd)
+    for kind, item in reversed(segments):
+        if kind == "line":
+            builder.backward(item, bwd)
+        else:
+            _backward_loop(finder, item, bwd)
+    prog.marking = False
+    for lines in (fwd, bwd):
+        lines[:] = [_MARK.sub(lambda m: m.group(1), line) for line in lines]
+    return len(loops)
+
+
+def _substitute(loop: Loop, lines: list[str], indent: str) -> list[str]:
+    def ref(m) -> str:
+        kind, k = m.group(1), int(m.group(2))
+        name = loop.names[k]
+        if kind == "v":
+            return f"{name}[t]" if k in loop.stored else name
+        if kind == "p":
+            return f"{name}[t - 1]"
+        if kind == "g":
+            return f"g_{name}"
+        return f"g_{name}_carry"
+
+    return [indent + _REF.sub(ref, line) for line in lines]
+
+
+def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
+    b, prog = finder.b, finder.prog
+    first = loop.periods[0]
+    t0, t1 = loop.ts[0], loop.ts[-1]
+    for k, node in enumerate(first):
+        loop.names[k] = prog.namer.unique(_base_name(node, t0))
+        prog.namer.used.add(f"g_{loop.names[k]}")
+        prog.namer.used.add(f"g_{loop.names[k]}_carry")
+    fwd, bwd = finder.render(loop, 0, loop.init)
+    n_fwd_marks = len(_MARK.findall("\n".join(fwd)))
+    loop.fwd_text = _fill_markers(fwd, loop.modes[:n_fwd_marks])
+    loop.bwd_text = _fill_markers(bwd, loop.modes[n_fwd_marks:])
+    text = "\n".join(loop.fwd_text + loop.bwd_text)
+    in_run = {id(n) for p in loop.periods for n in p}
+    stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
+    stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
+    for period in loop.periods:
+        ids = {id(n) for n in period}
+        for k, node in enumerate(period):
+            if any(id(c) not in ids for c, _ in finder.consumers.get(id(node), ())):
+                stored.add(k)
+    loop.stored = stored
+    out.append(f"{IND}# ----- {loop.scope.replace(f't={t0}', f't={t0}..{t1}')}: "
+               "one iteration per timestep -----")
+    for k in sorted(stored):
+        out.append(f"{IND}{loop.names[k]} = [None] * {t1 + 1}")
+    for j, x in sorted(loop.bind.items()):
+        out.append(f"{IND}{loop.names[j]}[{t0 - 1}] = {b.value_of(x)}")
+    out.append(f"{IND}for t in range({t0}, {t1 + 1}):")
+    out += _substitute(loop, loop.fwd_text, IND * 2)
+    for pi, period in enumerate(loop.periods):
+        for k, node in enumerate(period):
+            b.value[id(node)] = (f"{loop.names[k]}[\u27e6{loop.ts[pi]}\u27e7]"
+                                 if k in stored else f"<local {loop.names[k]}>")
+    for k, (consumer, _) in loop.lazy.items():
+        b.slice_inputs[id(consumer)] = (f"*{loop.names[k]}[{t0}:{t1 + 1}]",)
+        for i in range(len(consumer.parents)):
+            b.skip_edges.add((id(consumer), i))
+    for k in loop.carry:
+        node = loop.periods[-1][k]
+        gv = GradVar(f"g_{loop.names[k]}_carry", node.data.shape, node.data.dtype.name)
+        loop.carry_gv[k] = gv
+        b.grads[id(node)] = gv  # uses of the last step after the loop start the carry
+
+
+def _lazy_term(b, loop: Loop, k: int) -> str:
+    consumer, axis = loop.lazy[k]
+    g = b.grad_of(consumer).name
+    pre = ":, " * axis
+    step = "t" if loop.ts[0] == 0 else f"t - {loop.ts[0]}"
+    if consumer.op.name == "stack":
+        return f"{g}[{pre}{step}]"
+    w = loop.periods[0][k].data.shape[axis]
+    return f"{g}[{pre}({step}) * {w}:({step} + 1) * {w}]"
+
+
+def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
+    b = finder.b
+    t0, t1 = loop.ts[0], loop.ts[-1]
+    out.append(f"{IND}# ----- backward through {loop.scope.replace(f't={t0}', f't={t1}..{t0}')}"
+               ": the gradient for step t - 1 is carried in g_*_carry -----")
+    for k in sorted(loop.carry):
+        gv = loop.carry_gv[k]
+        if gv.state is None:
+            out.append(f"{IND}{gv.name} = np.zeros({literal(gv.shape, str)}, "
+                       f"dtype=np.{gv.dtype})")
+    body = "\n".join(loop.bwd_text)
+    for p in finder.ext_used.values():
+        if id(p) in b.value and re.search(rf"\b{b.grad_of(p).name}\b", body):
+            out += [IND + line for line in make_owned(b.grad_of(p))]
+    out.append(f"{IND}for t in range({t1}, {t0 - 1}, -1):")
+    for k in sorted(loop.init):
+        terms = ([f"g_{loop.names[k]}_carry"] if k in loop.carry else []) + (
+            [_lazy_term(b, loop, k)] if k in loop.lazy else [])
+        out.append(f"{IND * 2}g_{loop.names[k]} = {' + '.join(terms)}")
+    out += _substitute(loop, loop.bwd_text, IND * 2)
+    for j, x in sorted(loop.bind.items()):
+        if j in loop.carry and b.wanted(x):
+            out += [IND + line for line in accumulate(b.grad_of(x), f"g_{loop.names[j]}_carry",
+                                                        False)]
