@@ -250,3 +250,16 @@ def test_primitive_passes_gradcheck(fn, inputs):
     report = ar.gradcheck(fn, xs, eps=GC_EPS, atol=GC_ATOL, rtol=GC_RTOL)
     assert report, str(report)
     assert [c.entries_checked for c in report.comparisons] == [x.size for x in inputs]
+
+
+GG_ATOL = 1e-5
+GG_RTOL = 1e-4
+
+
+@pytest.mark.parametrize("fn, inputs", ALL_CASES)
+def test_primitive_passes_gradgradcheck(fn, inputs):
+    """Second order for every case; the output is squared so that linear ops have a
+    non-zero second derivative (their VJPs must themselves be differentiable)."""
+    xs = [ar.tensor(x.copy(), requires_grad=True) for x in inputs]
+    report = ar.gradgradcheck(lambda *ts: fn(*ts) * fn(*ts), xs, atol=GG_ATOL, rtol=GG_RTOL)
+    assert report, str(report)
