@@ -21,7 +21,6 @@ from autograd_rnn.codegen.naming import Namer, index_source, literal
 from autograd_rnn.codegen.templates import TEMPLATES, OpContext, Template, render, render_vjp
 from autograd_rnn.codegen.templates import vjp_shape as _vjp_shape
 
-
 _ATOM = re.compile("[A-Za-z_][\\w.]*|\u27e8\\w+:\\d+\u27e9")
 
 

@@ -126,7 +126,6 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     loop.fwd_text = _fill_markers(fwd, loop.modes[:n_fwd_marks])
     loop.bwd_text = _fill_markers(bwd, loop.modes[n_fwd_marks:])
     text = "\n".join(loop.fwd_text + loop.bwd_text)
-    in_run = {id(n) for p in loop.periods for n in p}
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
     stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
     for period in loop.periods:

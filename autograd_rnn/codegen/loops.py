@@ -20,16 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from autograd_rnn.codegen.emit import (
     GradVar,
-    accumulate,
     backward_lines,
     derived_constants,
     forward_lines,
     input_sources,
-    make_owned,
 )
 from autograd_rnn.codegen.naming import timestep
 
