@@ -229,3 +229,13 @@ def test_long_sequence_does_not_recurse():
     out, h = layer(np.ones((3000, 1, 1)) * 0.1)
     h.sum().backward()
     assert np.isfinite(layer.cells[0].W_h.grad).all()
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7])
+@pytest.mark.parametrize("kind", KINDS)
+def test_single_layer_gradcheck_over_lengths_of_time(kind, steps):
+    layer = _layer(kind, learn_initial_state=True)
+    x = ar.tensor(_x(8, T=steps), requires_grad=True)
+    lengths = [steps, max(1, steps - 1), 1]
+    report = ar.gradcheck(lambda *_: layer(x, lengths=lengths)[0], [x] + layer.parameters())
+    assert report, str(report)
