@@ -252,7 +252,13 @@ def check_backward(
 def _compare_reference(report, reference, names, arrays, wrt, outs, douts, grads) -> None:
     tensors = [Tensor(a.copy(), requires_grad=n in wrt, name=n) if a.dtype.kind == "f"
                else a.copy() for n, a in zip(names, arrays, strict=True)]  # indices stay ints
-    ref_outs = reference.forward(*tensors)
+    try:
+        ref_outs = reference.forward(*tensors)
+    except (ValueError, IndexError, TypeError) as error:  # e.g. time-major inputs
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(names, arrays, strict=True))
+        raise CheckUsageError(f"reference {reference.signature} cannot run on these inputs "
+                              f"({shapes}); sequences are batch-major (N, T, D): "
+                              f"{str(error).splitlines()[0]}") from None
     ref_outs = list(ref_outs) if isinstance(ref_outs, tuple) else [ref_outs]
     if len(ref_outs) != len(outs):
         raise CheckUsageError(

@@ -251,3 +251,20 @@ def test_user_input_names_map_to_the_reference_by_position():
                             layer="rnn_step")
     assert report
     assert [c.name for c in report.reference_comparisons] == list(renamed)
+
+
+def test_time_major_inputs_get_a_clear_error_from_the_reference():
+    data = inputs("rnn", N=2, T=3)
+    data["x"] = data["x"].transpose(1, 0, 2).copy()  # (T, N, D): not the coursework layout
+
+    def forward(x, h0, Wx, Wh, b):  # a time-major student implementation
+        h, cache = student.rnn_forward(x.transpose(1, 0, 2), h0, Wx, Wh, b)
+        return h.transpose(1, 0, 2), cache
+
+    def backward(dh, cache):
+        dx, *rest = student.rnn_backward(dh.transpose(1, 0, 2), cache)
+        return (dx.transpose(1, 0, 2), *rest)
+
+    with pytest.raises(CheckUsageError, match=r"sequences are batch-major \(N, T, D\)"):
+        check_backward(forward, backward, data, layer="rnn")
+    assert check_backward(forward, backward, data)  # without the reference it is fine
