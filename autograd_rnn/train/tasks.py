@@ -65,7 +65,7 @@ class SineTask(Task):
 
     def __init__(self) -> None:
         rng = np.random.default_rng(0)
-        b = self.batch(rng, 256, 100)
+        b = SineTask.batch(self, rng, 256, 100)
         self.baseline = float(np.mean((b.x - b.target) ** 2))
 
     @staticmethod
