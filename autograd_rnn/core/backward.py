@@ -37,6 +37,20 @@ def unbroadcast(g, shape: tuple[int, ...]):
     return g
 
 
+def _fit(node: Tensor, index: int, c, shape: tuple[int, ...]):
+    """``unbroadcast(c, shape)``, raising ``ShapeError`` when a VJP returned a gradient that
+    no broadcasting explains (a bug in that op's VJP, e.g. a custom op)."""
+    if c.ndim >= len(shape):
+        fitted = unbroadcast(c, shape)
+        if fitted.shape == shape:
+            return fitted
+    raise ShapeError(
+        f"the VJP of op {node.op.name!r} for its input {index} "
+        f"({node.parents[index].label!r}) returned a gradient of shape {tuple(c.shape)}, "
+        f"which does not reduce to the input's shape {shape}"
+    )
+
+
 def reachable(roots: Sequence[Tensor], only_requires_grad: bool = True) -> list[Tensor]:
     """Every node reachable from ``roots`` through parents, in increasing creation id
     (a topological order: parents before children). Iterative."""
@@ -190,7 +204,7 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
                 continue
             shape = parent.data.shape
             if c.shape != shape:
-                c = unbroadcast(c, shape)
+                c = _fit(node, index, c, shape)
                 contributions[index] = c
             if anomaly:
                 _check_backward_finite(node, parent, c)

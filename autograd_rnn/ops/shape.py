@@ -23,8 +23,8 @@ def transpose(x, *, axes):
     return np.transpose(x, axes)
 
 
-transpose.defvjp(
-    lambda g, out, x, *, axes: g.transpose(tuple(np.argsort(axes)))  # inverse permutation
+transpose.defvjp(  # the inverse permutation (axes may be negative: normalise first)
+    lambda g, out, x, *, axes: g.transpose(tuple(np.argsort([a % len(axes) for a in axes])))
 )
 
 

@@ -110,3 +110,18 @@ def test_variadic_custom_op_with_defvjp_all(define):
     assert ar.gradcheck(total, xs, atol=GC_ATOL, rtol=GC_RTOL)
     total(*xs).sum().backward()
     assert [x.grad[0] for x in xs] == [1.0, 2.0, 3.0]
+
+
+def test_vjp_returning_a_wrong_shape_is_reported(define):
+    double = define(lambda v: v * 2.0, "test_double_bad_shape")
+    double.defvjp(lambda g, out, v: (g * 2.0).sum())  # forgot: one entry per input element
+    v = ar.tensor(np.ones((2, 3)), requires_grad=True, name="v")
+    with pytest.raises(ar.ShapeError) as info:
+        double(v).sum().backward()
+    message = str(info.value)
+    for part in ("'test_double_bad_shape'", "'v (2, 3)'", "shape ()", "(2, 3)"):
+        assert part in message, message
+    transposed = define(lambda v: v * 2.0, "test_double_transposed")
+    transposed.defvjp(lambda g, out, v: (g * 2.0).T)
+    with pytest.raises(ar.ShapeError, match=r"shape \(3, 2\).*\(2, 3\)"):
+        transposed(v).sum().backward()

@@ -115,7 +115,7 @@ def _reshape_cases():
 
 def _transpose_cases():
     specs = [((), ()), ((3,), (0,)), ((2, 3), (1, 0)), ((2, 3, 4), (2, 0, 1)),
-             ((2, 3, 4), (1, 2, 0))]
+             ((2, 3, 4), (1, 2, 0)), ((2, 3), (-1, 0)), ((2, 3, 4), (-1, 0, -2))]
     return [_case(f"transpose-{s}-{a}", lambda x, a=a: ops.transpose(x, axes=a), _normal(s))
             for s, a in specs]
 
