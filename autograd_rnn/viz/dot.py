@@ -1,0 +1,371 @@
+"""Graphviz export of a recorded graph: ``to_dot(roots, ...) -> graphviz.Digraph``.
+
+What the picture shows (see ``view.py`` for the node/edge model):
+
+- clusters per scope, so an unrolled network gets one box per timestep ("t=1", "t=2", ...)
+  inside one box per layer; parameters sit outside every cluster, drawn once, with an arrow
+  into each timestep that uses them;
+- the hidden-state chain h_0 -> h_1 -> ... kept on one straight line (same ``group`` and
+  heavy invisible edges between consecutive states);
+- after backward, every edge is labelled with the gradient that flowed along it (its norm,
+  or its values for tensors of <= 3 entries, and its shape) and coloured / thickened on a log
+  scale (legend included); a shared weight's node shows the sum of its edge contributions
+  (BPTT's sum over timesteps); before backward the title says gradients are not computed yet;
+- a detached hidden state (truncated BPTT) gets a dashed vermillion "truncated (detached)"
+  arrow; nodes whose VJP failed ``check_nodes`` are filled vermillion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import graphviz
+import numpy as np
+
+from autograd_rnn.viz import style
+from autograd_rnn.viz.errors import GraphTooLargeError
+from autograd_rnn.viz.view import HIDDEN_NAME, VEdge, View, VNode, build_view, filter_view
+
+DEFAULT_MAX_NODES = 1000
+BUS_MIN = 8  # parameters used more often feed a bus line (see _buses)
+TINY = 3  # tensors with at most this many entries show their values, not just a norm
+
+
+def to_dot(
+    roots,
+    *,
+    detail: str = "ops",
+    group: bool = True,
+    rankdir: str = "LR",
+    show_values: bool = False,
+    show_grads: bool = True,
+    highlight_nodes: Iterable[int] = (),
+    highlight_edges: Iterable[tuple[int, int]] = (),
+    visible_nodes: Iterable[int] | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    title: str | None = None,
+    node_check=None,
+    legend: bool = True,
+) -> graphviz.Digraph:
+    """The graph behind ``roots`` (a Tensor or a list) as a Graphviz ``Digraph``.
+
+    Args:
+        detail: "ops" (one node per tensor) or "cells" (one node per scope, e.g. per cell
+            per timestep: keeps a 100-step LSTM readable).
+        group: draw scopes as clusters (labelled "t=1", "layer0", ...).
+        rankdir: "LR" (time flows left to right) or "TB".
+        show_values: print values (tiny tensors) or value norms in op nodes.
+        show_grads: label and colour edges with the gradients of the last backward.
+        highlight_nodes / highlight_edges: tensor ids / (parent id, child id) pairs drawn in
+            bold orange (used by the step-through tracer).
+        visible_nodes: None, or the tensor ids to draw (others are omitted).
+        max_nodes: raise ``GraphTooLargeError`` above this many nodes (None: no limit).
+        title: a caption at the top.
+        node_check: a ``NodeCheckReport`` from ``check_nodes``: failing nodes are filled
+            vermillion and their failing input edges marked.
+        legend: add the colour legend when gradients are drawn.
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    full = build_view(roots, detail)
+    view = filter_view(full, None if visible_nodes is None else set(visible_nodes))
+    if max_nodes is not None and len(view.nodes) > max_nodes:
+        raise GraphTooLargeError(_too_large(view, roots, detail, max_nodes))
+    grads_on = show_grads and view.has_grads
+    scale = style.LogScale(_edge_norms(view.edges) + _param_norms(view)) if grads_on else None
+    failed = node_check.failed_pairs() if node_check is not None else {}
+    hl_nodes = set(highlight_nodes)
+    hl_edges = {tuple(p) for p in highlight_edges}
+
+    dot = graphviz.Digraph("autograd_rnn", strict=False)
+    dot.attr(rankdir=rankdir, fontname="Helvetica", newrank="true", nodesep="0.25",
+             ranksep="0.35")
+    dot.attr("node", fontname="Helvetica", fontsize="10")
+    dot.attr("edge", fontname="Helvetica", fontsize="8", arrowsize="0.6")
+    caption = _caption(title, show_grads, view, full)
+    if caption:
+        dot.attr(label=caption, labelloc="t", fontsize="12")
+
+    bodies = _cluster_bodies(view.nodes, group)
+    for node in view.nodes:
+        attrs = _node_attrs(node, detail, show_values, grads_on, view, scale, failed, hl_nodes)
+        bodies[node.cluster if group else ""].append((node.name, attrs))
+    _emit_clusters(dot, bodies)
+
+    for _k, chain in enumerate(view.chains.values()):
+        for a, b in zip(chain, chain[1:], strict=False):
+            dot.edge(a.name, b.name, style="invis", weight="10")
+    buses = _buses(view)
+    for edge in view.edges:
+        attrs = _edge_attrs(edge, grads_on, scale, failed, hl_edges)
+        tap = buses.get(id(edge))
+        dot.edge(tap or edge.src.name, edge.dst.name, **attrs)
+    for name, taps in _bus_lines(view, buses):
+        dot.node(name, shape="point", width="0.04", color=style.GREY)
+        for a, b in taps:
+            dot.edge(a, b, arrowhead="none", color=style.GREY, penwidth="1.2")
+    if grads_on and legend and scale is not None and not scale.empty:
+        dot.node("legend", label=scale.legend_label(), shape="plaintext", fontsize="8")
+    return dot
+
+
+def _buses(view: View) -> dict[int, str]:
+    """For a parameter used by more than ``BUS_MIN`` nodes: edge -> name of its tap point.
+
+    Instead of many long arrows (slow to route and unreadable), the parameter feeds a "bus"
+    line of small points running along time, and each use branches off its own point, so
+    the sharing stays visible and every branch still carries that step's gradient.
+    """
+    taps: dict[int, str] = {}
+    for node in view.nodes:
+        if node.kind != "param":
+            continue
+        uses = [e for e in view.edges if e.src is node and e.kind == "data"]
+        if len(uses) > BUS_MIN:
+            uses.sort(key=lambda e: e.dst.sort_key)
+            for k, edge in enumerate(uses):
+                taps[id(edge)] = f"{node.name}b{k}"
+    return taps
+
+
+def _bus_lines(view: View, buses: dict[int, str]):
+    """(point name, [(from, to), ...]) for every bus: param -> b0 -> b1 -> ..."""
+    lines = []
+    for node in view.nodes:
+        names = [buses[id(e)] for e in view.edges if e.src is node and id(e) in buses]
+        names.sort(key=lambda n: int(n.rsplit("b", 1)[1]))
+        previous = node.name
+        for name in names:
+            lines.append((name, [(previous, name)]))
+            previous = name
+    return lines
+
+
+def _too_large(view: View, roots, detail: str, max_nodes: int) -> str:
+    advice = ""
+    if detail == "ops":
+        cells = len(build_view(roots, "cells").nodes)
+        advice = f"draw detail='cells' ({cells} nodes: one per cell per timestep), or "
+    return (
+        f"the graph has {len(view.nodes)} nodes, more than max_nodes={max_nodes} that Graphviz "
+        f"lays out in reasonable time: {advice}write the DOT source only "
+        "(render(..., format='dot') or to_dot(..., max_nodes=None))"
+    )
+
+
+def _caption(title, show_grads, view: View, full: View) -> str:
+    lines = [title] if title else []
+    if show_grads and not full.has_grads:
+        leaves_have_grad = any(
+            n.kind == "param" and n.members[0].grad is not None for n in full.nodes
+        )
+        lines.append(
+            "per-edge gradients were not recorded (backward ran under "
+            "ar.record_gradients(False))" if leaves_have_grad
+            else "gradients not computed yet: call loss.backward() to label the edges"
+        )
+    return "\\n".join(lines)
+
+
+def _edge_norms(edges: list[VEdge]) -> list[float]:
+    return [n for e in edges for n in [_edge_norm(e)] if n is not None]
+
+
+def _edge_norm(edge: VEdge) -> float | None:
+    """Norm of everything that flowed back along ``edge`` (None if nothing recorded)."""
+    grads = [g for g in edge.grads if g is not None]
+    if not grads:
+        return None
+    return float(np.sqrt(sum(style.norm(g) ** 2 for g in grads)))
+
+
+def _param_norms(view: View) -> list[float]:
+    norms = []
+    for node in view.nodes:
+        if node.kind == "param":
+            total = _param_sum(node, view)
+            if total is not None:
+                norms.append(style.norm(total))
+    return norms
+
+
+def _param_sum(node: VNode, view: View):
+    """Sum of the gradient contributions on the edges out of a parameter node."""
+    total, count = None, 0
+    for edge in view.edges:
+        if edge.src is node and edge.kind == "data":
+            for g in edge.grads:
+                if g is not None:
+                    total = np.array(g, dtype=np.float64) if total is None else total + g
+                    count += 1
+    return total if count else None
+
+
+def _uses(node: VNode, view: View) -> int:
+    return sum(1 for e in view.edges if e.src is node and e.kind == "data")
+
+
+def _cluster_bodies(nodes: list[VNode], group: bool) -> dict[str, list]:
+    bodies: dict[str, list] = {"": []}
+    if group:
+        for node in nodes:
+            parts = node.cluster.split("/") if node.cluster else []
+            for k in range(1, len(parts) + 1):
+                bodies.setdefault("/".join(parts[:k]), [])
+    return bodies
+
+
+def _emit_clusters(dot: graphviz.Digraph, bodies: dict[str, list]) -> None:
+    """Nested subgraphs "cluster_<k>" (k in order of first appearance) for scope paths."""
+    children: dict[str, list[str]] = {}
+    for path in bodies:
+        if path:
+            parent = path.rsplit("/", 1)[0] if "/" in path else ""
+            children.setdefault(parent, []).append(path)
+    numbers = {path: k for k, path in enumerate(p for p in bodies if p)}
+
+    def fill(graph, path):
+        for name, attrs in bodies[path]:
+            graph.node(name, **attrs)
+
+    # iterative: a stack of (graph, path, next child index)
+    fill(dot, "")
+    stack = [(dot, "", 0)]
+    while stack:
+        graph, path, i = stack.pop()
+        kids = children.get(path, [])
+        if i >= len(kids):
+            if path:
+                stack[-1][0].subgraph(graph)
+            continue
+        stack.append((graph, path, i + 1))
+        child = kids[i]
+        sub = graphviz.Digraph(name=f"cluster_{numbers[child]}")
+        last = child.rsplit("/", 1)[-1]
+        sub.attr(label=last, style="rounded", color=style.GREY, fontsize="10",
+                 fontcolor="#555555")
+        fill(sub, child)
+        stack.append((sub, child, 0))
+
+
+def _node_attrs(node, detail, show_values, grads_on, view, scale, failed, hl) -> dict:
+    t = node.members[0]
+    attrs: dict[str, str] = {}
+    lines: list[str] = []
+    if node.kind == "cut":
+        attrs.update(shape="plaintext", fontcolor=style.DETACHED)
+        lines.append(f"earlier chunk\\n(graph of {t.name or 'state'} freed / not drawn)")
+    elif node.kind == "param":
+        attrs.update(shape="box", style="filled,bold", fillcolor=style.FILL_PARAM)
+        lines.append(f"{t.name or 'parameter'} {style.fmt_shape(t.shape)}")
+        if grads_on:
+            total = _param_sum(node, view)
+            if total is not None:
+                lines.append(f"grad = sum of {_uses(node, view)} edges")
+                lines.append(f"|g| = {style.fmt(style.norm(total))}")
+                attrs["color"] = scale.colour(style.norm(total))
+    elif node.kind == "input":
+        attrs.update(shape="box", style="filled", fillcolor=style.FILL_INPUT)
+        lines.append(f"{t.name or 'input'} {style.fmt_shape(t.shape)}")
+        if t.detached_from is not None:
+            lines.append("detached: no grad flows back")
+        if show_values:
+            lines.append(_value_text(t.data))
+    elif node.kind == "op":
+        head = f"{t.name} = {t.op.name}" if t.name else t.op.name
+        lines.append(f"{head} {style.fmt_shape(t.shape)}")
+        attrs.update(shape="ellipse")
+        if HIDDEN_NAME.match(t.name or ""):
+            attrs.update(style="filled", fillcolor=style.FILL_HIDDEN)
+        if show_values:
+            lines.append(_value_text(t.data))
+        if grads_on and t.name and t.grad is not None and not node.is_root:
+            lines.append(f"|dL/d{t.name}| = {style.fmt(style.norm(t.grad))}")
+    else:  # cell
+        lines += _cell_lines(node, grads_on, show_values)
+        attrs.update(shape="box", style="rounded,filled", fillcolor=style.FILL_HIDDEN)
+    if node.is_root:
+        root = next(m for m in reversed(node.members))
+        value = f" = {style.fmt(float(root.data.ravel()[0]))}" if root.size == 1 else ""
+        lines.append(f"{root.name or 'output'}{value}")
+        attrs.update(shape="box", style="rounded,filled,bold", fillcolor=style.FILL_LOSS)
+    if any(m.id in failed for m in node.members):
+        attrs.update(style="filled,bold", fillcolor=style.FILL_FAIL, color=style.FAIL,
+                     penwidth="2.5")
+        lines.append("VJP CHECK FAILED")
+    if any(m.id in hl for m in node.members):
+        attrs.update(color=style.HIGHLIGHT, penwidth="4")
+    attrs["label"] = "\\n".join(lines)
+    chain_group = _chain_group(node, view)
+    if chain_group:
+        attrs["group"] = chain_group
+    return attrs
+
+
+def _chain_group(node: VNode, view: View) -> str | None:
+    for key in sorted(view.chains, key=lambda k: (not k.startswith("h:"), k)):
+        if any(n is node for n in view.chains[key]):
+            return "chain_" + "".join(c if c.isalnum() else "_" for c in key)
+    return None
+
+
+def _cell_lines(node: VNode, grads_on: bool, show_values: bool) -> list[str]:
+    scope = node.members[0].scope
+    head, _, last = scope.rpartition("/")
+    lines = [f"{head} {last}" if head else last]
+    ops = sum(1 for m in node.members if m.op is not None)
+    named = [m for m in node.outputs if m.name]
+    if named:
+        lines.append("-> " + ", ".join(m.name for m in named))
+    lines.append(f"({ops} ops)")
+    for m in named:
+        if grads_on and m.grad is not None and m.op is not None:
+            lines.append(f"|dL/d{m.name}| = {style.fmt(style.norm(m.grad))}")
+        if show_values:
+            lines.append(f"{m.name}: {_value_text(m.data)}")
+    return lines
+
+
+def _value_text(a: np.ndarray) -> str:
+    return style.fmt_values(a) if a.size <= TINY else f"|v| = {style.fmt(style.norm(a))}"
+
+
+def _edge_attrs(edge: VEdge, grads_on, scale, failed, hl) -> dict:
+    attrs: dict[str, str] = {}
+    shape = _edge_shape(edge)
+    if edge.kind == "detached":
+        attrs.update(style="dashed", color=style.DETACHED, fontcolor=style.DETACHED,
+                     arrowhead="tee", penwidth="1.5", label="truncated (detached)",
+                     constraint="true")
+    elif edge.kind == "const":
+        attrs.update(style="dotted", color=style.GREY, label=shape)
+    elif grads_on:
+        n = _edge_norm(edge)
+        if n is None:
+            attrs.update(color=style.GREY, label=f"{shape}\\nno gradient reached")
+        else:
+            attrs.update(color=scale.colour(n), penwidth=scale.penwidth(n),
+                         label=f"{_grad_text(edge, n)}\\n{shape}")
+    else:
+        attrs["label"] = shape
+    if any(pid in failed.get(cid, ()) for pid, cid in edge.pairs):
+        attrs.update(color=style.FAIL, style="bold", penwidth="3",
+                     label=attrs.get("label", "") + "\\nVJP CHECK FAILED")
+    if edge.pairs & hl:
+        attrs.update(color=style.HIGHLIGHT, penwidth="4")
+    return attrs
+
+
+def _grad_text(edge: VEdge, n: float) -> str:
+    grads = [g for g in edge.grads if g is not None]
+    if len(grads) == 1 and np.size(grads[0]) <= TINY:
+        return "g = " + style.fmt_values(grads[0])
+    return f"|g| = {style.fmt(n)}"
+
+
+def _edge_shape(edge: VEdge) -> str:
+    if len(edge.parents) == 1:
+        p = edge.parents[0]
+        text = style.fmt_shape(p.shape)
+        return text if edge.src.kind != "cell" or not p.name else f"{p.name} {text}"
+    return ", ".join(p.name or style.fmt_shape(p.shape) for p in edge.parents)

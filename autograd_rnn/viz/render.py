@@ -1,0 +1,124 @@
+"""Writing diagrams to files: ``render(roots, path, format=None, **to_dot_options)``.
+
+Files are written atomically (a temporary file in the same folder, then ``os.replace``) and
+an existing file is never overwritten unless ``overwrite=True``. Without Graphviz's ``dot``
+program the DOT source is still saved (next to ``path``, suffix ``.dot``) and
+``GraphvizNotFoundError`` says how to install Graphviz.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import graphviz
+
+from autograd_rnn.viz.dot import to_dot
+from autograd_rnn.viz.errors import INSTALL_HINT, GraphTooLargeError, GraphvizNotFoundError
+
+FORMATS = ("svg", "png", "pdf", "dot")
+LAYOUT_TIMEOUT = 120.0  # seconds before a layout is declared too large
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``.
+
+    Raises ``FileExistsError`` if ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to "
+                              "replace it")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, expected a file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def resolve_format(path: str | os.PathLike, format: str | None) -> str:  # noqa: A002
+    """The output format: ``format`` if given, else the file suffix (svg, png, pdf, dot)."""
+    fmt = format or Path(path).suffix.lstrip(".").lower()
+    if fmt == "gv":
+        fmt = "dot"
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"cannot tell the format of {str(path)!r}: use a suffix or format= among {FORMATS}"
+        )
+    return fmt
+
+
+def dot_source(graph: graphviz.Digraph) -> str:
+    """The DOT text of ``graph`` (ends with a newline)."""
+    return graph.source
+
+
+def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
+    """Run ``dot -T<fmt>`` on ``source``; clear errors when dot is missing or too slow."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFoundError(f"Graphviz's `dot` program was not found on PATH: "
+                                    f"{INSTALL_HINT}")
+    try:
+        done = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise GraphTooLargeError(
+            f"Graphviz did not finish laying out the graph within {timeout:.0f} s: draw "
+            "detail='cells' (one node per cell per timestep) or save the DOT source only "
+            "(format='dot')"
+        ) from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"dot -T{fmt} failed (exit {done.returncode}): {message}")
+    return done.stdout
+
+
+def render(
+    roots,
+    path: str | os.PathLike,
+    format: str | None = None,  # noqa: A002 (graphviz's name)
+    *,
+    overwrite: bool = False,
+    timeout: float = LAYOUT_TIMEOUT,
+    **to_dot_options,
+) -> Path:
+    """Draw the graph behind ``roots`` into ``path`` (svg, png, pdf or dot); returns the path.
+
+    ``to_dot_options`` are those of ``to_dot`` (detail, group, rankdir, show_values,
+    show_grads, title, ...). For format "dot" there is no node limit unless ``max_nodes``
+    is given. Without ``dot`` the source is saved to ``path`` with suffix ``.dot`` and
+    ``GraphvizNotFoundError`` is raised.
+    """
+    path = Path(path)
+    fmt = resolve_format(path, format)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to "
+                              "replace it")
+    if fmt == "dot":
+        to_dot_options.setdefault("max_nodes", None)
+    source = dot_source(to_dot(roots, **to_dot_options))
+    if fmt == "dot":
+        return write_atomic(path, source, overwrite=overwrite)
+    try:
+        data = layout(source, fmt, timeout)
+    except GraphvizNotFoundError as error:
+        saved = path.with_suffix(".dot")
+        write_atomic(saved, source, overwrite=True)
+        raise GraphvizNotFoundError(
+            f"cannot render {path.name}: {error}. The DOT source was saved to {saved}; "
+            f"render it later with `dot -T{fmt} {saved} -o {path}`"
+        ) from None
+    return write_atomic(path, data, overwrite=overwrite)
