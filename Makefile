@@ -26,13 +26,13 @@ browser:
 	@bash scripts/ensure_system_deps.sh chromium
 
 demo: setup
-	$(PY) -m autograd_rnn.cli.main demo
+	$(PY) -m autograd_rnn demo
 
 test: setup browser
 	$(PY) -m pytest -q -n 2
 
 graphs: setup
-	$(PY) -m autograd_rnn.cli.main gallery --out graphs
+	$(PY) -m autograd_rnn gallery --out graphs
 
 bench: setup
 	$(PY) -m bench.run

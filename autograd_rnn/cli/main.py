@@ -52,4 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main, so UsageError is the class the commands raise
+    from autograd_rnn.cli.main import main as _main
+
+    sys.exit(_main())
