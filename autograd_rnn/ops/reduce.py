@@ -59,8 +59,23 @@ def _max_vjp(g, out, x, *, axis, keepdims):
 max.defvjp(_max_vjp)
 
 
+def check_axis(op: str, x, axis) -> None:
+    """Raise ``IndexError`` naming ``op``, the operand and its shape when ``axis`` (None, an
+    int or a tuple/list) is out of bounds (composites check before touching NumPy)."""
+    shape = np.shape(_value(x))
+    axes = () if axis is None else tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    for a in axes:
+        if not -len(shape) <= a < len(shape):
+            label = repr(x.label) if isinstance(x, Tensor) else "a constant"
+            raise IndexError(
+                f"{op}: axis {a} is out of bounds for {label} of shape {shape} "
+                f"({len(shape)} dimensions)"
+            )
+
+
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` = sum / count (composite: its graph shows sum then divide)."""
+    check_axis("mean", x, axis)
     shape = np.shape(_value(x))
     if axis is None:
         count = int(np.prod(shape))

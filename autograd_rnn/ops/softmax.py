@@ -9,6 +9,7 @@ import numpy as np
 
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.ops.elementwise import exp, log
+from autograd_rnn.ops.reduce import check_axis
 from autograd_rnn.ops.reduce import sum as _sum
 
 
@@ -21,6 +22,7 @@ def logsumexp(x, axis=-1, keepdims=False):
     subtracted first as a constant so exp never overflows (the shift cancels exactly in
     the gradient). Output shape: x's shape without ``axis`` (kept as 1 with ``keepdims``)."""
     axis = tuple(axis) if isinstance(axis, list) else axis
+    check_axis("logsumexp", x, axis)
     shift = _value(x).max(axis=axis, keepdims=True)
     total = _sum(exp(x - shift), axis=axis, keepdims=keepdims)
     return log(total) + (shift if keepdims else np.squeeze(shift, axis=axis))
@@ -28,6 +30,7 @@ def logsumexp(x, axis=-1, keepdims=False):
 
 def log_softmax(x, axis=-1):
     """x - logsumexp(x): log-probabilities along ``axis``."""
+    check_axis("log_softmax", x, axis)
     shift = _value(x).max(axis=axis, keepdims=True)
     z = x - shift
     return z - log(_sum(exp(z), axis=axis, keepdims=True))
@@ -35,4 +38,5 @@ def log_softmax(x, axis=-1):
 
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along ``axis``, computed as exp(log_softmax(x))."""
+    check_axis("softmax", x, axis)
     return exp(log_softmax(x, axis=axis))

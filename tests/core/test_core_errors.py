@@ -200,3 +200,14 @@ def test_grad_outputs_count_must_match_outputs():
     np.testing.assert_array_equal(g.data, 2 * x.data + [3.0, 0.0])
     (g,) = ar.grad(a.sum(), x, grad_outputs=2.0)  # a number for a single output
     np.testing.assert_array_equal(g.data, 4 * x.data)
+
+
+@pytest.mark.parametrize("make, op", [
+    (lambda x: x.mean(axis=2), "mean"),
+    (lambda x: ar.softmax(x, axis=2), "softmax"),
+    (lambda x: ar.log_softmax(x, axis=-3), "log_softmax"),
+    (lambda x: ar.logsumexp(x, axis=(0, 5)), "logsumexp"),
+])
+def test_composite_axis_errors_name_op_and_operand(W, make, op):
+    with pytest.raises(IndexError, match=rf"^{op}: axis -?\d is out of bounds for 'W_h \(2, 3\)'"):
+        make(W)
