@@ -114,3 +114,17 @@ def test_random_graph_accumulates_like_grad(program, seed):
             assert leaf.grad is None and not np.any(g.data)
             continue
         np.testing.assert_allclose(leaf.grad, 2 * g.data, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=MAX_EXAMPLES // 2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(program=programs(), seed=st.integers(0, 2**16))
+def test_random_graph_second_order(program, seed):
+    shapes, steps, n_outputs = program
+    rng = np.random.default_rng(seed)
+    values = [rng.uniform(-1.5, 1.5, s) for s in shapes]
+    values = [np.where(np.abs(x) < 0.05, 0.3, x) for x in values]
+    leaves = [ar.tensor(v, requires_grad=True) for v in values]
+    report = ar.gradgradcheck(lambda *xs: _run(steps, n_outputs, xs) ** 2, leaves, seed=seed,
+                              atol=RANDOM_GRAPH_ATOL, rtol=RANDOM_GRAPH_RTOL)
+    assert report, str(report)

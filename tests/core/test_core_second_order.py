@@ -113,6 +113,11 @@ def test_backward_create_graph_sets_grad_tensor():
     x.zero_grad()
     gg.backward()  # d/dx sum(3 x^2) = 6 x
     np.testing.assert_allclose(x.grad, 6 * x.data, rtol=EXACT)
+    x.zero_grad()
+    for _ in range(2):  # grad_tensor accumulates across backward calls like grad
+        (x * x).sum().backward(create_graph=True)
+    np.testing.assert_allclose(x.grad_tensor.data, 4 * x.data, rtol=EXACT)
+    np.testing.assert_allclose(x.grad, 4 * x.data, rtol=EXACT)
 
 
 def test_create_graph_records_nodes_for_the_backward_pass():
