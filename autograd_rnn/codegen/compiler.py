@@ -103,6 +103,7 @@ class CompiledFunction:
                 call_args.append(t)
             else:
                 call_args.append(x.data if isinstance(x, Tensor) else x)
+        self._first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
         try:
             with enable_grad():
                 out = self.fn(*call_args)
@@ -131,9 +132,12 @@ class CompiledFunction:
                 leaf_names.setdefault(id(x), name)
             elif isinstance(x, np.ndarray):
                 array_inputs.append((x, name))
-        captured = []
+        captured, frozen = [], []
         for node in order:
-            if node.op is None and id(node) not in leaf_names:
+            if node.op is None and id(node) not in leaf_names and (
+                    node.id > self._first_id and not node.requires_grad):
+                frozen.append(node)  # made by fn itself (h_0 = zeros): a constant
+            elif node.op is None and id(node) not in leaf_names:
                 name = namer.unique(node.name or "captured")
                 leaf_names[id(node)] = name
                 arguments.append(Argument(name, "tensor", node, node.data.shape,
@@ -147,7 +151,7 @@ class CompiledFunction:
                 raise ValueError(f"wrt: tensor {t.label!r} is neither an input nor used by fn")
             wrt.append(t)
         generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
-                             loops=self.loops, title=self.title)
+                             loops=self.loops, title=self.title, frozen=frozen)
         keys = [w.name or leaf_names[id(w)] for w in wrt]
         if len(set(keys)) != len(keys):
             keys = [leaf_names[id(w)] for w in wrt]

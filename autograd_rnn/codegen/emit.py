@@ -79,6 +79,9 @@ class Program:
                         "trace-time value is frozen into the compiled function",
                         stacklevel=4,
                     )
+        inline = _inline_array(value)
+        if inline is not None:
+            return inline
         name = self.namer.unique(f"const{len(self.consts)}")
         self.consts[key] = name
         self.keep_alive.append(value)  # ids stay unique while the program is built
@@ -95,6 +98,19 @@ class Program:
     def int_text(self, value: int) -> str:
         """An int inside an index: a marker while looking for loops, else a literal."""
         return f"\u27e6{int(value)}\u27e7" if self.marking else literal(int(value), str)
+
+
+def _inline_array(value) -> str | None:
+    """Short source for constants that are zeros or ``arange(n)``; None otherwise."""
+    if not isinstance(value, np.ndarray) or value.size > 10**7:
+        return None
+    kind = value.dtype.kind
+    if kind == "f" and not value.any():
+        dtype = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
+        return f"np.zeros({literal(value.shape, str)}{dtype})"
+    if kind in "iu" and value.ndim == 1 and np.array_equal(value, np.arange(value.size)):
+        return f"np.arange({value.size})"
+    return None
 
 
 def view_of(value: np.ndarray, array: np.ndarray, name: str, int_text=str) -> str | None:

@@ -118,7 +118,12 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     first = loop.periods[0]
     t0, t1 = loop.ts[0], loop.ts[-1]
     for k, node in enumerate(first):
-        loop.names[k] = prog.namer.unique(_base_name(node, t0))
+        if node.name:
+            base = _base_name(node, t0)
+            base = base if base not in prog.namer.used else base + "_t"
+            loop.names[k] = prog.namer.unique(base)
+        else:
+            loop.names[k] = prog.namer.node(None, node.op.name, None)
         prog.namer.used.add(f"g_{loop.names[k]}")
         prog.namer.used.add(f"g_{loop.names[k]}_carry")
     fwd, bwd = finder.render(loop, 0, loop.init)
@@ -172,7 +177,7 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     b = finder.b
     t0, t1 = loop.ts[0], loop.ts[-1]
     out.append(f"{IND}# ----- backward through {loop.scope.replace(f't={t0}', f't={t1}..{t0}')}"
-               ": the gradient for step t - 1 is carried in g_*_carry -----")
+               " (g_*_carry: gradient for step t - 1) -----")
     for k in sorted(loop.carry):
         gv = loop.carry_gv[k]
         if gv.state is None:

@@ -1,0 +1,139 @@
+"""Compiled RNN/LSTM/GRU unrolls against the engine (1e-12, straight-line and loop form),
+re-tracing on new shapes, captured parameters, standalone generated modules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_rnn as ar
+from autograd_rnn.codegen import compile as compile_graph
+from autograd_rnn.codegen.models import PARAMS, example_inputs, make_loss
+
+TOL = 1e-12
+
+
+def _engine(cell, inputs):
+    for x in inputs[2:]:
+        x.grad = None
+    loss = make_loss(cell)(*inputs)
+    loss.backward()
+    return loss.data, {x.name: x.grad for x in inputs[2:]}
+
+
+def _assert_matches(cell, compiled, inputs):
+    value, grads = compiled(*inputs)
+    expected, expected_grads = _engine(cell, inputs)
+    np.testing.assert_allclose(value, expected, rtol=TOL, atol=TOL)
+    assert list(grads) == list(PARAMS[cell])
+    for name, g in grads.items():
+        np.testing.assert_allclose(g, expected_grads[name], rtol=0, atol=TOL, err_msg=name)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("steps,loops", [(1, True), (3, False), (6, False), (6, True)])
+def test_unrolled_cell_matches_engine(cell, steps, loops):
+    inputs = example_inputs(cell, steps, input_size=3, hidden=4, batch=2, seed=steps)
+    compiled = compile_graph(make_loss(cell), inputs, loops=loops)
+    _assert_matches(cell, compiled, inputs)
+    has_loop = "for t in range(" in compiled.source
+    assert has_loop == (loops and steps >= 4)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_loop_form_does_not_grow_with_steps(cell):
+    sources = [compile_graph(make_loss(cell), example_inputs(cell, T, 3, 4, 2)).source
+               for T in (5, 200)]
+    assert len(sources[0].splitlines()) == len(sources[1].splitlines())
+    straight = compile_graph(make_loss(cell), example_inputs(cell, 5, 3, 4, 2), loops=False)
+    assert len(straight.source.splitlines()) > len(sources[0].splitlines())
+
+
+def test_thousand_step_rnn_is_a_short_loop_and_correct():
+    inputs = example_inputs("rnn", 1000, input_size=2, hidden=3, batch=1)
+    compiled = compile_graph(make_loss("rnn"), inputs)
+    assert len(compiled.source.splitlines()) < 120
+    _assert_matches("rnn", compiled, inputs)
+
+
+def test_retrace_on_new_shape_and_reuse():
+    inputs = example_inputs("rnn", 3, 3, 4, 2)
+    compiled = compile_graph(make_loss("rnn"), inputs)
+    first = compiled.source
+    longer = example_inputs("rnn", 5, 3, 4, 2, seed=1)
+    _assert_matches("rnn", compiled, longer)
+    assert compiled.source != first and len(compiled.cache) == 2
+    wider = example_inputs("rnn", 3, 3, 4, 7, seed=2)  # new batch size, same T
+    _assert_matches("rnn", compiled, wider)
+    assert len(compiled.cache) == 3
+    _assert_matches("rnn", compiled, example_inputs("rnn", 3, 3, 4, 2, seed=3))  # new values
+    assert len(compiled.cache) == 3 and compiled.source == first
+
+
+def test_generated_source_runs_standalone_with_only_numpy():
+    inputs = example_inputs("lstm", 5, 3, 4, 2)
+    compiled = compile_graph(make_loss("lstm"), inputs)
+    namespace: dict = {}
+    exec(compiled.source, namespace)  # the module imports numpy itself
+    arrays = [x.data if isinstance(x, ar.Tensor) else x for x in inputs]
+    value, grads = namespace["forward_backward"](*arrays)
+    expected, expected_grads = _engine("lstm", inputs)
+    np.testing.assert_allclose(value, expected, atol=TOL)
+    for g, name in zip(grads, PARAMS["lstm"], strict=True):
+        np.testing.assert_allclose(g, expected_grads[name], atol=TOL)
+
+
+def test_captured_parameters_are_read_live_and_differentiated():
+    rng = np.random.default_rng(0)
+    W = ar.tensor(rng.standard_normal((3, 2)), requires_grad=True, name="W")
+    b = ar.tensor(rng.standard_normal(2), requires_grad=True, name="b")
+    x = ar.tensor(rng.standard_normal((4, 3)), name="x")
+    compiled = compile_graph(lambda x: ar.tanh(x @ W + b).sum(), [x])
+    W.data = W.data * 2.0  # an optimizer step replaces the value: the next call sees it
+    value, grads = compiled(x)
+    loss = ar.tanh(x @ W + b).sum()
+    loss.backward()
+    assert list(grads) == ["W", "b"]
+    np.testing.assert_allclose(value, loss.data, atol=TOL)
+    np.testing.assert_allclose(grads["W"], W.grad, atol=TOL)
+    np.testing.assert_allclose(grads["b"], b.grad, atol=TOL)
+
+
+def test_wrt_selects_gradients_and_plain_array_inputs_follow_new_values():
+    rng = np.random.default_rng(1)
+    a = ar.tensor(rng.standard_normal((2, 3)), requires_grad=True, name="a")
+    b = ar.tensor(rng.standard_normal((2, 3)), requires_grad=True, name="b")
+    x = rng.standard_normal((4, 2, 3))
+    compiled = compile_graph(lambda a, b, x: (a * x[1] + b).sum(), [a, b, x], wrt=[0])
+    x2 = rng.standard_normal((4, 2, 3))
+    value, grads = compiled(a, b, x2)
+    assert list(grads) == ["a"]
+    np.testing.assert_allclose(grads["a"], x2[1], atol=TOL)
+    np.testing.assert_allclose(value, (a.data * x2[1] + b.data).sum(), atol=TOL)
+
+
+def test_bad_outputs_raise_clear_errors():
+    a = ar.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match="scalar"):
+        compile_graph(lambda a: a * 2, [a])
+    with pytest.raises(TypeError, match="must return a Tensor"):
+        compile_graph(lambda a: 3.0, [a])
+    compiled = compile_graph(lambda a: a * 2, [ar.tensor(np.ones(3))])  # no gradients wanted
+    value, grads = compiled(np.arange(3.0))
+    assert grads == {} and np.array_equal(value, [0.0, 2.0, 4.0])
+
+
+def test_compiled_rnn_step_equals_hand_written_bptt():
+    from autograd_rnn.codegen import models
+    from bench import handwritten
+
+    rng = np.random.default_rng(0)
+    T, B, D, H, V = 6, 3, 4, 5, 4
+    x, targets = rng.standard_normal((T, B, D)), rng.integers(0, V, (T, B))
+    for cell in ("rnn", "lstm"):
+        params = getattr(handwritten, f"{cell}_params")(D, H, V)
+        loss, grads = getattr(handwritten, f"{cell}_loss_and_grads")(params, x, targets)
+        loss2, grads2 = getattr(models, f"{cell}_loss_and_grads")(params, x, targets)
+        assert abs(loss - loss2) < 1e-10
+        for k in grads:
+            np.testing.assert_allclose(grads2[k], grads[k], atol=1e-10, err_msg=f"{cell} {k}")
