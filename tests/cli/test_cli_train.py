@@ -109,3 +109,20 @@ def test_every_option_has_help():
     for name in ("train", "sample"):
         for action in sub.choices[name]._actions:
             assert action.help and len(action.help) > 10, (name, action.option_strings)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path, capsys, monkeypatch):
+    from autograd_rnn.train import Trainer
+
+    original = Trainer.train_step
+
+    def interrupted_at_step_3(self):
+        if self.step == 2:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted_at_step_3)
+    ck = str(tmp_path / "c.npz")
+    code, out, _ = _run(capsys, "train", "--steps", "10", "--checkpoint", ck, *FAST)
+    assert code == 130 and "interrupted at step 2" in out and "--resume" in out
+    assert int(load_npz(ck)["meta/step"]) == 2
