@@ -1,14 +1,43 @@
-"""Graph export and visualisation: Graphviz DOT/SVG, networkx, analysis, step-through."""
+"""Graph export and visualisation: Graphviz DOT/SVG, networkx, analysis, plots.
 
+>>> dot = ar.viz.to_dot(loss, detail="ops")          # graphviz.Digraph
+>>> ar.viz.render(loss, "rnn.svg", detail="cells")   # writes the file (needs `dot`)
+>>> g = ar.viz.to_networkx(loss)                     # networkx.DiGraph
+>>> ar.viz.hidden_state_grad_norms(loss)             # {t: ||dL/dh_t||}
+"""
+
+from autograd_rnn.viz.analysis import (
+    count_paths,
+    depth_from_loss,
+    hidden_state_grad_norms,
+    sum_of_edge_contributions,
+    vanishing_curves,
+)
 from autograd_rnn.viz.dot import to_dot
 from autograd_rnn.viz.errors import GraphTooLargeError, GraphvizNotFoundError, VizError
+from autograd_rnn.viz.examples import build_example
+from autograd_rnn.viz.graph_nx import to_networkx
+from autograd_rnn.viz.nodecheck import NodeCheck, NodeCheckReport, check_nodes
+from autograd_rnn.viz.plots import plot_gradient_norms, plot_training_curves
 from autograd_rnn.viz.render import render, write_atomic
 
 __all__ = [
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "NodeCheck",
+    "NodeCheckReport",
     "VizError",
+    "build_example",
+    "check_nodes",
+    "count_paths",
+    "depth_from_loss",
+    "hidden_state_grad_norms",
+    "plot_gradient_norms",
+    "plot_training_curves",
     "render",
+    "sum_of_edge_contributions",
     "to_dot",
+    "to_networkx",
+    "vanishing_curves",
     "write_atomic",
 ]

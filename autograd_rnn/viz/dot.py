@@ -261,7 +261,8 @@ def _node_attrs(node, detail, show_values, grads_on, view, scale, failed, hl) ->
         if grads_on:
             total = _param_sum(node, view)
             if total is not None:
-                lines.append(f"grad = sum of {_uses(node, view)} edges")
+                uses = _uses(node, view)
+                lines.append(f"grad = sum of {uses} edge{'s' if uses != 1 else ''}")
                 lines.append(f"|g| = {style.fmt(style.norm(total))}")
                 attrs["color"] = scale.colour(style.norm(total))
     elif node.kind == "input":

@@ -44,12 +44,15 @@ class Example:
 
 
 def make_params(
-    cell: str, input_size: int, hidden_size: int, output_size: int, rng, weight_scale=None
+    cell: str, input_size: int, hidden_size: int, output_size: int, rng, weight_scale=None,
+    forget_bias: float = 0.0,
 ) -> dict[str, Tensor]:
     """Parameters for ``cell`` with the contract's names and shapes (row-vector convention).
 
     ``weight_scale`` sets W_h to ``weight_scale`` times a random orthogonal matrix (its
     spectral norm), which makes gradients vanish (< 1) or explode (> 1) over time.
+    ``forget_bias`` initialises the LSTM forget-gate slice of ``b`` (1.0 is a common choice
+    that keeps c_t's gradient path open).
     """
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
@@ -64,6 +67,7 @@ def make_params(
         values["b_h"] = np.zeros(H)
     elif cell == "lstm":
         values["b"] = np.zeros(4 * H)
+        values["b"][H : 2 * H] = forget_bias
     else:
         values["b_x"] = np.zeros(3 * H)
         values["b_h"] = np.zeros(3 * H)
@@ -116,6 +120,7 @@ def build_example(
     loss_at: str = "all",
     truncate: int | None = None,
     backward: bool = True,
+    forget_bias: float = 0.0,
 ) -> Example:
     """Unroll ``cell`` over ``steps`` random inputs and (optionally) backpropagate.
 
@@ -133,7 +138,8 @@ def build_example(
     if truncate is not None and truncate < 1:
         raise ValueError(f"truncate must be >= 1 steps, got {truncate}")
     rng = np.random.default_rng(seed)
-    p = make_params(cell, input_size, hidden_size, output_size, rng, weight_scale)
+    p = make_params(cell, input_size, hidden_size, output_size, rng, weight_scale,
+                    forget_bias)
     xs = rng.normal(size=(steps, batch, input_size))
     targets = rng.normal(size=(steps, batch, output_size))
     h = ar.tensor(np.zeros((batch, hidden_size)), name="h_0")
