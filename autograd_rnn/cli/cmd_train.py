@@ -75,7 +75,7 @@ def _overrides(args) -> dict:
     given = {name: getattr(args, name) for name in _CONFIG_OPTIONS}
     given = {k: v for k, v in given.items() if v is not None}
     if given.get("clip") == 0:
-        given["clip"] = None
+        given["clip"] = None  # "--clip 0" turns clipping off
     return given
 
 
@@ -84,7 +84,6 @@ def run(args) -> int:
     from autograd_rnn.train import CheckpointError, TrainConfig, Trainer, TrainingError, evaluate
 
     settings = _overrides(args)
-    explicit_clip_off = args.clip == 0
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
     if args.checkpoint_every < 1:
@@ -96,13 +95,9 @@ def run(args) -> int:
             if args.text is not None:
                 raise UsageError("--text cannot be given with --resume: the checkpoint stores "
                                  "its training text")
-            if explicit_clip_off:
-                settings["clip"] = None
             trainer = Trainer.from_checkpoint(args.checkpoint, **settings)
         else:
             text = _read_text(args.text, settings.get("task", "sine"))
-            if explicit_clip_off:
-                settings["clip"] = None
             trainer = Trainer(TrainConfig(**settings), text=text)
     except (ValueError, CheckpointError) as error:
         raise UsageError(str(error)) from None

@@ -129,7 +129,7 @@ class Trainer:
         """
         arrays = ckpt.load_npz(path)
         saved = ckpt.config_of(arrays)
-        fixed = ("task", "cell", "hidden", "layers", "optimizer")
+        fixed = ("task", "cell", "hidden", "layers", "optimizer", "seed")
         for name, value in overrides.items():
             if name in fixed and value != saved.get(name):
                 raise ckpt.CheckpointError(
@@ -156,7 +156,7 @@ class Trainer:
         the parameters go back to the last good step, that state is saved, and
         ``TrainingError`` is raised. ``callback(trainer)`` runs after every step.
         """
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         if checkpoint is not None and os.path.abspath(checkpoint) not in self._owned:
             check_writable(checkpoint, overwrite)
