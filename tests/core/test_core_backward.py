@@ -98,7 +98,7 @@ def test_edge_grads_of_shared_weight_sum_to_its_grad():
     edges = [m.edge_grads[1] for m in matmuls]
     assert matmuls[0].edge_grads[0] is None  # h_0 does not require grad
     assert all(e.shape == (3, 3) for e in edges)
-    np.testing.assert_allclose(sum(edges), W_h.grad, rtol=1e-12, atol=EXACT)
+    np.testing.assert_allclose(sum(edges), W_h.grad, rtol=EXACT, atol=EXACT)
     assert not np.allclose(edges[0], edges[2])  # each step contributed its own part
 
 
@@ -270,5 +270,5 @@ def test_record_gradients_off_gives_identical_leaf_grads_with_shared_weights():
             loss.backward()
         grads[record] = [leaf.grad for leaf in leaves]
     for on, off in zip(grads[True], grads[False], strict=True):
-        np.testing.assert_allclose(off, on, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(off, on, rtol=EXACT, atol=EXACT)
     assert_matches_finite_differences(_shared_weight_loss, values)

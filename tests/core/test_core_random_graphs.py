@@ -18,6 +18,7 @@ from tests.core.fd_helpers import assert_matches_finite_differences
 RANDOM_GRAPH_ATOL = 1e-5
 RANDOM_GRAPH_RTOL = 1e-4
 MAX_EXAMPLES = 40
+EXACT = 1e-12
 
 LEAF_SHAPES = [(2, 3), (3,), (2, 1), ()]
 
@@ -113,7 +114,7 @@ def test_random_graph_accumulates_like_grad(program, seed):
         if id(leaf) not in reached:  # an unused leaf gets no .grad and a zero ar.grad
             assert leaf.grad is None and not np.any(g.data)
             continue
-        np.testing.assert_allclose(leaf.grad, 2 * g.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(leaf.grad, 2 * g.data, rtol=EXACT, atol=EXACT)
 
 
 @settings(max_examples=MAX_EXAMPLES // 2, deadline=None,
