@@ -17,6 +17,7 @@ What the picture shows (see ``view.py`` for the node/edge model):
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 import graphviz
@@ -154,7 +155,7 @@ def _too_large(view: View, roots, detail: str, max_nodes: int) -> str:
 
 
 def _caption(title, show_grads, view: View, full: View) -> str:
-    lines = [title] if title else []
+    lines = textwrap.wrap(title, 110) if title else []
     if show_grads and not full.has_grads:
         leaves_have_grad = any(
             n.kind == "param" and n.members[0].grad is not None for n in full.nodes

@@ -121,6 +121,7 @@ def build_example(
     truncate: int | None = None,
     backward: bool = True,
     forget_bias: float = 0.0,
+    input_scale: float = 1.0,
 ) -> Example:
     """Unroll ``cell`` over ``steps`` random inputs and (optionally) backpropagate.
 
@@ -130,6 +131,9 @@ def build_example(
         truncate: truncated BPTT with chunks of this many steps: the hidden state is
             detached between chunks and each chunk has its own loss (``Example.losses``).
         backward: run ``backward()`` on every loss.
+        forget_bias: LSTM forget-gate bias at initialisation.
+        input_scale: standard deviation of the random inputs (small inputs keep tanh in
+            its linear range, where W_h alone decides vanishing vs exploding).
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -140,7 +144,7 @@ def build_example(
     rng = np.random.default_rng(seed)
     p = make_params(cell, input_size, hidden_size, output_size, rng, weight_scale,
                     forget_bias)
-    xs = rng.normal(size=(steps, batch, input_size))
+    xs = input_scale * rng.normal(size=(steps, batch, input_size))
     targets = rng.normal(size=(steps, batch, output_size))
     h = ar.tensor(np.zeros((batch, hidden_size)), name="h_0")
     c = ar.tensor(np.zeros((batch, hidden_size)), name="c_0")

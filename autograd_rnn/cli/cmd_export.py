@@ -1,0 +1,91 @@
+"""``autograd-rnn export``: draw an unrolled example network to SVG/PNG/PDF/DOT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograd_rnn.cli.main import UsageError
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="draw an unrolled RNN/LSTM/GRU graph with the gradient on every edge",
+        description="Unroll a small random network, backpropagate, and draw its graph "
+        "(Graphviz). Example: autograd-rnn export --cell lstm --steps 4 -o lstm.svg",
+    )
+    parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn")
+    parser.add_argument("--steps", type=int, default=3, help="timesteps T (default 3)")
+    parser.add_argument("--hidden", type=int, default=3, help="hidden size H (default 3)")
+    parser.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
+    parser.add_argument("--detail", choices=("ops", "cells"), default="ops",
+                        help="every op, or one node per cell per timestep (default ops)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default: from the -o suffix, else svg)")
+    parser.add_argument("-o", "--output", default=None,
+                        help="output file (default <cell>_<steps>step.<format>)")
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
+                        help="time flows left-right (LR, default) or top-bottom (TB)")
+    parser.add_argument("--no-group", action="store_true",
+                        help="do not draw timestep/layer clusters")
+    parser.add_argument("--no-grads", action="store_true",
+                        help="draw the forward graph only (no backward, no gradient labels)")
+    parser.add_argument("--show-values", action="store_true", help="print values in nodes")
+    parser.add_argument("--loss-at", choices=("all", "last"), default="all",
+                        help="loss on every step (default) or on the last step only")
+    parser.add_argument("--truncate", type=int, default=None, metavar="K",
+                        help="truncated BPTT: detach the hidden state every K steps")
+    parser.add_argument("--weight-scale", type=float, default=None,
+                        help="W_h = scale x orthogonal (< 1 vanishing, > 1 exploding)")
+    parser.add_argument("--max-nodes", type=int, default=1000,
+                        help="refuse to lay out larger graphs (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from autograd_rnn.viz.errors import GraphTooLargeError, GraphvizNotFoundError
+    from autograd_rnn.viz.examples import build_example
+    from autograd_rnn.viz.render import render
+
+    for flag, value in (("--steps", args.steps), ("--hidden", args.hidden),
+                        ("--batch", args.batch)):
+        if value < 1:
+            raise UsageError(f"{flag} must be >= 1, got {value}")
+    if args.truncate is not None and args.truncate < 1:
+        raise UsageError(f"--truncate must be >= 1, got {args.truncate}")
+    fmt = args.format
+    if args.output is None:
+        output = Path(f"{args.cell}_{args.steps}step.{fmt or 'svg'}")
+    else:
+        output = Path(args.output)
+        suffix = output.suffix.lstrip(".").lower()
+        if fmt is None:
+            if suffix not in FORMATS:
+                raise UsageError(f"cannot tell the format of {output}: add --format "
+                                 f"({'|'.join(FORMATS)}) or use one of these suffixes")
+            fmt = suffix
+    if output.exists() and not args.overwrite:
+        raise UsageError(f"{output} already exists; pass --overwrite to replace it")
+    example = build_example(
+        args.cell, args.steps, batch=args.batch, hidden_size=args.hidden, seed=args.seed,
+        loss_at=args.loss_at, truncate=args.truncate, weight_scale=args.weight_scale,
+        backward=not args.no_grads,
+    )
+    try:
+        path = render(
+            example.losses, output, format=fmt or "svg", overwrite=args.overwrite,
+            detail=args.detail, group=not args.no_group, rankdir=args.rankdir,
+            show_values=args.show_values, show_grads=not args.no_grads,
+            max_nodes=args.max_nodes if fmt != "dot" else None,
+        )
+    except GraphTooLargeError as error:
+        raise UsageError(str(error)) from None
+    except GraphvizNotFoundError as error:
+        print(f"autograd-rnn export: error: {error}")
+        return 1
+    print(f"wrote {path}")
+    return 0
