@@ -80,3 +80,18 @@ def test_gradcheck_warns_about_float32():
     t = ar.tensor(np.array([0.5, 1.0], dtype=np.float32), requires_grad=True, name="x")
     report = ar.gradcheck(lambda v: v * 2.0, [t], eps=F32_EPS, atol=F32_EPS, rtol=F32_EPS)
     assert any("x is float32" in w for w in report.warnings)
+
+
+def test_float32_leaf_grads_with_recording_off_and_float64_constants():
+    W = _f32(3, 4)
+    x = np.ones((5, 3))  # a float64 constant input, as data often is
+    h = ar.tensor(np.zeros((5, 4), np.float32))
+    for _ in range(3):  # W reused: with recording off its matmul VJPs may be summed lazily
+        h = ar.tanh(ar.tensor(x, dtype=np.float32) @ W + h @ ar.tensor(np.eye(4, dtype=np.float32)))
+    with ar.record_gradients(False):
+        h.sum().backward()
+    assert W.grad.dtype == np.float32
+    mixed = _f32(3, 4)
+    with ar.record_gradients(False):
+        (x @ mixed).sum().backward()  # float64 @ float32 promotes the output (NumPy rules)
+    assert mixed.grad.dtype == np.float32  # but the leaf's gradient keeps its dtype
