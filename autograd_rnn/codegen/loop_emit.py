@@ -108,6 +108,8 @@ def _substitute(loop: Loop, lines: list[str], indent: str) -> list[str]:
             return f"{name}[t - 1]"
         if kind == "g":
             return f"g_{name}"
+        if kind == "s":
+            return f"g_{name}_steps"
         return f"g_{name}_carry"
 
     return [indent + _REF.sub(ref, line) for line in lines]
@@ -130,9 +132,11 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     n_fwd_marks = len(_MARK.findall("\n".join(fwd)))
     loop.fwd_text = _fill_markers(fwd, loop.modes[:n_fwd_marks])
     loop.bwd_text = _fill_markers(bwd, loop.modes[n_fwd_marks:])
+    _defer_weight_gradients(loop)
     text = "\n".join(loop.fwd_text + loop.bwd_text)
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
     stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
+    stored |= {int(_REF.match(ref).group(2)) for _, ref, _ in loop.deferred}
     for period in loop.periods:
         ids = {id(n) for n in period}
         for k, node in enumerate(period):
@@ -162,6 +166,26 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         b.grads[id(node)] = gv  # uses of the last step after the loop start the carry
 
 
+_WEIGHT = re.compile("^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9)\\.T @ \u27e8g:(\\d+)\u27e9$")
+
+
+def _defer_weight_gradients(loop: Loop) -> None:
+    """``g_W += h[t - 1].T @ g_a`` per step becomes one matmul over all steps after the
+    loop (what hand-written BPTT does): the loop keeps ``g_a`` per step instead."""
+    first = loop.periods[0]
+    kept = []
+    for line in loop.bwd_text:
+        m = _WEIGHT.match(line)
+        if m and first[int(m.group(3))].data.ndim == 2 and first[int(m.group(4))].data.ndim == 2:
+            j = int(m.group(4))
+            if all(d[2] != j for d in loop.deferred):
+                kept.append(f"\u27e8s:{j}\u27e9[t] = \u27e8g:{j}\u27e9")
+            loop.deferred.append((m.group(1), m.group(2), j))
+        else:
+            kept.append(line)
+    loop.bwd_text = kept
+
+
 def _lazy_term(b, loop: Loop, k: int) -> str:
     consumer, axis = loop.lazy[k]
     g = b.grad_of(consumer).name
@@ -187,12 +211,24 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     for p in finder.ext_used.values():
         if id(p) in b.value and re.search(rf"\b{b.grad_of(p).name}\b", body):
             out += [IND + line for line in make_owned(b.grad_of(p))]
+    for j in sorted({j for _, _, j in loop.deferred}):
+        out.append(f"{IND}g_{loop.names[j]}_steps = [None] * {t1 + 1}")
     out.append(f"{IND}for t in range({t1}, {t0 - 1}, -1):")
     for k in sorted(loop.init):
         terms = ([f"g_{loop.names[k]}_carry"] if k in loop.carry else []) + (
             [_lazy_term(b, loop, k)] if k in loop.lazy else [])
         out.append(f"{IND * 2}g_{loop.names[k]} = {' + '.join(terms)}")
     out += _substitute(loop, loop.bwd_text, IND * 2)
+    if loop.deferred:
+        out.append(f"{IND}# weight gradients of all steps, one matmul each (the sum over t, "
+                   "reordered)")
+    for name, ref, j in loop.deferred:
+        kind, k = _REF.match(ref).groups()
+        lo, hi = (t0, t1 + 1) if kind == "v" else (t0 - 1, t1)
+        values = f"np.concatenate({loop.names[int(k)]}[{lo}:{hi}])"
+        steps = f"np.concatenate(g_{loop.names[j]}_steps[{t0}:{t1 + 1}])"
+        gv = next(g for g in b.grads.values() if g.name == name)
+        out += [IND + line for line in accumulate(gv, f"{values}.T @ {steps}", True)]
     for j, x in sorted(loop.bind.items()):
         if j in loop.carry and b.wanted(x):
             out += [IND + line for line in accumulate(b.grad_of(x), f"g_{loop.names[j]}_carry",

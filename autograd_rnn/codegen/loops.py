@@ -31,7 +31,7 @@ from autograd_rnn.codegen.naming import timestep
 
 MIN_STEPS = 4
 _MARK = re.compile("\u27e6(-?\\d+)\u27e7")
-_REF = re.compile("\u27e8([vpgc]):(\\d+)\u27e9")
+_REF = re.compile("\u27e8([vpgcs]):(\\d+)\u27e9")
 
 
 class Unsupported(Exception):
@@ -60,6 +60,7 @@ class Loop:
     carry_gv: dict = field(default_factory=dict)
     init: set = field(default_factory=set)
     stored: set = field(default_factory=set)
+    deferred: list = field(default_factory=list)  # (gradient name, value ref, step list k)
 
 
 def _groups(ops: list) -> list[tuple[int, int, str, int]]:
