@@ -165,3 +165,19 @@ def test_gradgradcheck_report_and_failure():
     bad = ar.gradgradcheck(flat, [x], atol=GC_ATOL, rtol=GC_RTOL)
     assert not bad and "second-order gradient check: FAILED" in str(bad)
     assert bad.failures[0].name == "x"
+
+
+def test_nan_gradient_fails_and_points_at_the_nan_entry():
+    op = Primitive(np.sin, name="sin_with_nan", register=False)
+
+    def vjp(g, out, x):
+        result = g * np.cos(x)
+        result[0, 1] = np.nan
+        return result
+
+    op.defvjp(vjp)
+    x = ar.tensor(_rng.standard_normal((2, 3)), requires_grad=True, name="x")
+    report = ar.gradcheck(op, [x])
+    assert not report
+    assert report["x"].worst_index == (0, 1)
+    assert "FAIL" in str(report)
