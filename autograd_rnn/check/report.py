@@ -71,7 +71,9 @@ class GradcheckReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def __str__(self) -> str:
-        rows = [("input", "shape", "max abs err", "max rel err", "worst index", "checked", "result")]
+        rows = [
+            ("input", "shape", "max abs err", "max rel err", "worst index", "checked", "result")
+        ]
         for c in self.comparisons:
             rows.append((
                 c.name,
@@ -86,7 +88,8 @@ class GradcheckReport:
         lines = [f"{self.title}: {'PASSED' if self else 'FAILED'} "
                  f"(eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})"]
         for i, row in enumerate(rows):
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+            lines.append("  ".join(cells).rstrip())
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
         for c in self.failures:
