@@ -93,8 +93,8 @@ def test_colours_are_monotone_in_magnitude():
     magnitudes = [p[0] for p in pairs]
     assert magnitudes[-1] / magnitudes[0] > 1e6  # the vanishing range is really drawn
     # larger gradient -> darker palette entry (lower index) and thicker pen, never reversed
-    assert all(a[1] >= b[1] for a, b in zip(pairs, pairs[1:]))
-    assert all(a[2] <= b[2] for a, b in zip(pairs, pairs[1:]))
+    assert all(a[1] >= b[1] for a, b in zip(pairs, pairs[1:], strict=False))
+    assert all(a[2] <= b[2] for a, b in zip(pairs, pairs[1:], strict=False))
     assert pairs[0][1] == len(VIRIDIS) - 1 and pairs[-1][1] == 0
 
 
@@ -118,7 +118,7 @@ def test_hidden_chain_shares_a_group_and_is_tied_by_heavy_edges():
     groups = {dot.nodes[h].get("group") for h in hs}
     assert len(groups) == 1 and None not in groups
     invis = {(a, b) for a, b, attrs in dot.edges if attrs.get("style") == "invis"}
-    assert all((a, b) in invis for a, b in zip(hs, hs[1:]))
+    assert all((a, b) in invis for a, b in zip(hs, hs[1:], strict=False))
 
 
 def test_detached_state_is_a_dashed_truncated_edge():
