@@ -136,7 +136,7 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     text = "\n".join(loop.fwd_text + loop.bwd_text)
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
     stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
-    stored |= {int(_REF.match(ref).group(2)) for _, ref, _ in loop.deferred}
+    stored |= {int(_REF.match(ref).group(2)) for _, ref, _ in loop.deferred if ref}
     for period in loop.periods:
         ids = {id(n) for n in period}
         for k, node in enumerate(period):
@@ -166,23 +166,41 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         b.grads[id(node)] = gv  # uses of the last step after the loop start the carry
 
 
-_WEIGHT = re.compile("^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9)\\.T @ \u27e8g:(\\d+)\u27e9$")
+_G = "\u27e8g:(\\d+)\u27e9"
+_WEIGHT = re.compile(f"^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9)\\.T @ {_G}$")
+_BIAS = re.compile(f"^([A-Za-z_]\\w*) \\+= {_G}\\.sum\\(axis=0\\)$")
+_ALIAS = re.compile(f"^{_G} = {_G}$")
 
 
 def _defer_weight_gradients(loop: Loop) -> None:
-    """``g_W += h[t - 1].T @ g_a`` per step becomes one matmul over all steps after the
-    loop (what hand-written BPTT does): the loop keeps ``g_a`` per step instead."""
+    """``g_W += h[t - 1].T @ g_a`` and ``g_b += g_a.sum(axis=0)`` per step become one
+    matmul / sum over all steps after the loop (what hand-written BPTT does): the loop
+    keeps ``g_a`` per step instead (aliases such as ``g_add = g_a`` resolved)."""
     first = loop.periods[0]
-    kept = []
+    assigned: dict[str, int] = {}
     for line in loop.bwd_text:
-        m = _WEIGHT.match(line)
-        if m and first[int(m.group(3))].data.ndim == 2 and first[int(m.group(4))].data.ndim == 2:
-            j = int(m.group(4))
-            if all(d[2] != j for d in loop.deferred):
-                kept.append(f"\u27e8s:{j}\u27e9[t] = \u27e8g:{j}\u27e9")
-            loop.deferred.append((m.group(1), m.group(2), j))
+        target = line.split(" ", 1)[0]
+        assigned[target] = assigned.get(target, 0) + 1
+    alias: dict[int, int] = {}
+    for line in loop.bwd_text:
+        m = _ALIAS.match(line)
+        if m and assigned[f"\u27e8g:{m.group(1)}\u27e9"] == 1:
+            alias[int(m.group(1))] = alias.get(int(m.group(2)), int(m.group(2)))
+    kept, stored = [], set()
+    for line in loop.bwd_text:
+        w, b = _WEIGHT.match(line), _BIAS.match(line)
+        if w and first[int(w.group(3))].data.ndim == 2 and first[int(w.group(4))].data.ndim == 2:
+            j = alias.get(int(w.group(4)), int(w.group(4)))
+            loop.deferred.append((w.group(1), w.group(2), j))
+        elif b and first[int(b.group(2))].data.ndim == 2:
+            j = alias.get(int(b.group(2)), int(b.group(2)))
+            loop.deferred.append((b.group(1), None, j))
         else:
             kept.append(line)
+            continue
+        if j not in stored:
+            stored.add(j)
+            kept.append(f"\u27e8s:{j}\u27e9[t] = \u27e8g:{j}\u27e9")
     loop.bwd_text = kept
 
 
@@ -220,15 +238,21 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         out.append(f"{IND * 2}g_{loop.names[k]} = {' + '.join(terms)}")
     out += _substitute(loop, loop.bwd_text, IND * 2)
     if loop.deferred:
-        out.append(f"{IND}# weight gradients of all steps, one matmul each (the sum over t, "
+        out.append(f"{IND}# weight and bias gradients of all steps at once (the sum over t, "
                    "reordered)")
+    for j in sorted({j for _, _, j in loop.deferred}):
+        out.append(f"{IND}g_{loop.names[j]}_all = np.concatenate("
+                   f"g_{loop.names[j]}_steps[{t0}:{t1 + 1}])")
     for name, ref, j in loop.deferred:
-        kind, k = _REF.match(ref).groups()
-        lo, hi = (t0, t1 + 1) if kind == "v" else (t0 - 1, t1)
-        values = f"np.concatenate({loop.names[int(k)]}[{lo}:{hi}])"
-        steps = f"np.concatenate(g_{loop.names[j]}_steps[{t0}:{t1 + 1}])"
+        steps = f"g_{loop.names[j]}_all"
+        if ref is None:
+            expr = f"{steps}.sum(axis=0)"
+        else:
+            kind, k = _REF.match(ref).groups()
+            lo, hi = (t0, t1 + 1) if kind == "v" else (t0 - 1, t1)
+            expr = f"np.concatenate({loop.names[int(k)]}[{lo}:{hi}]).T @ {steps}"
         gv = next(g for g in b.grads.values() if g.name == name)
-        out += [IND + line for line in accumulate(gv, f"{values}.T @ {steps}", True)]
+        out += [IND + line for line in accumulate(gv, expr, True)]
     for j, x in sorted(loop.bind.items()):
         if j in loop.carry and b.wanted(x):
             out += [IND + line for line in accumulate(b.grad_of(x), f"g_{loop.names[j]}_carry",
