@@ -11,6 +11,7 @@ array([2., 4.])
 
 from autograd_rnn import nn, optim, train
 from autograd_rnn.check import gradcheck, gradgradcheck
+from autograd_rnn.codegen import compile
 from autograd_rnn.core.backward import backward, grad, reachable, unbroadcast
 from autograd_rnn.core.errors import AnomalyError, AutogradError, GraphFreedError, ShapeError
 from autograd_rnn.core.primitive import REGISTRY, Primitive, primitive
