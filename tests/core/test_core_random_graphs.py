@@ -3,7 +3,9 @@
 A program is a list of steps over a growing pool of nodes; each step applies an op to
 pool members chosen by index, so nodes get reused (fan-out) and ``a * a`` happens. All
 shapes stay broadcast-compatible with (2, 3). Ops are smooth (no kinks) and bounded enough
-for central differences to be accurate.
+for central differences to be accurate: products go through tanh (except the literal
+``a * a``), so chains of steps do not build magnitudes whose rounding would swamp the
+finite differences. Examples are derandomized so CI runs are reproducible.
 """
 
 from __future__ import annotations
@@ -28,18 +30,19 @@ UNARY = {
     "exp_tanh": lambda x: ar.exp(ar.tanh(x)),
     "log1p_sq": lambda x: ar.log(x * x + 1.0),
     "neg": lambda x: -x,
-    "square": lambda x: x * x,
+    "square": lambda x: _self_product(ar.tanh(x)),  # a literal a * a on one node
     "sqrt": lambda x: (x * x + 0.5) ** 0.5,
     "scale": lambda x: 0.5 * x - 1.0,
-    "sum0": lambda x: ar.sum(x, axis=0, keepdims=True) if np.ndim(x) else x,
-    "sum_all": lambda x: ar.sum(x),
+    "sum0": lambda x: ar.sum(x, axis=0, keepdims=True) * 0.5 if np.ndim(x) else x,
+    "sum_all": lambda x: ar.sum(x) / max(np.size(_value(x)), 1),
     "mean_last": lambda x: ar.mean(x, axis=-1, keepdims=True) if np.ndim(x) else x,
     "softmax": lambda x: ar.softmax(x, axis=-1) if np.ndim(x) else x,
 }
 BINARY = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
+    "mul": lambda a, b: a * ar.tanh(b),
+    "mul_raw": lambda a, b: a * b if a is b else a * ar.tanh(b),
     "div": lambda a, b: a / (b * b + 1.0),
     "where": lambda a, b: ar.where(_value(a) > 0, a, b),
 }
@@ -47,6 +50,10 @@ BINARY = {
 
 def _value(x):
     return x.data if isinstance(x, ar.Tensor) else x
+
+
+def _self_product(a):
+    return a * a
 
 
 @st.composite
@@ -80,10 +87,11 @@ def _run(steps, n_outputs, leaves):
     return total
 
 
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs(), seed=st.integers(0, 2**16))
-@example(program=([(3,)], [("mul", (0, 0)), ("mul", (1, 0)), ("add", (2, 1))], 2), seed=0)
+@example(program=([(3,)], [("mul_raw", (0, 0)), ("mul_raw", (1, 0)), ("add", (2, 1))], 2),
+         seed=0)
 @example(program=([(2, 3), (3,)], [("tanh", (0,)), ("mul", (2, 1)), ("div", (3, 2)),
                                    ("sum0", (4,)), ("sub", (5, 0))], 3), seed=1)
 def test_random_graph_matches_finite_differences(program, seed):
@@ -98,7 +106,7 @@ def test_random_graph_matches_finite_differences(program, seed):
     )
 
 
-@settings(max_examples=MAX_EXAMPLES // 2, deadline=None)
+@settings(max_examples=MAX_EXAMPLES // 2, deadline=None, derandomize=True)
 @given(program=programs(), seed=st.integers(0, 2**16))
 def test_random_graph_accumulates_like_grad(program, seed):
     """backward() into .grad equals ar.grad(); and a second backward doubles it."""
@@ -117,7 +125,7 @@ def test_random_graph_accumulates_like_grad(program, seed):
         np.testing.assert_allclose(leaf.grad, 2 * g.data, rtol=EXACT, atol=EXACT)
 
 
-@settings(max_examples=MAX_EXAMPLES // 2, deadline=None,
+@settings(max_examples=MAX_EXAMPLES // 2, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs(), seed=st.integers(0, 2**16))
 def test_random_graph_second_order(program, seed):
