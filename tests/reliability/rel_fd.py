@@ -20,8 +20,9 @@ def value(x):
     return x.data if isinstance(x, ar.Tensor) else np.asarray(x)
 
 
-def central_differences(fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarray,
-                        eps: float = FD_EPS) -> list[np.ndarray]:
+def central_differences(
+    fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarray, eps: float = FD_EPS
+) -> list[np.ndarray]:
     """d/dx_k sum(fn(*arrays) * v) for every input, entry by entry (float64)."""
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
 
@@ -42,8 +43,9 @@ def central_differences(fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarra
     return grads
 
 
-def engine_gradients(fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarray,
-                     record: bool = True) -> list[np.ndarray]:
+def engine_gradients(
+    fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarray, record: bool = True
+) -> list[np.ndarray]:
     """The engine's d/dx_k sum(fn(*xs) * v) through ``loss.backward()`` into leaf ``.grad``."""
     xs = [ar.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
     with ar.record_gradients(record):
@@ -52,8 +54,13 @@ def engine_gradients(fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarray,
     return [np.zeros_like(x.data) if x.grad is None else x.grad for x in xs]
 
 
-def assert_gradients_match(fn: Callable, arrays: Sequence[np.ndarray], seed: int = 0,
-                           atol: float = FD_ATOL, rtol: float = FD_RTOL) -> None:
+def assert_gradients_match(
+    fn: Callable,
+    arrays: Sequence[np.ndarray],
+    seed: int = 0,
+    atol: float = FD_ATOL,
+    rtol: float = FD_RTOL,
+) -> None:
     """Engine gradients (recording on and off) equal central differences and have the
     inputs' shapes and dtype float64."""
     with ar.no_grad():
@@ -64,7 +71,9 @@ def assert_gradients_match(fn: Callable, arrays: Sequence[np.ndarray], seed: int
         analytic = engine_gradients(fn, arrays, v, record=record)
         for k, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
             assert a.shape == np.shape(arrays[k]), (
-                f"input {k}: gradient shape {a.shape} != input shape {np.shape(arrays[k])}")
+                f"input {k}: gradient shape {a.shape} != input shape {np.shape(arrays[k])}"
+            )
             assert a.dtype == np.float64, f"input {k}: gradient dtype {a.dtype}"
-            np.testing.assert_allclose(a, n, atol=atol, rtol=rtol,
-                                       err_msg=f"input {k} (record_gradients={record})")
+            np.testing.assert_allclose(
+                a, n, atol=atol, rtol=rtol, err_msg=f"input {k} (record_gradients={record})"
+            )

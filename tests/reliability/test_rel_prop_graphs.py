@@ -62,8 +62,9 @@ def programs(draw):
     for _ in range(draw(st.integers(1, 7))):
         i = draw(st.integers(0, len(shapes) - 1))
         s = shapes[i]
-        kinds = ["unary", "binary", "reduce"] + (["matmul", "index", "shape", "softmax",
-                                                  "stack"] if s else [])
+        kinds = ["unary", "binary", "reduce"] + (
+            ["matmul", "index", "shape", "softmax", "stack"] if s else []
+        )
         kind = draw(st.sampled_from(kinds))
         if kind == "unary":
             steps.append((draw(st.sampled_from(sorted(UNARY))), (i,), {}))
@@ -73,16 +74,17 @@ def programs(draw):
             if draw(st.booleans()):
                 j = draw(st.sampled_from(others))  # includes i itself: a * a
             else:
-                j = fresh(draw(hnp.broadcastable_shapes(s, min_dims=0, max_dims=3,
-                                                        max_side=3)))
+                j = fresh(draw(hnp.broadcastable_shapes(s, min_dims=0, max_dims=3, max_side=3)))
             steps.append((draw(st.sampled_from(sorted(BINARY))), (i, j), {}))
             out = np.broadcast_shapes(s, shapes[j])
         elif kind == "reduce":
-            axis = None if not s or draw(st.booleans()) else draw(st.integers(-len(s),
-                                                                             len(s) - 1))
+            axis = None if not s or draw(st.booleans()) else draw(st.integers(-len(s), len(s) - 1))
             keepdims = draw(st.booleans())
-            op = draw(st.sampled_from(["sum", "mean", "logsumexp"])) if axis is not None \
+            op = (
+                draw(st.sampled_from(["sum", "mean", "logsumexp"]))
+                if axis is not None
                 else draw(st.sampled_from(["sum", "mean"]))
+            )
             steps.append((op, (i,), {"axis": axis, "keepdims": keepdims}))
             out = _reduced(s, axis, keepdims)
         elif kind == "matmul":
@@ -92,9 +94,11 @@ def programs(draw):
             steps.append(("matmul", (i, j), {}))
             out = np.matmul(np.zeros(s), np.zeros(w_shape)).shape
         elif kind == "index":
-            index = draw(hnp.basic_indices(s, min_dims=0, allow_ellipsis=True)) \
-                if draw(st.booleans()) else \
-                np.array(draw(st.lists(st.integers(-s[0], s[0] - 1), min_size=1, max_size=4)))
+            index = (
+                draw(hnp.basic_indices(s, min_dims=0, allow_ellipsis=True))
+                if draw(st.booleans())
+                else np.array(draw(st.lists(st.integers(-s[0], s[0] - 1), min_size=1, max_size=4)))
+            )
             steps.append(("getitem", (i,), {"index": index}))
             out = np.zeros(s)[index].shape
             assume(0 not in out)  # empty arrays: see test_rel_bad_input's batch-size-0 tests
@@ -107,8 +111,7 @@ def programs(draw):
                 out = s
         elif kind == "softmax":
             axis = draw(st.integers(-len(s), len(s) - 1))
-            steps.append((draw(st.sampled_from(["softmax", "log_softmax"])), (i,),
-                          {"axis": axis}))
+            steps.append((draw(st.sampled_from(["softmax", "log_softmax"])), (i,), {"axis": axis}))
             out = s
         else:  # stack / concat with another node of the same shape, else with itself
             same = [j for j in range(len(shapes)) if shapes[j] == s]
@@ -167,8 +170,11 @@ def run(steps, leaves):
     return pool[-1] + (pool[-2].sum() * 0.5 if len(pool) > 1 else 0.0)
 
 
-SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _inputs(leaves, seed, dtype=np.float64):
@@ -194,7 +200,8 @@ def test_random_mixed_graph_keeps_float32(program, seed):
     for node in ar.reachable([out]):
         assert node.data.dtype == np.float32, f"{node.label}: value dtype {node.data.dtype}"
         assert node.grad is not None and node.grad.dtype == np.float32, (
-            f"{node.label}: gradient dtype {getattr(node.grad, 'dtype', None)}")
+            f"{node.label}: gradient dtype {getattr(node.grad, 'dtype', None)}"
+        )
     x64 = [ar.tensor(x.data.astype(np.float64), requires_grad=True) for x in xs]
     run(steps, x64).sum().backward()
     for k, (lo, hi) in enumerate(zip(xs, x64, strict=True)):
@@ -203,5 +210,6 @@ def test_random_mixed_graph_keeps_float32(program, seed):
             continue
         assert lo.grad.dtype == np.float32, f"leaf {k}: .grad dtype {lo.grad.dtype}"
         scale = 1.0 + float(np.max(np.abs(hi.grad)))
-        np.testing.assert_allclose(lo.grad, hi.grad, rtol=0, atol=F32_TOL * scale,
-                                   err_msg=f"leaf {k}")
+        np.testing.assert_allclose(
+            lo.grad, hi.grad, rtol=0, atol=F32_TOL * scale, err_msg=f"leaf {k}"
+        )
