@@ -45,7 +45,7 @@ def run(args) -> int:
     if args.max_frames < 0:
         raise UsageError(f"--max-frames must be >= 0 (0 = all frames), got {args.max_frames}")
     from autograd_rnn.files import check_writable
-    from autograd_rnn.viz.html_page import DotNotFoundError
+    from autograd_rnn.viz.errors import GraphvizNotFoundError
     from autograd_rnn.viz.trace import record_example
 
     try:
@@ -70,7 +70,7 @@ def run(args) -> int:
     )
     try:
         path = tape.to_html(args.out, title=title, overwrite=args.overwrite)
-    except DotNotFoundError as error:
+    except GraphvizNotFoundError as error:
         print(f"autograd-rnn trace: error: {error}", file=sys.stderr)
         return 1
     shown = tape.count_frames()

@@ -16,35 +16,51 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograd_rnn.files import atomic_write_text, check_writable
-
-
-class DotNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` binary is needed to render SVG and was not found."""
-
-
-INSTALL_HINT = (
-    "Graphviz's `dot` program is needed to render the step-through frames to SVG but was "
-    "not found on PATH; install Graphviz (Debian/Ubuntu: `apt-get install graphviz`, macOS: "
-    "`brew install graphviz`, conda: `conda install graphviz`). The DOT source is still "
-    "available without it: `[f.source for f in tape.frames()]`."
-)
+from autograd_rnn.viz.errors import GraphvizNotFoundError
+from autograd_rnn.viz.render import layout
 
 _SLOT = re.compile(r"%(TITLE|N|FRAMES)%")
+_GROUP = re.compile(r" group=\S+")
+_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
 _PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 
 
-def render_svg(source: str, *, layout: str = "dot") -> str:
+def render_svg(source: str) -> str:
     """Render DOT ``source`` to an SVG string (the ``<svg>`` element only, ready to inline).
 
-    Raises ``DotNotFoundError`` with installation instructions when Graphviz is missing.
+    Graphviz (2.43 at least) sometimes cannot lay out a partly built graph with clusters,
+    ``group`` hints and heavy invisible chain edges ("trouble in init_rank", "lost edge");
+    the page then uses the first simplification that lays out: without the ``group``
+    hints, then also without the invisible chain edges, then without cluster boxes. The
+    nodes, edges and labels are the same. Raises ``GraphvizNotFoundError`` (with install
+    instructions) when ``dot`` is missing, and the first error if nothing lays out.
     """
-    import graphviz
+    first_error = None
+    for simplify in _SIMPLIFICATIONS:
+        try:
+            svg = layout(simplify(source), "svg")
+        except GraphvizNotFoundError:
+            raise
+        except RuntimeError as error:
+            first_error = first_error or error
+            continue
+        return _PROLOGUE.sub("", svg.decode("utf-8")).strip()
+    raise first_error
 
-    try:
-        svg = graphviz.Source(source, engine=layout).pipe(format="svg", encoding="utf-8")
-    except graphviz.ExecutableNotFound as error:
-        raise DotNotFoundError(INSTALL_HINT) from error
-    return _PROLOGUE.sub("", svg).strip()
+
+def _no_groups(source: str) -> str:
+    return _GROUP.sub("", source)
+
+
+def _no_chains(source: str) -> str:
+    return _INVISIBLE_CHAIN.sub("", _no_groups(source))
+
+
+def _no_clusters(source: str) -> str:
+    return _no_chains(source).replace("subgraph cluster_", "subgraph plain_")
+
+
+_SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters)
 
 
 def render_svgs(sources: Sequence[str], *, workers: int | None = None) -> list[str]:
@@ -119,7 +135,8 @@ _TEMPLATE = """<!DOCTYPE html>
              background: #f6f6f6; font-family: ui-monospace, monospace; }
   #caption.forward { border-color: #0072b2; }
   #caption.backward { border-color: #d55e00; }
-  #stage svg { max-width: 100%; height: auto; }
+  #stage.fit svg { max-width: 100%; height: auto; }
+  #stage { overflow: auto; }
   .hint { color: #777; font-size: .85rem; }
 </style>
 </head>
@@ -130,9 +147,10 @@ _TEMPLATE = """<!DOCTYPE html>
   <button id="next" type="button" title="next frame (right arrow)">Next &#9654;</button>
   <input id="slider" type="range" min="0" max="%N%" value="0" aria-label="frame">
   <span id="counter"></span>
+  <label><input id="fit" type="checkbox" checked> fit to width</label>
 </div>
 <div id="caption"></div>
-<div id="stage"></div>
+<div id="stage" class="fit"></div>
 <p class="hint">Keys: &larr; / &rarr; step, Home / End jump. Forward frames add the newest
 node; backward frames send a gradient along the highlighted edge.</p>
 <script id="frames-data" type="application/json">%FRAMES%</script>
@@ -163,9 +181,12 @@ node; backward frames send a gradient along the highlighted edge.</p>
   }
   prev.addEventListener("click", function () { show(current - 1); });
   next.addEventListener("click", function () { show(current + 1); });
+  document.getElementById("fit").addEventListener("change", function (event) {
+    stage.className = event.target.checked ? "fit" : "";
+  });
   slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
   document.addEventListener("keydown", function (event) {
-    if (event.target === slider) { return; }
+    if (event.target.tagName === "INPUT") { return; }
     if (event.key === "ArrowRight") { show(current + 1); }
     else if (event.key === "ArrowLeft") { show(current - 1); }
     else if (event.key === "Home") { show(0); }

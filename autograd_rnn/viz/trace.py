@@ -197,7 +197,7 @@ class Tape:
 
         Each frame is rendered to SVG by Graphviz's ``dot`` and inlined: the page needs no
         server and no network. Raises ``FileExistsError`` if ``path`` exists and not
-        ``overwrite``, and ``DotNotFoundError`` if ``dot`` is not installed.
+        ``overwrite``, and ``GraphvizNotFoundError`` if ``dot`` is not installed.
         """
         from autograd_rnn.viz.html_page import write_step_page
 
