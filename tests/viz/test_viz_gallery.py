@@ -1,0 +1,92 @@
+"""graphs/ gallery is up to date, and the export/gallery CLI commands work."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from vizdot_parse import parse_dot
+
+from autograd_rnn.cli.main import main
+from autograd_rnn.viz.gallery import GALLERY, gallery_graphs, stale_gallery
+
+ROOT = Path(__file__).resolve().parents[2]
+GRAPHS = ROOT / "graphs"
+HAS_DOT = shutil.which("dot") is not None
+
+
+def test_committed_dot_files_match_what_the_code_draws_today():
+    stale = stale_gallery(GRAPHS)
+    assert not stale, f"regenerate with `make graphs`: {stale}"
+    for name in GALLERY:
+        assert (GRAPHS / f"{name}.svg").exists(), name
+
+
+def test_gallery_covers_the_required_diagrams():
+    graphs = {name: parse_dot(g.source) for name, g in gallery_graphs().items()}
+    rnn3 = graphs["rnn_3step_ops"]
+    assert [c["label"] for c in rnn3.clusters].count("t=1") == 2  # recurrence and loss
+    vanishing = graphs["rnn_30step_vanishing"]
+    cells = [a for a in vanishing.nodes.values() if a.get("label", "").startswith("rnn/layer0")]
+    assert len(cells) == 30
+    assert any(c["label"] == "backward" for c in graphs["backward_graph"].clusters)
+    assert any(e[2].get("style") == "dashed" for e in graphs["tbptt_truncated"].edges)
+    assert any("FAILED" in a.get("label", "") for a in graphs["nodecheck_bad_op"].nodes.values())
+
+
+def _grad(label):
+    return float(label.split("|dL/dh_")[1].split(" = ")[1].split("\\n")[0])
+
+
+def test_vanishing_and_exploding_go_opposite_ways():
+    graphs = gallery_graphs(["rnn_30step_vanishing", "rnn_30step_exploding"])
+    for name, grows_back in (("rnn_30step_vanishing", False), ("rnn_30step_exploding", True)):
+        dot = parse_dot(graphs[name].source)
+        by_t = {}
+        for a in dot.nodes.values():
+            label = a.get("label", "")
+            if label.startswith("rnn/layer0 t="):
+                by_t[int(label.split("t=")[1].split("\\n")[0])] = _grad(label)
+        ratio = by_t[1] / by_t[30]
+        assert (ratio > 10) if grows_back else (ratio < 1e-6), (name, ratio)
+
+
+def test_gallery_cli_check_and_write(tmp_path, capsys):
+    assert main(["gallery", "--out", str(tmp_path), "--check"]) == 1
+    assert "out of date" in capsys.readouterr().out
+    assert main(["gallery", "--out", str(tmp_path), "--dot-only"]) == 0
+    assert main(["gallery", "--out", str(tmp_path), "--check"]) == 0
+    assert sorted(p.stem for p in tmp_path.glob("*.dot")) == sorted(GALLERY)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_export_cli_dot(tmp_path, cell, capsys):
+    out = tmp_path / f"{cell}.dot"
+    args = ["export", "--cell", cell, "--steps", "4", "--detail", "cells", "-o", str(out)]
+    assert main(args) == 0
+    dot = parse_dot(out.read_text())
+    assert sum(1 for a in dot.nodes.values()
+               if a.get("label", "").startswith(f"{cell}/layer0 t=")) == 4
+    assert main(args) == 2  # refuses to overwrite
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(args + ["--overwrite", "--no-grads", "--rankdir", "TB", "--seed", "3"]) == 0
+    dot = parse_dot(out.read_text())
+    assert dot.graph["rankdir"] == "TB"
+    assert not any("|g|" in e[2].get("label", "") for e in dot.edges)
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+def test_export_cli_svg(tmp_path):
+    out = tmp_path / "lstm.svg"
+    assert main(["export", "--cell", "lstm", "--steps", "2", "--format", "svg",
+                 "-o", str(out)]) == 0
+    assert "<svg" in out.read_text()
+
+
+def test_export_cli_usage_errors(tmp_path, capsys):
+    assert main(["export", "--steps", "0", "-o", str(tmp_path / "a.svg")]) == 2
+    assert main(["export", "-o", str(tmp_path / "a.bmp")]) == 2
+    assert main(["export", "--steps", "60", "--max-nodes", "50",
+                 "-o", str(tmp_path / "a.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "--steps must be >= 1" in err and "--format" in err and "cells" in err
+    assert "Traceback" not in err
