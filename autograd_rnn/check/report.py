@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 
@@ -68,7 +69,8 @@ class GradcheckReport:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """Strict JSON (parseable outside Python): NaN/Inf errors become null."""
+        return json.dumps(_finite_or_null(self.to_dict()), indent=indent, allow_nan=False)
 
     def __str__(self) -> str:
         rows = [
@@ -100,3 +102,14 @@ class GradcheckReport:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _finite_or_null(value):
+    """Replace NaN/Inf floats (a NaN gradient) by None, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_null(v) for v in value]
+    return value

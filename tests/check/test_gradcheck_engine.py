@@ -181,3 +181,9 @@ def test_nan_gradient_fails_and_points_at_the_nan_entry():
     assert not report
     assert report["x"].worst_index == (0, 1)
     assert "FAIL" in str(report)
+    data = json.loads(report.to_json(), parse_constant=_reject)  # strict JSON: no NaN token
+    assert data["inputs"][0]["max_abs_error"] is None and data["passed"] is False
+
+
+def _reject(token):
+    raise ValueError(f"non-standard JSON constant {token}")
