@@ -50,11 +50,11 @@ def _plan(finder: LoopFinder, loop: Loop) -> bool:
                     lazy[k] = (c, c.params.get("axis", 0) % c.data.ndim)
                 elif period_i == last and k in carry:
                     continue
-                else:
-                    return False
+                else:  # per-step gradient from outside: collected in g_<name>_in[t]
+                    loop.has_in.add(k)
     loop.carry = carry
     loop.lazy = lazy
-    loop.init = carry | set(lazy)
+    loop.init = carry | set(lazy) | loop.has_in
     return True
 
 
@@ -67,11 +67,19 @@ def emit_with_loops(builder, ops: list, output, fwd: list[str], bwd: list[str]) 
     consts, arguments = dict(prog.consts), list(prog.arguments)
     prog.marking = True
     finder = LoopFinder(builder, ops)
-    try:
-        loops = [lp for lp in finder.find() if _plan(finder, lp)]
-    except Unsupported:
-        loops = []
+    exclude: set[int] = set()
+    while True:  # a rejected loop goes straight-line; later loops may have relied on it
+        try:
+            found = finder.find(frozenset(exclude))
+        except Unsupported:
+            found = []
+        rejected = [lp for lp in found if not _plan(finder, lp)]
+        if not rejected:
+            loops = found
+            break
+        exclude.add(rejected[0].start)
     prog.consts, prog.arguments = consts, arguments  # detection registered throwaway names
+    finder.loops = loops
     if not loops:
         prog.marking = False
         return 0
@@ -87,6 +95,13 @@ def emit_with_loops(builder, ops: list, output, fwd: list[str], bwd: list[str]) 
             builder.forward(item, fwd)
         else:
             _forward_loop(finder, item, fwd)
+    for lp in loops:
+        for k in sorted(lp.has_in):
+            node = lp.periods[0][k]
+            shape = literal((lp.ts[-1] + 1,) + node.data.shape, str)
+            dtype = node.data.dtype.name
+            bwd.append(f"{IND}g_{lp.names[k]}_in = np.zeros({shape}, dtype=np.{dtype})"
+                       "  # gradient reaching each step from outside the loop")
     for kind, item in reversed(segments):
         if kind == "line":
             builder.backward(item, bwd)
@@ -136,7 +151,8 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     text = "\n".join(loop.fwd_text + loop.bwd_text)
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
     stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
-    stored |= {int(_REF.match(ref).group(2)) for _, ref, _ in loop.deferred if ref}
+    stored |= {int(_REF.match(ref).group(2)) for _, ref, _ in loop.deferred
+               if ref and _REF.match(ref)}
     for period in loop.periods:
         ids = {id(n) for n in period}
         for k, node in enumerate(period):
@@ -159,7 +175,12 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         b.slice_inputs[id(consumer)] = (f"*{loop.names[k]}[{t0}:{t1 + 1}]",)
         for i in range(len(consumer.parents)):
             b.skip_edges.add((id(consumer), i))
-    for k in loop.carry:
+    for pi, period in enumerate(loop.periods):
+        for k in loop.has_in:
+            b.grads[id(period[k])] = GradVar(f"g_{loop.names[k]}_in[\u27e6{loop.ts[pi]}\u27e7]",
+                                             period[k].data.shape, period[k].data.dtype.name,
+                                             "owned")
+    for k in loop.carry - loop.has_in:
         node = loop.periods[-1][k]
         gv = GradVar(f"g_{loop.names[k]}_carry", node.data.shape, node.data.dtype.name)
         loop.carry_gv[k] = gv
@@ -167,7 +188,8 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
 
 
 _G = "\u27e8g:(\\d+)\u27e9"
-_WEIGHT = re.compile(f"^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9)\\.T @ {_G}$")
+_WEIGHT = re.compile(f"^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9|[A-Za-z_]\\w*\\[t"
+                     f"(?: [+-] \\d+)?\\])\\.T @ {_G}$")
 _BIAS = re.compile(f"^([A-Za-z_]\\w*) \\+= {_G}\\.sum\\(axis=0\\)$")
 _ALIAS = re.compile(f"^{_G} = {_G}$")
 
@@ -189,7 +211,7 @@ def _defer_weight_gradients(loop: Loop) -> None:
     kept, stored = [], set()
     for line in loop.bwd_text:
         w, b = _WEIGHT.match(line), _BIAS.match(line)
-        if w and first[int(w.group(3))].data.ndim == 2 and first[int(w.group(4))].data.ndim == 2:
+        if w and first[int(w.group(4))].data.ndim == 2:  # then a.T @ g_j is 2-D by 2-D
             j = alias.get(int(w.group(4)), int(w.group(4)))
             loop.deferred.append((w.group(1), w.group(2), j))
         elif b and first[int(b.group(2))].data.ndim == 2:
@@ -221,8 +243,10 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     out.append(f"{IND}# ----- backward through {loop.scope.replace(f't={t0}', f't={t1}..{t0}')}"
                " (g_*_carry: gradient for step t - 1) -----")
     for k in sorted(loop.carry):
-        gv = loop.carry_gv[k]
-        if gv.state is None:
+        gv = loop.carry_gv.get(k)
+        if gv is None or gv.state is None:
+            gv = gv or GradVar(f"g_{loop.names[k]}_carry", loop.periods[0][k].data.shape,
+                               loop.periods[0][k].data.dtype.name)
             out.append(f"{IND}{gv.name} = np.zeros({literal(gv.shape, str)}, "
                        f"dtype=np.{gv.dtype})")
     body = "\n".join(loop.bwd_text)
@@ -231,10 +255,14 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
             out += [IND + line for line in make_owned(b.grad_of(p))]
     for j in sorted({j for _, _, j in loop.deferred}):
         out.append(f"{IND}g_{loop.names[j]}_steps = [None] * {t1 + 1}")
+    if not loop.bwd_text and not loop.init:
+        out.pop()  # nothing to differentiate in these steps
+        return
     out.append(f"{IND}for t in range({t1}, {t0 - 1}, -1):")
     for k in sorted(loop.init):
         terms = ([f"g_{loop.names[k]}_carry"] if k in loop.carry else []) + (
-            [_lazy_term(b, loop, k)] if k in loop.lazy else [])
+            [_lazy_term(b, loop, k)] if k in loop.lazy else []) + (
+            [f"g_{loop.names[k]}_in[t]"] if k in loop.has_in else [])
         out.append(f"{IND * 2}g_{loop.names[k]} = {' + '.join(terms)}")
     out += _substitute(loop, loop.bwd_text, IND * 2)
     if loop.deferred:
@@ -247,10 +275,14 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         steps = f"g_{loop.names[j]}_all"
         if ref is None:
             expr = f"{steps}.sum(axis=0)"
-        else:
+        elif _REF.match(ref):
             kind, k = _REF.match(ref).groups()
             lo, hi = (t0, t1 + 1) if kind == "v" else (t0 - 1, t1)
             expr = f"np.concatenate({loop.names[int(k)]}[{lo}:{hi}]).T @ {steps}"
+        else:  # a list of an earlier loop, read at t + c
+            values, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", ref).groups()
+            c = int(c.replace(" ", "")) if c else 0
+            expr = f"np.concatenate({values}[{t0 + c}:{t1 + 1 + c}]).T @ {steps}"
         gv = next(g for g in b.grads.values() if g.name == name)
         out += [IND + line for line in accumulate(gv, expr, True)]
     for j, x in sorted(loop.bind.items()):

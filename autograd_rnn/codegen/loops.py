@@ -61,6 +61,7 @@ class Loop:
     init: set = field(default_factory=set)
     stored: set = field(default_factory=set)
     deferred: list = field(default_factory=list)  # (gradient name, value ref, step list k)
+    has_in: set = field(default_factory=set)  # positions with gradients from outside per step
 
 
 def _groups(ops: list) -> list[tuple[int, int, str, int]]:
@@ -95,6 +96,8 @@ class LoopFinder:
         self.index = {id(n): i for i, n in enumerate(ops)}
         self.final = False  # detection renders externals as placeholders
         self.ext_used: dict[int, object] = {}
+        self.loop_of: dict[int, tuple[int, int, int]] = {}  # node id -> (loop, position, t)
+        self.current = 0
 
     # ----- rendering one period to symbolic text --------------------------------------
     def tmp(self, base: str, k: int) -> str:
@@ -120,6 +123,9 @@ class LoopFinder:
                 raise Unsupported("reference further back than one step")
             if self.final or p.op is None:
                 return self.b.value_of(p)
+            if id(p) in self.loop_of and self.loop_of[id(p)][0] < self.current:  # name[t + c]
+                li, k, t = self.loop_of[id(p)]
+                return f"\u27e8L{li}.{k}\u27e9[\u27e6{t}\u27e7]"
             return f"\u27e8e:{self.index[id(p)]}\u27e9"
 
         fwd: list[str] = []
@@ -144,7 +150,14 @@ class LoopFinder:
                     carries[j] = GradVar(_ref("c", j), p.data.shape, p.data.dtype.name)
                 return carries[j]
             if id(p) in in_loop:
-                raise Unsupported("gradient further back than one step")
+                raise Unsupported("gradient to another step than this one or the previous")
+            if id(p) in self.loop_of and self.loop_of[id(p)][0] < self.current:
+                if self.final:  # g_<name>_in[t + c] of the earlier loop
+                    gv = self.b.grads[id(p)]
+                    return GradVar(gv.name, gv.shape, gv.dtype, "owned")
+                li, k, t = self.loop_of[id(p)]
+                return GradVar(f"\u27e8XL{li}.{k}\u27e9[\u27e6{t}\u27e7]", p.data.shape,
+                               p.data.dtype.name, "owned")
             if id(p) not in ext:
                 name = (self.b.grad_of(p).name if self.final or p.op is None
                         else f"\u27e8ge:{self.index[id(p)]}\u27e9")
@@ -165,11 +178,16 @@ class LoopFinder:
         return fwd, bwd
 
     # ----- finding runs -----------------------------------------------------------------
-    def find(self) -> list[Loop]:
+    def find(self, exclude: frozenset = frozenset()) -> list[Loop]:
+        """Loops in graph order; runs starting at an ops index in ``exclude`` are skipped."""
         groups = _groups(self.ops)
         loops: list[Loop] = []
+        self.loop_of = {}
         i = 0
         while i < len(groups):
+            if groups[i][0] in exclude:
+                i += 1
+                continue
             j = i + 1
             while (j < len(groups) and _key(groups[j][2]) == _key(groups[i][2])
                    and groups[j][3] == groups[j - 1][3] + 1
@@ -177,11 +195,15 @@ class LoopFinder:
                    and [n.op.name for n in self.ops[groups[j][0]:groups[j][1]]]
                    == [n.op.name for n in self.ops[groups[i][0]:groups[i][1]]]):
                 j += 1
+            self.current = len(loops)
             found = self._best_run(groups[i:j]) if j - i >= MIN_STEPS else None
             if found is None:
                 i += 1
                 continue
             loops.append(found[0])
+            for pi, period in enumerate(found[0].periods):
+                for k, node in enumerate(period):
+                    self.loop_of[id(node)] = (len(loops) - 1, k, found[0].ts[pi])
             i += found[1]
         return loops
 

@@ -137,3 +137,30 @@ def test_compiled_rnn_step_equals_hand_written_bptt():
         assert abs(loss - loss2) < 1e-10
         for k in grads:
             np.testing.assert_allclose(grads2[k], grads[k], atol=1e-10, err_msg=f"{cell} {k}")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("options", [{}, {"num_layers": 2}, {"bidirectional": True}])
+def test_nn_sequence_model_with_captured_parameters(cell, options):
+    T, B, D, H, V = 6, 2, 3, 4, 5
+    rng = np.random.default_rng(0)
+    x = ar.tensor(rng.standard_normal((T, B, D)), name="x")
+    targets = rng.integers(0, V, T * B)
+    model = ar.nn.SequenceModel(cell, D, H, V, **options)
+
+    def loss(x, targets):
+        y, _ = model(x)
+        logp = ar.log_softmax(y.reshape(T * B, V), axis=1)
+        return -logp[np.arange(T * B), targets].sum()
+
+    compiled = compile_graph(loss, [x, targets])
+    value, grads = compiled(x, targets)
+    model.zero_grad()
+    expected = loss(x, targets)
+    expected.backward()
+    params = [p for _, p in model.named_parameters()]
+    assert len(grads) == len(params)
+    np.testing.assert_allclose(value, expected.data, atol=TOL)
+    for g, p in zip(grads.values(), params, strict=True):
+        np.testing.assert_allclose(g, p.grad, atol=TOL)
+    assert "for t in range(" in compiled.source
