@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from autograd_rnn.cli.main import UsageError
 
@@ -112,7 +113,7 @@ def run(args) -> int:
     except FileExistsRefusal as error:
         raise UsageError(f"{error} or --resume to continue it") from None
     except TrainingError as error:
-        print(f"autograd-rnn train: error: {error}")
+        print(f"autograd-rnn train: error: {error}", file=sys.stderr)
         return 1
     done = result.step - start
     print(f"{c.task}/{c.cell} hidden {c.hidden} seq-len {c.seq_len} batch {c.batch} "

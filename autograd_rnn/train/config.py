@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+TASK_NAMES = ("sine", "adding", "chars")
 CELLS = ("rnn", "lstm", "gru")
 OPTIMIZER_NAMES = ("sgd", "adagrad", "rmsprop", "adam")
 DEFAULT_LR = {"sgd": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01}
@@ -32,6 +33,8 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.task not in TASK_NAMES:
+            raise ValueError(f"task must be one of {list(TASK_NAMES)}, got {self.task!r}")
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {list(CELLS)}, got {self.cell!r}")
         if self.optimizer not in OPTIMIZER_NAMES:
