@@ -21,15 +21,13 @@ import textwrap
 from collections.abc import Iterable
 
 import graphviz
-import numpy as np
 
-from autograd_rnn.viz import style
+from autograd_rnn.viz import labels, style
 from autograd_rnn.viz.errors import GraphTooLargeError
-from autograd_rnn.viz.view import HIDDEN_NAME, VEdge, View, VNode, build_view, filter_view
+from autograd_rnn.viz.view import View, VNode, build_view, filter_view
 
 DEFAULT_MAX_NODES = 1000
 BUS_MIN = 8  # parameters used more often feed a bus line (see _buses)
-TINY = 3  # tensors with at most this many entries show their values, not just a norm
 
 
 def to_dot(
@@ -73,7 +71,9 @@ def to_dot(
     if max_nodes is not None and len(view.nodes) > max_nodes:
         raise GraphTooLargeError(_too_large(view, roots, detail, max_nodes))
     grads_on = show_grads and view.has_grads
-    scale = style.LogScale(_edge_norms(view.edges) + _param_norms(view)) if grads_on else None
+    scale = None
+    if grads_on:
+        scale = style.LogScale(labels.edge_norms(view.edges) + labels.param_norms(view))
     failed = node_check.failed_pairs() if node_check is not None else {}
     hl_nodes = set(highlight_nodes)
     hl_edges = {tuple(p) for p in highlight_edges}
@@ -89,7 +89,7 @@ def to_dot(
 
     bodies = _cluster_bodies(view.nodes, group)
     for node in view.nodes:
-        attrs = _node_attrs(node, detail, show_values, grads_on, view, scale, failed, hl_nodes)
+        attrs = labels.node_attrs(node, show_values, grads_on, view, scale, failed, hl_nodes)
         bodies[node.cluster if group else ""].append((node.name, attrs))
     _emit_clusters(dot, bodies)
 
@@ -98,7 +98,7 @@ def to_dot(
             dot.edge(a.name, b.name, style="invis", weight="10")
     buses = _buses(view)
     for edge in view.edges:
-        attrs = _edge_attrs(edge, grads_on, scale, failed, hl_edges)
+        attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges)
         tap = buses.get(id(edge))
         dot.edge(tap or edge.src.name, edge.dst.name, **attrs)
     for name, taps in _bus_lines(view, buses):
@@ -168,44 +168,6 @@ def _caption(title, show_grads, view: View, full: View) -> str:
     return "\\n".join(lines)
 
 
-def _edge_norms(edges: list[VEdge]) -> list[float]:
-    return [n for e in edges for n in [_edge_norm(e)] if n is not None]
-
-
-def _edge_norm(edge: VEdge) -> float | None:
-    """Norm of everything that flowed back along ``edge`` (None if nothing recorded)."""
-    grads = [g for g in edge.grads if g is not None]
-    if not grads:
-        return None
-    return float(np.sqrt(sum(style.norm(g) ** 2 for g in grads)))
-
-
-def _param_norms(view: View) -> list[float]:
-    norms = []
-    for node in view.nodes:
-        if node.kind == "param":
-            total = _param_sum(node, view)
-            if total is not None:
-                norms.append(style.norm(total))
-    return norms
-
-
-def _param_sum(node: VNode, view: View):
-    """Sum of the gradient contributions on the edges out of a parameter node."""
-    total, count = None, 0
-    for edge in view.edges:
-        if edge.src is node and edge.kind == "data":
-            for g in edge.grads:
-                if g is not None:
-                    total = np.array(g, dtype=np.float64) if total is None else total + g
-                    count += 1
-    return total if count else None
-
-
-def _uses(node: VNode, view: View) -> int:
-    return sum(1 for e in view.edges if e.src is node and e.kind == "data")
-
-
 def _cluster_bodies(nodes: list[VNode], group: bool) -> dict[str, list]:
     bodies: dict[str, list] = {"": []}
     if group:
@@ -248,126 +210,3 @@ def _emit_clusters(dot: graphviz.Digraph, bodies: dict[str, list]) -> None:
         fill(sub, child)
         stack.append((sub, child, 0))
 
-
-def _node_attrs(node, detail, show_values, grads_on, view, scale, failed, hl) -> dict:
-    t = node.members[0]
-    attrs: dict[str, str] = {}
-    lines: list[str] = []
-    if node.kind == "cut":
-        attrs.update(shape="plaintext", fontcolor=style.DETACHED)
-        lines.append(f"earlier chunk\\n(graph of {t.name or 'state'} freed / not drawn)")
-    elif node.kind == "param":
-        attrs.update(shape="box", style="filled,bold", fillcolor=style.FILL_PARAM)
-        lines.append(f"{t.name or 'parameter'} {style.fmt_shape(t.shape)}")
-        if grads_on:
-            total = _param_sum(node, view)
-            if total is not None:
-                uses = _uses(node, view)
-                lines.append(f"grad = sum of {uses} edge{'s' if uses != 1 else ''}")
-                lines.append(f"|g| = {style.fmt(style.norm(total))}")
-                attrs["color"] = scale.colour(style.norm(total))
-    elif node.kind == "input":
-        attrs.update(shape="box", style="filled", fillcolor=style.FILL_INPUT)
-        lines.append(f"{t.name or 'input'} {style.fmt_shape(t.shape)}")
-        if t.detached_from is not None:
-            lines.append("detached: no grad flows back")
-        if show_values:
-            lines.append(_value_text(t.data))
-    elif node.kind == "op":
-        head = f"{t.name} = {t.op.name}" if t.name else t.op.name
-        lines.append(f"{head} {style.fmt_shape(t.shape)}")
-        attrs.update(shape="ellipse")
-        if HIDDEN_NAME.match(t.name or ""):
-            attrs.update(style="filled", fillcolor=style.FILL_HIDDEN)
-        if show_values:
-            lines.append(_value_text(t.data))
-        if grads_on and t.name and t.grad is not None and not node.is_root:
-            lines.append(f"|dL/d{t.name}| = {style.fmt(style.norm(t.grad))}")
-    else:  # cell
-        lines += _cell_lines(node, grads_on, show_values)
-        attrs.update(shape="box", style="rounded,filled", fillcolor=style.FILL_HIDDEN)
-    if node.is_root:
-        root = next(m for m in reversed(node.members))
-        value = f" = {style.fmt(float(root.data.ravel()[0]))}" if root.size == 1 else ""
-        lines.append(f"{root.name or 'output'}{value}")
-        attrs.update(shape="box", style="rounded,filled,bold", fillcolor=style.FILL_LOSS)
-    if any(m.id in failed for m in node.members):
-        attrs.update(style="filled,bold", fillcolor=style.FILL_FAIL, color=style.FAIL,
-                     penwidth="2.5")
-        lines.append("VJP CHECK FAILED")
-    if any(m.id in hl for m in node.members):
-        attrs.update(color=style.HIGHLIGHT, penwidth="4")
-    attrs["label"] = "\\n".join(lines)
-    chain_group = _chain_group(node, view)
-    if chain_group:
-        attrs["group"] = chain_group
-    return attrs
-
-
-def _chain_group(node: VNode, view: View) -> str | None:
-    for key in sorted(view.chains, key=lambda k: (not k.startswith("h:"), k)):
-        if any(n is node for n in view.chains[key]):
-            return "chain_" + "".join(c if c.isalnum() else "_" for c in key)
-    return None
-
-
-def _cell_lines(node: VNode, grads_on: bool, show_values: bool) -> list[str]:
-    scope = node.members[0].scope
-    head, _, last = scope.rpartition("/")
-    lines = [f"{head} {last}" if head else last]
-    ops = sum(1 for m in node.members if m.op is not None)
-    named = [m for m in node.outputs if m.name]
-    if named:
-        lines.append("-> " + ", ".join(m.name for m in named))
-    lines.append(f"({ops} ops)")
-    for m in named:
-        if grads_on and m.grad is not None and m.op is not None:
-            lines.append(f"|dL/d{m.name}| = {style.fmt(style.norm(m.grad))}")
-        if show_values:
-            lines.append(f"{m.name}: {_value_text(m.data)}")
-    return lines
-
-
-def _value_text(a: np.ndarray) -> str:
-    return style.fmt_values(a) if a.size <= TINY else f"|v| = {style.fmt(style.norm(a))}"
-
-
-def _edge_attrs(edge: VEdge, grads_on, scale, failed, hl) -> dict:
-    attrs: dict[str, str] = {}
-    shape = _edge_shape(edge)
-    if edge.kind == "detached":
-        attrs.update(style="dashed", color=style.DETACHED, fontcolor=style.DETACHED,
-                     arrowhead="tee", penwidth="1.5", label="truncated (detached)",
-                     constraint="true")
-    elif edge.kind == "const":
-        attrs.update(style="dotted", color=style.GREY, label=shape)
-    elif grads_on:
-        n = _edge_norm(edge)
-        if n is None:
-            attrs.update(color=style.GREY, label=f"{shape}\\nno gradient reached")
-        else:
-            attrs.update(color=scale.colour(n), penwidth=scale.penwidth(n),
-                         label=f"{_grad_text(edge, n)}\\n{shape}")
-    else:
-        attrs["label"] = shape
-    if any(pid in failed.get(cid, ()) for pid, cid in edge.pairs):
-        attrs.update(color=style.FAIL, style="bold", penwidth="3",
-                     label=attrs.get("label", "") + "\\nVJP CHECK FAILED")
-    if edge.pairs & hl:
-        attrs.update(color=style.HIGHLIGHT, penwidth="4")
-    return attrs
-
-
-def _grad_text(edge: VEdge, n: float) -> str:
-    grads = [g for g in edge.grads if g is not None]
-    if len(grads) == 1 and np.size(grads[0]) <= TINY:
-        return "g = " + style.fmt_values(grads[0])
-    return f"|g| = {style.fmt(n)}"
-
-
-def _edge_shape(edge: VEdge) -> str:
-    if len(edge.parents) == 1:
-        p = edge.parents[0]
-        text = style.fmt_shape(p.shape)
-        return text if edge.src.kind != "cell" or not p.name else f"{p.name} {text}"
-    return ", ".join(p.name or style.fmt_shape(p.shape) for p in edge.parents)

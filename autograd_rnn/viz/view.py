@@ -215,7 +215,7 @@ def _chains(tensors, by_tensor) -> dict[str, list[VNode]]:
             for step, node in found.pop(key).items():
                 found[others[0]].setdefault(step, node)
     chains = {}
-    for key in sorted(found):
+    for key in sorted(found, key=lambda k: (not k.startswith("h:"), k)):  # h before c
         ordered = [found[key][s] for s in sorted(found[key])]
         unique = []
         for node in ordered:
