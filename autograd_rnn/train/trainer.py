@@ -68,7 +68,8 @@ class Trainer:
         """Draw a batch, run TBPTT(k1, k2) with optimizer updates; returns the batch loss."""
         c = self.config
         batch = self.task.batch(self.rng, c.batch, c.seq_len)
-        with ar.record_gradients(False):
+        # overflow is reported once, as a NonFiniteLossError, not as NumPy warnings
+        with ar.record_gradients(False), np.errstate(over="ignore", invalid="ignore"):
             result = tbptt(self.model, batch.x, batch.target, self.task.loss, k1=c.k1, k2=c.k2,
                            mask=batch.mask, optimizer=self.optimizer, clip_norm=c.clip,
                            clip_value=c.clip_value)

@@ -1,6 +1,7 @@
 """``autograd-rnn train`` and ``sample``: runs, resume, and one-line errors that change
 nothing on disk."""
 
+import numpy as np
 import pytest
 
 from autograd_rnn.cli.main import build_parser, main
@@ -126,3 +127,14 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path, capsys, monkeypatch):
     code, out, _ = _run(capsys, "train", "--steps", "10", "--checkpoint", ck, *FAST)
     assert code == 130 and "interrupted at step 2" in out and "--resume" in out
     assert int(load_npz(ck)["meta/step"]) == 2
+
+
+def test_diverging_run_stops_with_one_line_and_keeps_a_finite_checkpoint(tmp_path, capsys):
+    ck = str(tmp_path / "c.npz")
+    code, _, err = _run(capsys, "train", "--optimizer", "sgd", "--lr", "1e8", "--clip", "0",
+                        "--steps", "50", "--checkpoint", ck, *FAST)
+    assert code == 1 and "loss is" in err and "back at step" in err
+    assert len(err.strip().splitlines()) == 1
+    saved = load_npz(ck)
+    assert 0 < int(saved["meta/step"]) < 50
+    assert all(np.isfinite(v).all() for k, v in saved.items() if k.startswith("param/"))
