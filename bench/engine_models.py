@@ -20,7 +20,8 @@ import autograd_rnn as ar
 KEYS = {"rnn": ("W_x", "W_h", "b_h", "W_y", "b_y"), "lstm": ("W_x", "W_h", "b", "W_y", "b_y")}
 
 
-def _leaves(kind: str, params: dict) -> dict:
+def make_leaves(kind: str, params: dict) -> dict:
+    """{name: leaf tensor requiring grad} from the NumPy parameters (copied)."""
     if kind not in KEYS:
         raise ValueError(f"kind must be 'rnn' or 'lstm', got {kind!r}")
     return {k: ar.tensor(params[k], requires_grad=True, name=k) for k in KEYS[kind]}
@@ -83,25 +84,45 @@ def _lstm_forward(P: dict, x: np.ndarray, targets: np.ndarray) -> ar.Tensor:
 _FORWARD = {"rnn": _rnn_forward, "lstm": _lstm_forward}
 
 
+def forward(kind: str, leaves: dict, x, targets: np.ndarray) -> ar.Tensor:
+    """Forward only: the summed loss, a scalar tensor carrying the whole graph.
+
+    x: (T, B, D) array (or a Tensor, e.g. when traced by ``ar.compile``)."""
+    return _FORWARD[kind](leaves, x, targets)
+
+
 def build_loss(kind: str, params: dict, x: np.ndarray, targets: np.ndarray):
     """Forward only: (loss tensor with its whole graph, {name: leaf tensor})."""
-    P = _leaves(kind, params)
-    return _FORWARD[kind](P, x, targets), P
+    P = make_leaves(kind, params)
+    return forward(kind, P, x, targets), P
+
+
+def step(
+    kind: str, leaves: dict, x: np.ndarray, targets: np.ndarray, record_gradients: bool = False
+) -> tuple[float, dict]:
+    """One training step on existing leaves (what is timed): zero grads, forward, backward.
+
+    With ``record_gradients=False`` (training) the graph is freed as backward passes it
+    (``retain_graph=False``); with it on, the graph is kept with every node's gradient and
+    every edge's contribution, ready to be drawn. Returns (loss, {name: gradient array}).
+    """
+    for leaf in leaves.values():
+        leaf.grad = None
+    loss = _FORWARD[kind](leaves, x, targets)
+    with ar.record_gradients(record_gradients):
+        loss.backward(retain_graph=record_gradients)
+    return float(loss.data), {k: v.grad for k, v in leaves.items()}
 
 
 def engine_step(
     kind: str, params: dict, x: np.ndarray, targets: np.ndarray, record_gradients: bool = False
 ) -> tuple[float, dict]:
-    """One training step without the optimizer: forward, then backward.
+    """``step`` on fresh leaves copied from ``params`` (same interface as the references).
 
     kind: 'rnn' | 'lstm'; params as from ``bench.handwritten.{rnn,lstm}_params``.
-    record_gradients: keep per-node/per-edge gradients (visualisation) or not (training).
     Returns (loss: float, {name: np.ndarray gradient, same shape as params[name]}).
     """
-    loss, P = build_loss(kind, params, x, targets)
-    with ar.record_gradients(record_gradients):
-        loss.backward()
-    return float(loss.data), {k: v.grad for k, v in P.items()}
+    return step(kind, make_leaves(kind, params), x, targets, record_gradients)
 
 
 def rnn_loss_and_grads(params, x, targets, record_gradients: bool = False):

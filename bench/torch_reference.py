@@ -5,7 +5,9 @@ loss = softmax cross-entropy summed over T*B, h0 = c0 = 0, LSTM gate order i,f,g
 float64 eager mode:
 
 - torch_primitive_step: the model spelled out per timestep from primitive ops (matmul, add,
-  tanh, sigmoid, mul, log_softmax, gather) -- what a tape-based engine does, but in C++.
+  tanh, sigmoid, mul) and the output layer once over the stacked hidden states (stack,
+  matmul, add, log_softmax, gather): the same graph as bench.engine_models, op for op, so
+  the comparison measures the per-node cost of a tape-based engine written in C++.
 - torch_fused_step: nn.RNN / nn.LSTM (fused cuDNN-style kernels on CPU) + nn.Linear.
 
 Both return (loss: float, grads: dict of numpy arrays in our naming/shapes).
@@ -49,7 +51,7 @@ def torch_primitive_step(kind, params, x, targets):
     H = p["W_h"].shape[0]
     h = torch.zeros(B, H, dtype=torch.float64)
     c = torch.zeros(B, H, dtype=torch.float64)
-    loss = torch.zeros((), dtype=torch.float64)
+    hs = []
     for t in range(T):
         if kind == "rnn":
             h = torch.tanh(torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b_h"])
@@ -61,9 +63,11 @@ def torch_primitive_step(kind, params, x, targets):
             o = torch.sigmoid(a[:, 3 * H:])
             c = torch.mul(f, c) + torch.mul(i, g)
             h = torch.mul(o, torch.tanh(c))
-        y = torch.matmul(h, p["W_y"]) + p["b_y"]
-        logp = torch.log_softmax(y, dim=1)
-        loss = loss - torch.gather(logp, 1, tg[t].unsqueeze(1)).sum()
+        hs.append(h)
+    # output layer once over all steps, as bench.engine_models does (same graph)
+    y = torch.matmul(torch.stack(hs).reshape(T * B, H), p["W_y"]) + p["b_y"]
+    logp = torch.log_softmax(y, dim=1)
+    loss = -torch.gather(logp, 1, tg.reshape(T * B, 1)).sum()
     loss.backward()
     return float(loss.detach()), {k: v.grad.numpy().copy() for k, v in p.items()}
 

@@ -1,0 +1,105 @@
+"""Measurement helpers for ``bench.run``: interleaved medians, peak memory, machine facts.
+
+The machine is noisy (other processes share two cores), so every figure is a median over
+several repetitions taken *interleaved*: each round runs every contender once, in a rotated
+order, after one warm-up call each. Compare ratios between contenders of the same round,
+not absolute times across runs.
+"""
+from __future__ import annotations
+
+import datetime
+import gc
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+
+def interleaved_medians(
+    contenders: dict[str, Callable[[], object]], repeats: int, warmup: int = 1
+) -> dict[str, dict]:
+    """Time each zero-argument callable ``repeats`` times, interleaved and rotated.
+
+    Returns {name: {"median_s": float, "min_s": float, "times_s": [float, ...]}}.
+    The garbage collector stays on (freeing a graph is part of a step's cost) but a full
+    collection runs before every timed call so no call pays for its predecessor's garbage.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    names = list(contenders)
+    for name in names:
+        for _ in range(warmup):
+            contenders[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    return {
+        name: {"median_s": statistics.median(ts), "min_s": min(ts), "times_s": ts}
+        for name, ts in times.items()
+    }
+
+
+def peak_memory(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated (Python objects and NumPy buffers, via tracemalloc) while
+    ``fn()`` runs, above what was allocated when it started. Inputs made before the call
+    are not counted; whatever ``fn`` returns is dropped before the measurement ends."""
+    gc.collect()
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    if not was_tracing:
+        tracemalloc.stop()
+    return max(0, peak - base)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _blas() -> str:
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001 (older NumPy: the report is best effort)
+        return "unknown"
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def machine_info(torch_version: str | None, torch_threads: int | None) -> dict:
+    """Date, CPU, core count, library versions and thread settings of this run."""
+    threads = {v: os.environ[v] for v in THREAD_VARS if v in os.environ}
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "nproc": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": _blas(),
+        "blas_threads": threads or "library default (one per core)",
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "torch": torch_version or "not installed",
+        "torch_threads": torch_threads,
+    }
