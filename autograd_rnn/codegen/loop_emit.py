@@ -148,6 +148,7 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     loop.fwd_text = _fill_markers(fwd, loop.modes[:n_fwd_marks])
     loop.bwd_text = _fill_markers(bwd, loop.modes[n_fwd_marks:])
     _defer_weight_gradients(loop)
+    hoisted = _hoist_projections(finder, loop)
     text = "\n".join(loop.fwd_text + loop.bwd_text)
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
     stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
@@ -165,6 +166,7 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         out.append(f"{IND}{loop.names[k]} = [None] * {t1 + 1}")
     for j, x in sorted(loop.bind.items()):
         out.append(f"{IND}{loop.names[j]}[{t0 - 1}] = {b.value_of(x)}")
+    out += [IND + line for line in hoisted]
     out.append(f"{IND}for t in range({t0}, {t1 + 1}):")
     out += _substitute(loop, loop.fwd_text, IND * 2)
     for pi, period in enumerate(loop.periods):
@@ -224,6 +226,43 @@ def _defer_weight_gradients(loop: Loop) -> None:
             stored.add(j)
             kept.append(f"\u27e8s:{j}\u27e9[t] = \u27e8g:{j}\u27e9")
     loop.bwd_text = kept
+
+
+_STEP = "[A-Za-z_]\\w*\\[t(?: [+-] \\d+)?\\]"
+_PICK = re.compile(f"^\u27e8v:(\\d+)\u27e9 = ({_STEP})$")
+_PROJECT = re.compile(f"^\u27e8v:(\\d+)\u27e9 = (\u27e8v:\\d+\u27e9|{_STEP}) @ ([A-Za-z_]\\w*)$")
+
+
+def _hoist_projections(finder: LoopFinder, loop: Loop) -> list[str]:
+    """``a = x[t - 1] @ W_x`` does not depend on the recurrence: compute it for all steps
+    in one matmul before the loop (as hand-written code does) and read ``a_all[t - 1]``."""
+    first, (t0, t1) = loop.periods[0], (loop.ts[0], loop.ts[-1])
+    lists = {lp.names[k] for lp in getattr(finder, "loops", ()) if lp.names for k in lp.stored}
+    picks = {}
+    for line in loop.fwd_text:
+        m = _PICK.match(line)
+        if m:
+            picks[f"\u27e8v:{m.group(1)}\u27e9"] = m.group(2)
+    lines, kept = [], []
+    for line in loop.fwd_text:
+        m = _PROJECT.match(line)
+        source = m and picks.get(m.group(2), m.group(2))
+        if not m or "\u27e8" in source or first[int(m.group(1))].data.ndim != 2:
+            kept.append(line)
+            continue
+        k = int(m.group(1))
+        array, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", source).groups()
+        c = int(c.replace(" ", "")) if c else 0
+        T, (B, H) = t1 - t0 + 1, first[k].data.shape
+        rows = (f"np.concatenate({array}[{t0 + c}:{t1 + 1 + c}])" if array in lists else
+                f"{array}[{t0 + c}:{t1 + 1 + c}].reshape(({T * B}, -1))")
+        name = finder.prog.namer.unique(f"{loop.names[k]}_all")
+        lines.append(f"{name} = ({rows} @ {m.group(3)}).reshape(({T}, {B}, {H}))"
+                     "  # all steps at once (no recurrence)")
+        kept.append(f"\u27e8v:{k}\u27e9 = {name}[t - {t0}]" if t0 else
+                    f"\u27e8v:{k}\u27e9 = {name}[t]")
+    loop.fwd_text = kept
+    return lines
 
 
 def _lazy_term(b, loop: Loop, k: int) -> str:
