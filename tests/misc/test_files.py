@@ -37,3 +37,14 @@ def test_missing_folder_and_directory_target(tmp_path):
         atomic_write_text(tmp_path / "nope" / "a.txt", "x")
     with pytest.raises(IsADirectoryError):
         atomic_write_text(tmp_path, "x")
+
+
+def test_new_file_gets_umask_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        target = atomic_write_text(tmp_path / "p.txt", "x")
+    finally:
+        os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o644
