@@ -9,10 +9,13 @@ equal to ``t + c``) form a loop. The forward loop stores per-step values in list
 (``h[t]``) only where something outside the step reads them; the backward loop runs t
 downwards and carries the recurrent gradient (``g_h_carry``) like hand-written BPTT.
 
-Supported uses of loop values after the loop: anything in the forward pass; in the
-backward pass, a stack/concat of all steps (read lazily as ``g_Y[t - 1]`` inside the
-loop) or any use of the last step's value of a recurrent quantity. Other graphs, or runs
-shorter than ``MIN_STEPS``, stay straight-line.
+Gradients that reach a step from outside the loop: a stack/concat of all steps is read
+lazily (``g_Y[t - 1]``), the last step's value of a recurrent quantity starts the carry,
+anything else (a per-step output layer, the next layer's loop) is collected in
+``g_<name>_in[t]``. ``loop_emit`` also moves per-step weight/bias gradients and
+recurrence-free input projections out of the loop (one matmul over all steps, as
+hand-written BPTT does). Runs shorter than ``MIN_STEPS``, steps that reach further back
+than t - 1, and timesteps counted downwards stay straight-line.
 """
 
 from __future__ import annotations
