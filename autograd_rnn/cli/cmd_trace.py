@@ -16,24 +16,39 @@ def register(subparsers) -> None:
         "one frame per created node and per gradient sent along an edge (Previous/Next, "
         "slider, arrow keys). Needs Graphviz's `dot`.",
     )
-    parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn",
-                        help="recurrent cell (default rnn)")
+    parser.add_argument(
+        "--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="recurrent cell (default rnn)"
+    )
     parser.add_argument("--steps", type=int, default=2, help="timesteps T (default 2)")
     parser.add_argument("--hidden", type=int, default=3, help="hidden size H (default 3)")
     parser.add_argument("--input", type=int, default=2, help="input size D (default 2)")
     parser.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--detail", choices=("ops", "cells"), default="ops",
-                        help="one node per op, or one per cell per timestep (default ops)")
-    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                        help="layout direction (default LR)")
-    parser.add_argument("--every", type=int, default=1,
-                        help="keep every k-th frame (the last is always kept; default 1)")
-    parser.add_argument("--max-frames", type=int, default=300,
-                        help="at most this many frames, spread evenly (default 300; 0 = all)")
+    parser.add_argument(
+        "--detail",
+        choices=("ops", "cells"),
+        default="ops",
+        help="one node per op, or one per cell per timestep (default ops)",
+    )
+    parser.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)"
+    )
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        help="keep every k-th frame (the last is always kept; default 1)",
+    )
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        default=300,
+        help="at most this many frames, spread evenly (default 300; 0 = all)",
+    )
     parser.add_argument("--title", default=None, help="page title")
-    parser.add_argument("-o", "--out", default="steps.html",
-                        help="HTML file to write (default steps.html)")
+    parser.add_argument(
+        "-o", "--out", default="steps.html", help="HTML file to write (default steps.html)"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
     parser.set_defaults(run=run)
 
@@ -79,4 +94,3 @@ def run(args) -> int:
         f"({tape.num_forward} nodes created, {tape.num_backward} edges backpropagated)"
     )
     return 0
-

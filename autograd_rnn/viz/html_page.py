@@ -20,7 +20,7 @@ from autograd_rnn.viz.errors import GraphvizNotFoundError
 from autograd_rnn.viz.render import layout
 
 _SLOT = re.compile(r"%(TITLE|N|FRAMES)%")
-_GROUP = re.compile(r" group=\S+")
+_GROUP = re.compile(r' group=(?:"[^"]*"|[^\s\]]+)')
 _INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
 _PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 
@@ -91,9 +91,7 @@ def write_step_page(
         raise ValueError(f"engine must be 'svg' (frames inlined as SVG), got {engine!r}")
     path = check_writable(path, overwrite)  # fail before the slow rendering
     svgs = render_svgs([f.source for f in frames], workers=workers)
-    page = build_page(
-        title, [f.caption for f in frames], svgs, kinds=[f.kind for f in frames]
-    )
+    page = build_page(title, [f.caption for f in frames], svgs, kinds=[f.kind for f in frames])
     return atomic_write_text(path, page, overwrite=overwrite)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd_rnn.core.state import STATE
+from autograd_rnn.core.state import STATE, scope
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.viz.trace_replay import Replay as _Replay
 from autograd_rnn.viz.trace_replay import TraceEvent as _Event
@@ -119,9 +119,7 @@ class Tape:
             self._events.append(_Event("grad", node, _array(payload[0]), -1, self._pass))
         elif event == "edge":
             index, contribution = payload
-            self._events.append(
-                _Event("edge", node, _array(contribution), int(index), self._pass)
-            )
+            self._events.append(_Event("edge", node, _array(contribution), int(index), self._pass))
 
     def backward(self, loss: Tensor, grad=None, **kwargs) -> None:
         """Run ``loss.backward(grad, **kwargs)`` and record it, even after the ``with`` block."""
@@ -244,8 +242,9 @@ class Tape:
                 f"{_where(node)}, norm {norm:.3g} (contribution {done} of {total})"
             )
         source = replay.dot(self.dot_options, lit, edges)
-        return Frame(step, "forward" if event.kind == "node" else "backward", caption, source,
-                     lit, edges)
+        return Frame(
+            step, "forward" if event.kind == "node" else "backward", caption, source, lit, edges
+        )
 
 
 def _check_sampling(every: int, max_frames: int | None) -> None:
@@ -294,23 +293,42 @@ def record_example(
     max_frames: int | None = None,
     **dot_options,
 ) -> Tape:
-    """Trace a small unrolled ``cell`` ("rnn", "lstm", "gru") over ``steps`` random inputs:
-    the forward pass, the squared-error loss summed over time, and its backward pass.
+    """Trace a small unrolled ``cell`` ("rnn", "lstm", "gru") over ``steps`` random inputs
+    x (T, B, D): the forward pass, the loss L = sum_t sum((y_t - target_t)^2), its backward.
 
-    The network comes from ``autograd_rnn.viz.examples.build_example`` (the same naming as
-    ``ar.nn``: scopes ``"{cell}/layer0/t={t}"``, ``x_t``, ``h_t``, ``W_x``, ``W_h``, ...).
+    The network is ``ar.nn.SequenceModel(cell, D, H, V, seed=seed)`` (scopes
+    ``"{cell}/layer0/t={t}"``, tensors ``x_t``, ``h_t``, parameters ``W_x``, ``W_h``, ...);
+    without ``ar.nn`` it is the op-by-op network of ``autograd_rnn.viz.examples``.
     """
-    from autograd_rnn.viz.examples import build_example
-
+    if cell not in ("rnn", "lstm", "gru"):
+        raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
     tape = trace(every=every, max_frames=max_frames, **dot_options)
+    try:
+        from autograd_rnn.nn import SequenceModel
+    except ImportError:
+        from autograd_rnn.viz.examples import build_example
+
+        with tape:
+            build_example(
+                cell,
+                steps,
+                batch=batch,
+                input_size=input_size,
+                hidden_size=hidden_size,
+                output_size=output_size,
+                seed=seed,
+            )
+        return tape
+    model = SequenceModel(cell, input_size, hidden_size, output_size, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    x = rng.normal(size=(steps, batch, input_size))
+    targets = rng.normal(size=(steps, batch, output_size))
     with tape:
-        build_example(
-            cell,
-            steps,
-            batch=batch,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            output_size=output_size,
-            seed=seed,
-        )
+        y, _ = model(x)
+        with scope("loss"):
+            loss = ((y - targets) ** 2).sum()
+        loss.name = "loss"
+        loss.backward()
     return tape

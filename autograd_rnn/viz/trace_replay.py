@@ -26,7 +26,6 @@ class TraceEvent:
     pass_index: int = 0
 
 
-
 class Replay:
     """The graph and the gradients known at one point of the recording."""
 

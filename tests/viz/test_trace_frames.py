@@ -205,7 +205,7 @@ def test_unrolled_rnn_frames_follow_timesteps_and_reverse_topological_order():
 
 
 def test_lstm_with_hundreds_of_nodes_gives_every_frame():
-    tape = record_example("lstm", 10, hidden_size=2, every=1)
+    tape = record_example("lstm", 12, hidden_size=2, every=1)
     assert tape.num_forward > 200
     frames = list(tape.frames(max_frames=60))
     assert len(frames) == 60
