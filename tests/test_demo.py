@@ -1,0 +1,31 @@
+"""The main demo trains, checks gradients and writes every file it announces."""
+
+from pathlib import Path
+
+from autograd_rnn.cli.main import main
+from autograd_rnn.demo import run_demo
+
+
+def test_demo_writes_every_file(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert run_demo(out_dir=str(out), seed=1, steps=150, progress=False)
+    printed = capsys.readouterr().out
+    assert "PASSED" in printed and "demo succeeded" in printed
+    for name in ("rnn_unrolled.svg", "rnn_unrolled.dot", "rnn_30_steps_cells.svg", "steps.html"):
+        path = out / name
+        assert path.stat().st_size > 1000
+        assert str(path.resolve()) in printed
+    assert "<svg" in (out / "rnn_unrolled.svg").read_text()
+    assert "|g|" in (out / "rnn_unrolled.dot").read_text()
+
+
+def test_demo_cli_rejects_bad_steps(capsys):
+    assert main(["demo", "--steps", "0"]) == 2
+    assert "--steps must be >= 1" in capsys.readouterr().err
+
+
+def test_demo_replaces_only_its_own_folder(tmp_path):
+    keep = tmp_path / "keep.txt"
+    keep.write_text("mine")
+    assert run_demo(out_dir=str(tmp_path / "demo"), seed=0, steps=30, progress=False) in (True, False)
+    assert Path(keep).read_text() == "mine"
