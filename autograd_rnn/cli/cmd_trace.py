@@ -61,7 +61,7 @@ def run(args) -> int:
         raise UsageError(f"--max-frames must be >= 0 (0 = all frames), got {args.max_frames}")
     from autograd_rnn.files import check_writable
     from autograd_rnn.viz.errors import GraphvizNotFoundError
-    from autograd_rnn.viz.trace import record_example
+    from autograd_rnn.viz.trace_example import record_example
 
     try:
         check_writable(args.out, args.overwrite)

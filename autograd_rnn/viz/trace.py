@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd_rnn.core.state import STATE, scope
+from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.viz.trace_replay import Replay as _Replay
 from autograd_rnn.viz.trace_replay import TraceEvent as _Event
@@ -280,55 +280,11 @@ def trace(*, every: int = 1, max_frames: int | None = None, **dot_options) -> Ta
     return Tape(every=every, max_frames=max_frames, **dot_options)
 
 
-def record_example(
-    cell: str = "rnn",
-    steps: int = 2,
-    *,
-    hidden_size: int = 3,
-    input_size: int = 2,
-    batch: int = 1,
-    output_size: int = 1,
-    seed: int = 0,
-    every: int = 1,
-    max_frames: int | None = None,
-    **dot_options,
-) -> Tape:
-    """Trace a small unrolled ``cell`` ("rnn", "lstm", "gru") over ``steps`` random inputs
-    x (T, B, D): the forward pass, the loss L = sum_t sum((y_t - target_t)^2), its backward.
+def __getattr__(name: str):
+    # ``record_example`` lives in trace_example.py (which imports this module); it stays
+    # importable from here without a circular import.
+    if name == "record_example":
+        from autograd_rnn.viz.trace_example import record_example
 
-    The network is ``ar.nn.SequenceModel(cell, D, H, V, seed=seed)`` (scopes
-    ``"{cell}/layer0/t={t}"``, tensors ``x_t``, ``h_t``, parameters ``W_x``, ``W_h``, ...);
-    without ``ar.nn`` it is the op-by-op network of ``autograd_rnn.viz.examples``.
-    """
-    if cell not in ("rnn", "lstm", "gru"):
-        raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    tape = trace(every=every, max_frames=max_frames, **dot_options)
-    try:
-        from autograd_rnn.nn import SequenceModel
-    except ImportError:
-        from autograd_rnn.viz.examples import build_example
-
-        with tape:
-            build_example(
-                cell,
-                steps,
-                batch=batch,
-                input_size=input_size,
-                hidden_size=hidden_size,
-                output_size=output_size,
-                seed=seed,
-            )
-        return tape
-    model = SequenceModel(cell, input_size, hidden_size, output_size, seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    x = rng.normal(size=(steps, batch, input_size))
-    targets = rng.normal(size=(steps, batch, output_size))
-    with tape:
-        y, _ = model(x)
-        with scope("loss"):
-            loss = ((y - targets) ** 2).sum()
-        loss.name = "loss"
-        loss.backward()
-    return tape
+        return record_example
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,8 @@ import autograd_rnn as ar
 import autograd_rnn.viz as viz
 from autograd_rnn.core.state import STATE
 from autograd_rnn.viz.examples import build_example
-from autograd_rnn.viz.trace import Tape, record_example, trace
+from autograd_rnn.viz.trace import Tape, trace
+from autograd_rnn.viz.trace_example import record_example
 
 
 def _small():
