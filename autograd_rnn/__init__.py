@@ -9,7 +9,7 @@ explicit graph, so backpropagation through time emerges from generic backprop.
 array([2., 4.])
 """
 
-from autograd_rnn import nn, optim, train
+from autograd_rnn import nn, optim, train, viz
 from autograd_rnn.check import gradcheck, gradgradcheck
 from autograd_rnn.codegen import compile
 from autograd_rnn.core.backward import backward, grad, reachable, unbroadcast

@@ -4,6 +4,7 @@
 >>> ar.viz.render(loss, "rnn.svg", detail="cells")   # writes the file (needs `dot`)
 >>> g = ar.viz.to_networkx(loss)                     # networkx.DiGraph
 >>> ar.viz.hidden_state_grad_norms(loss)             # {t: ||dL/dh_t||}
+>>> with ar.viz.trace() as tape: ...                  # step-through frames / HTML page
 """
 
 from autograd_rnn.viz.analysis import (
@@ -20,8 +21,11 @@ from autograd_rnn.viz.graph_nx import to_networkx
 from autograd_rnn.viz.nodecheck import NodeCheck, NodeCheckReport, check_nodes
 from autograd_rnn.viz.plots import plot_gradient_norms, plot_training_curves
 from autograd_rnn.viz.render import render, write_atomic
+from autograd_rnn.viz.trace import Frame, Tape, record_example, trace
 
 __all__ = [
+    "Frame",
+    "Tape",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
     "NodeCheck",
@@ -34,10 +38,12 @@ __all__ = [
     "hidden_state_grad_norms",
     "plot_gradient_norms",
     "plot_training_curves",
+    "record_example",
     "render",
     "sum_of_edge_contributions",
     "to_dot",
     "to_networkx",
+    "trace",
     "vanishing_curves",
     "write_atomic",
 ]

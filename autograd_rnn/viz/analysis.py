@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections import deque
 
-import networkx as nx
 import numpy as np
 
 from autograd_rnn.core.backward import grad, reachable
@@ -57,7 +56,7 @@ def hidden_state_grad_norms(
             group is the step (default ``h_(\\d+)``; use ``c_(\\d+)`` for LSTM cell states).
         scope: keep only tensors whose scope starts with this (e.g. "lstm/layer1").
     """
-    if isinstance(source, nx.DiGraph):
+    if not isinstance(source, Tensor) and hasattr(source, "nodes"):  # a networkx graph
         nodes = source.nodes
         chosen = _matching(((d["name"], d["scope"], k) for k, d in nodes(data=True)
                             if d["requires_grad"]), pattern, scope)

@@ -10,7 +10,6 @@ parent twice, as in ``a * a``; None when none was recorded), and ``multiplicity`
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 from autograd_rnn.core.backward import reachable
@@ -18,8 +17,10 @@ from autograd_rnn.viz.style import norm
 from autograd_rnn.viz.view import as_roots, is_param
 
 
-def to_networkx(roots) -> nx.DiGraph:
+def to_networkx(roots) -> networkx.DiGraph:  # noqa: F821 (imported lazily: slow import)
     """The graph behind ``roots`` (a Tensor or list) as a ``networkx.DiGraph``."""
+    import networkx as nx
+
     tensors = reachable(as_roots(roots), only_requires_grad=False)
     graph = nx.DiGraph()
     for t in tensors:
