@@ -102,6 +102,7 @@ def emit_with_loops(builder, ops: list, output, fwd: list[str], bwd: list[str]) 
             dtype = node.data.dtype.name
             bwd.append(f"{IND}g_{lp.names[k]}_in = np.zeros({shape}, dtype=np.{dtype})"
                        "  # gradient reaching each step from outside the loop")
+    bwd.append(builder.seed(output))  # after the zeros: the output may be a loop value
     for kind, item in reversed(segments):
         if kind == "line":
             builder.backward(item, bwd)

@@ -28,6 +28,14 @@ def timestep(scope: str | None) -> int | None:
     return int(found[-1]) if found else None
 
 
+_MARKER = re.compile("\u27e6(-?\\d+)\u27e7")
+
+
+def unmark(text: str) -> str:
+    """Replace loop-detection markers around integers by the integers."""
+    return _MARKER.sub(lambda m: m.group(1), text)
+
+
 def identifier(text: str) -> str:
     """``text`` made a valid Python identifier ("rnn.cells.0.W_h" -> "rnn_cells_0_W_h")."""
     name = re.sub(r"\W", "_", text.strip()) or "v"

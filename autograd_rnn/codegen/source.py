@@ -32,7 +32,7 @@ from autograd_rnn.codegen.emit import (
     forward_lines,
     input_sources,
 )
-from autograd_rnn.codegen.naming import literal
+from autograd_rnn.codegen.naming import literal, unmark
 
 FUNCTION = "forward_backward"
 
@@ -98,6 +98,12 @@ class Builder:
         self.value[id(node)] = name
         return name
 
+    def seed(self, output) -> str:
+        """``g_<output> = np.ones_like(<output>)``: where backpropagation starts."""
+        gv = self.grad_of(output)
+        gv.state = "owned"
+        return unmark(f"    {gv.name} = np.ones_like({self.value_of(output)})")
+
     # straight-line code for a run of op nodes --------------------------------------------
     def forward(self, nodes: list, lines: list[str], indent: str = "    ") -> None:
         scope = None
@@ -157,6 +163,11 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
     ops = [n for n in order if n.op is not None]
     if output.op is None:
         raise ValueError("the traced function returned a leaf tensor: there is nothing to compile")
+    if wrt and output.data.size != 1:
+        raise ValueError(
+            f"compile: the function returns shape {output.shape}; gradients need a "
+            "scalar (size-1) output: reduce it with .sum() or .mean()"
+        )
 
     fwd: list[str] = []
     bwd: list[str] = []
@@ -174,18 +185,11 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
         n_loops = emit_with_loops(builder, ops, output, fwd, bwd)
     if not n_loops:
         builder.forward(ops, fwd)
-    out_name = builder.value_of(output)
+    out_name = unmark(builder.value_of(output))
     grad_sources = []
     if wrt:
-        if output.data.size != 1:
-            raise ValueError(
-                f"compile: the function returns shape {output.shape}; gradients need a "
-                "scalar (size-1) output: reduce it with .sum() or .mean()"
-            )
-        seed = builder.grad_of(output)
-        seed.state = "owned"
-        bwd.insert(0, f"    {seed.name} = np.ones_like({out_name})")
         if not n_loops:
+            bwd.append(builder.seed(output))
             builder.backward(ops, bwd)
         for w in wrt:
             gv = builder.grads.get(id(w))

@@ -164,3 +164,63 @@ def test_nn_sequence_model_with_captured_parameters(cell, options):
     for g, p in zip(grads.values(), params, strict=True):
         np.testing.assert_allclose(g, p.grad, atol=TOL)
     assert "for t in range(" in compiled.source
+
+
+def _irregular_loss(x, W, U, b):
+    """Skip connections (h_{t-2}), a per-step loss summed inside the step, per-step masks
+    and a relu: shapes the loop finder must either loop correctly or leave straight-line."""
+    T = x.shape[0]
+    masks = np.random.default_rng(7).random((T, 2, 3)) > 0.3
+    hs = [ar.tensor(np.zeros((2, 3)), name="h_0")]
+    total = None
+    for t in range(1, T + 1):
+        with ar.scope(f"net/t={t}"):
+            pre = x[t - 1] @ W + hs[-1] @ U + b
+            if t > 1:
+                pre = pre + 0.5 * hs[-2]
+            h = ar.where(masks[t - 1], ar.tanh(pre), ar.relu(pre))
+            h.name = f"h_{t}"
+            step = (h * h).sum()
+            total = step if total is None else total + step
+        hs.append(h)
+    return total
+
+
+def test_irregular_recurrences_stay_correct():
+    rng = np.random.default_rng(3)
+    x = ar.tensor(rng.standard_normal((7, 2, 3)), name="x")
+    W, U = (ar.tensor(0.5 * rng.standard_normal((3, 3)), requires_grad=True, name=n)
+            for n in ("W", "U"))
+    b = ar.tensor(rng.standard_normal(3), requires_grad=True, name="b")
+    for loops in (True, False):
+        compiled = compile_graph(_irregular_loss, [x, W, U, b], loops=loops)
+        value, grads = compiled(x, W, U, b)
+        for p in (W, U, b):
+            p.grad = None
+        loss = _irregular_loss(x, W, U, b)
+        loss.backward()
+        np.testing.assert_allclose(value, loss.data, atol=TOL)
+        for p in (W, U, b):
+            np.testing.assert_allclose(grads[p.name], p.grad, atol=TOL)
+
+
+def test_per_step_loss_accumulated_inside_the_loop():
+    rng = np.random.default_rng(4)
+    x = ar.tensor(rng.standard_normal((9, 2, 3)), name="x")
+    W = ar.tensor(0.5 * rng.standard_normal((3, 3)), requires_grad=True, name="W")
+
+    def loss(x, W):
+        h, total = ar.tensor(np.zeros((2, 3)), name="h_0"), ar.tensor(0.0, name="loss_0")
+        for t in range(1, x.shape[0] + 1):
+            with ar.scope(f"rnn/t={t}"):
+                h = ar.tanh(x[t - 1] + h @ W)
+                total = total + (h * h).mean()
+        return total
+
+    compiled = compile_graph(loss, [x, W])
+    assert "for t in range(" in compiled.source
+    value, grads = compiled(x, W)
+    expected = loss(x, W)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, atol=TOL)
+    np.testing.assert_allclose(grads["W"], W.grad, atol=TOL)
