@@ -204,6 +204,13 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
                 continue
             shape = parent.data.shape
             if c.shape != shape:
+                if batch and parent.op is None and c.shape[1:] == shape:
+                    # a bias broadcast over a leading axis: sum all its uses at once
+                    entry = pending.get(id(parent))
+                    if entry is None:
+                        entry = pending[id(parent)] = _StackedSum()
+                    entry.add_rows(c)
+                    continue
                 c = _fit(node, index, c, shape)
                 contributions[index] = c
             if anomaly:
@@ -268,16 +275,18 @@ def _vjps(node: Tensor, g, create_graph: bool, skip=None) -> list:
 
 
 class _StackedSum:
-    """Pending contributions ``left_k.T @ right_k`` to one leaf, summed in chunks as
-    ``[left_1; ...].T @ [right_1; ...]`` (one GEMM per chunk of rows, bounded memory)."""
+    """Pending contributions to one leaf, summed in chunks of rows (bounded memory):
+    outer products ``left_k.T @ right_k`` as ``[left_1; ...].T @ [right_1; ...]`` (one GEMM)
+    and broadcast blocks ``block_k`` (n_k, *shape) as one sum over ``[block_1; ...]``."""
 
     CHUNK_ROWS = 512
 
-    __slots__ = ("lefts", "rights", "rows", "acc")
+    __slots__ = ("lefts", "rights", "blocks", "rows", "acc")
 
     def __init__(self) -> None:
         self.lefts: list = []
         self.rights: list = []
+        self.blocks: list = []
         self.rows = 0
         self.acc = None
 
@@ -288,22 +297,36 @@ class _StackedSum:
         if self.rows >= self.CHUNK_ROWS:
             self._flush()
 
+    def add_rows(self, block) -> None:
+        self.blocks.append(block)
+        self.rows += block.shape[0]
+        if self.rows >= self.CHUNK_ROWS:
+            self._flush()
+
     def _flush(self) -> None:
-        lefts, rights = self.lefts, self.rights
-        left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
-        right = rights[0] if len(rights) == 1 else np.concatenate(rights)
-        c = left.T @ right
+        if self.lefts:
+            lefts, rights = self.lefts, self.rights
+            left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
+            right = rights[0] if len(rights) == 1 else np.concatenate(rights)
+            self._add(left.T @ right)
+        if self.blocks:
+            blocks = self.blocks
+            self._add(np.add.reduce(blocks[0] if len(blocks) == 1 else np.concatenate(blocks),
+                                    axis=0))
+        self.lefts, self.rights, self.blocks, self.rows = [], [], [], 0
+
+    def _add(self, c) -> None:
         if self.acc is None:
-            self.acc = c
+            # fresh from matmul / reduce; a 0-d sum comes back as a NumPy scalar
+            self.acc = c if type(c) is np.ndarray else np.array(c)
         elif self.acc.dtype == c.dtype:
             np.add(self.acc, c, out=self.acc)
         else:
             self.acc = self.acc + c
-        self.lefts, self.rights, self.rows = [], [], 0
 
     def total(self, g):
         """The summed contributions plus ``g`` (None or an ordinary gradient): a new array."""
-        if self.lefts:
+        if self.lefts or self.blocks:
             self._flush()
         return self.acc if g is None else self.acc + g
 

@@ -112,3 +112,19 @@ def test_retain_graph_false_frees_and_still_matches(retain_graph):
     else:
         with pytest.raises(ar.GraphFreedError):
             loss.backward()
+
+
+def test_broadcast_leaves_summed_at_once_match_plain_sweep():
+    rng = np.random.default_rng(5)
+    b = ar.tensor(rng.standard_normal(3), requires_grad=True, name="b")  # over rows
+    s = ar.tensor(0.7, requires_grad=True, name="s")  # 0-d, broadcast over a vector
+    col = ar.tensor(rng.standard_normal((2, 1)), requires_grad=True, name="col")  # keepdims
+    xs = [rng.standard_normal((2, 3)) for _ in range(5)]
+
+    def build():
+        total = 0.0
+        for x in xs:
+            total = total + ar.tanh(x + b + col).sum() + (s + x[0]).sum() + (s * s)
+        return total
+
+    _compare(build, [b, s, col])
