@@ -30,7 +30,7 @@ def _plan(finder: LoopFinder, loop: Loop) -> bool:
     fwd, bwd = loop.detected
     text = "\n".join(fwd + bwd)
     carry = {int(k) for kind, k in _REF.findall(text) if kind == "c"}
-    if loop.ts[0] < 1:
+    if min(loop.ts) < (1 if loop.d == 1 else 0):  # the slot before the first step
         return False
     in_run = {id(n): (pi, k) for pi, period in enumerate(loop.periods)
               for k, n in enumerate(period)}
@@ -98,7 +98,7 @@ def emit_with_loops(builder, ops: list, output, fwd: list[str], bwd: list[str]) 
     for lp in loops:
         for k in sorted(lp.has_in):
             node = lp.periods[0][k]
-            shape = literal((lp.ts[-1] + 1,) + node.data.shape, str)
+            shape = literal((max(lp.ts) + 1,) + node.data.shape, str)
             dtype = node.data.dtype.name
             bwd.append(f"{IND}g_{lp.names[k]}_in = np.zeros({shape}, dtype=np.{dtype})"
                        "  # gradient reaching each step from outside the loop")
@@ -121,7 +121,7 @@ def _substitute(loop: Loop, lines: list[str], indent: str) -> list[str]:
         if kind == "v":
             return f"{name}[t]" if k in loop.stored else name
         if kind == "p":
-            return f"{name}[t - 1]"
+            return f"{name}[t - 1]" if loop.d == 1 else f"{name}[t + 1]"
         if kind == "g":
             return f"g_{name}"
         if kind == "s":
@@ -134,7 +134,7 @@ def _substitute(loop: Loop, lines: list[str], indent: str) -> list[str]:
 def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     b, prog = finder.b, finder.prog
     first = loop.periods[0]
-    t0, t1 = loop.ts[0], loop.ts[-1]
+    t0, t1, d, hi = loop.ts[0], loop.ts[-1], loop.d, max(loop.ts)
     for k, node in enumerate(first):
         if node.name:
             base = _base_name(node, t0)
@@ -164,18 +164,19 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     out.append(f"{IND}# ----- {loop.scope.replace(f't={t0}', f't={t0}..{t1}')}: "
                "one iteration per timestep -----")
     for k in sorted(stored):
-        out.append(f"{IND}{loop.names[k]} = [None] * {t1 + 1}")
+        out.append(f"{IND}{loop.names[k]} = [None] * {hi + 2}")
     for j, x in sorted(loop.bind.items()):
-        out.append(f"{IND}{loop.names[j]}[{t0 - 1}] = {b.value_of(x)}")
+        out.append(f"{IND}{loop.names[j]}[{t0 - d}] = {b.value_of(x)}")
     out += [IND + line for line in hoisted]
-    out.append(f"{IND}for t in range({t0}, {t1 + 1}):")
+    out.append(f"{IND}for t in range({t0}, {t1 + d}{'' if d == 1 else ', -1'}):")
     out += _substitute(loop, loop.fwd_text, IND * 2)
     for pi, period in enumerate(loop.periods):
         for k, node in enumerate(period):
             b.value[id(node)] = (f"{loop.names[k]}[\u27e6{loop.ts[pi]}\u27e7]"
                                  if k in stored else f"<local {loop.names[k]}>")
     for k, (consumer, _) in loop.lazy.items():
-        b.slice_inputs[id(consumer)] = (f"*{loop.names[k]}[{t0}:{t1 + 1}]",)
+        in_order = f"[{t0}:{t1 + 1}]" if d == 1 else f"[{t1}:{t0 + 1}][::-1]"
+        b.slice_inputs[id(consumer)] = (f"*{loop.names[k]}{in_order}",)
         for i in range(len(consumer.parents)):
             b.skip_edges.add((id(consumer), i))
     for pi, period in enumerate(loop.periods):
@@ -237,7 +238,7 @@ _PROJECT = re.compile(f"^\u27e8v:(\\d+)\u27e9 = (\u27e8v:\\d+\u27e9|{_STEP}) @ (
 def _hoist_projections(finder: LoopFinder, loop: Loop) -> list[str]:
     """``a = x[t - 1] @ W_x`` does not depend on the recurrence: compute it for all steps
     in one matmul before the loop (as hand-written code does) and read ``a_all[t - 1]``."""
-    first, (t0, t1) = loop.periods[0], (loop.ts[0], loop.ts[-1])
+    first, (t0, t1) = loop.periods[0], (min(loop.ts), max(loop.ts))  # ascending rows
     lists = {lp.names[k] for lp in getattr(finder, "loops", ()) if lp.names for k in lp.stored}
     picks = {}
     for line in loop.fwd_text:
@@ -270,7 +271,8 @@ def _lazy_term(b, loop: Loop, k: int) -> str:
     consumer, axis = loop.lazy[k]
     g = b.grad_of(consumer).name
     pre = ":, " * axis
-    step = "t" if loop.ts[0] == 0 else f"t - {loop.ts[0]}"
+    t0 = loop.ts[0]
+    step = ("t" if t0 == 0 else f"t - {t0}") if loop.d == 1 else f"{t0} - t"
     if consumer.op.name == "stack":
         return f"{g}[{pre}{step}]"
     w = loop.periods[0][k].data.shape[axis]
@@ -279,7 +281,8 @@ def _lazy_term(b, loop: Loop, k: int) -> str:
 
 def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     b = finder.b
-    t0, t1 = loop.ts[0], loop.ts[-1]
+    t0, t1, d = loop.ts[0], loop.ts[-1], loop.d
+    lo, hi = min(loop.ts), max(loop.ts)
     out.append(f"{IND}# ----- backward through {loop.scope.replace(f't={t0}', f't={t1}..{t0}')}"
                " (g_*_carry: gradient for step t - 1) -----")
     for k in sorted(loop.carry):
@@ -294,11 +297,11 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         if id(p) in b.value and re.search(rf"\b{b.grad_of(p).name}\b", body):
             out += [IND + line for line in make_owned(b.grad_of(p))]
     for j in sorted({j for _, _, j in loop.deferred}):
-        out.append(f"{IND}g_{loop.names[j]}_steps = [None] * {t1 + 1}")
+        out.append(f"{IND}g_{loop.names[j]}_steps = [None] * {hi + 1}")
     if not loop.bwd_text and not loop.init:
         out.pop()  # nothing to differentiate in these steps
         return
-    out.append(f"{IND}for t in range({t1}, {t0 - 1}, -1):")
+    out.append(f"{IND}for t in range({t1}, {t0 - d}{', -1' if d == 1 else ''}):")
     for k in sorted(loop.init):
         terms = ([f"g_{loop.names[k]}_carry"] if k in loop.carry else []) + (
             [_lazy_term(b, loop, k)] if k in loop.lazy else []) + (
@@ -310,19 +313,19 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
                    "reordered)")
     for j in sorted({j for _, _, j in loop.deferred}):
         out.append(f"{IND}g_{loop.names[j]}_all = np.concatenate("
-                   f"g_{loop.names[j]}_steps[{t0}:{t1 + 1}])")
+                   f"g_{loop.names[j]}_steps[{lo}:{hi + 1}])")
     for name, ref, j in loop.deferred:
         steps = f"g_{loop.names[j]}_all"
         if ref is None:
             expr = f"{steps}.sum(axis=0)"
         elif _REF.match(ref):
             kind, k = _REF.match(ref).groups()
-            lo, hi = (t0, t1 + 1) if kind == "v" else (t0 - 1, t1)
-            expr = f"np.concatenate({loop.names[int(k)]}[{lo}:{hi}]).T @ {steps}"
+            a, z = (lo, hi + 1) if kind == "v" else (lo - d, hi - d + 1)
+            expr = f"np.concatenate({loop.names[int(k)]}[{a}:{z}]).T @ {steps}"
         else:  # a list of an earlier loop, read at t + c
             values, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", ref).groups()
             c = int(c.replace(" ", "")) if c else 0
-            expr = f"np.concatenate({values}[{t0 + c}:{t1 + 1 + c}]).T @ {steps}"
+            expr = f"np.concatenate({values}[{lo + c}:{hi + 1 + c}]).T @ {steps}"
         gv = next(g for g in b.grads.values() if g.name == name)
         out += [IND + line for line in accumulate(gv, expr, True)]
     for j, x in sorted(loop.bind.items()):

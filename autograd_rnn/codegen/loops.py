@@ -15,7 +15,7 @@ anything else (a per-step output layer, the next layer's loop) is collected in
 ``g_<name>_in[t]``. ``loop_emit`` also moves per-step weight/bias gradients and
 recurrence-free input projections out of the loop (one matmul over all steps, as
 hand-written BPTT does). Runs shorter than ``MIN_STEPS``, steps that reach further back
-than t - 1, and timesteps counted downwards stay straight-line.
+than one step stay straight-line. Timesteps may count up or down (a reverse direction).
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ class Loop:
     stored: set = field(default_factory=set)
     deferred: list = field(default_factory=list)  # (gradient name, value ref, step list k)
     has_in: set = field(default_factory=set)  # positions with gradients from outside per step
+
+    @property
+    def d(self) -> int:
+        """+1 when t counts up along the graph, -1 when it counts down."""
+        return self.ts[1] - self.ts[0] if len(self.ts) > 1 else 1
 
 
 def _groups(ops: list) -> list[tuple[int, int, str, int]]:
@@ -192,8 +197,10 @@ class LoopFinder:
                 i += 1
                 continue
             j = i + 1
+            d = groups[i + 1][3] - groups[i][3] if i + 1 < len(groups) else 1
+            d = d if d in (1, -1) else 1  # timesteps counted up, or down (reverse direction)
             while (j < len(groups) and _key(groups[j][2]) == _key(groups[i][2])
-                   and groups[j][3] == groups[j - 1][3] + 1
+                   and groups[j][3] == groups[j - 1][3] + d
                    and groups[j][0] == groups[j - 1][1]
                    and [n.op.name for n in self.ops[groups[j][0]:groups[j][1]]]
                    == [n.op.name for n in self.ops[groups[i][0]:groups[i][1]]]):

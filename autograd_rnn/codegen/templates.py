@@ -198,7 +198,7 @@ def _max_vjp(c: OpContext, i: int) -> str:
     keep = c.lit(_keep_shape(c.shapes[0], c.params.get("axis")))
     mask = c.tmp("mask")
     c.statements.append(f"{mask} = {c.x[0]} == {c.out}.reshape({keep})")
-    share = f"{mask} / {mask}.sum(axis={c.p('axis')}, keepdims=True)"
+    share = f"{mask} / {mask}.sum(axis={_kw(c.p('axis'))}, keepdims=True)"
     return f"{_expand(c, c.g)} * ({share})"
 
 
@@ -207,16 +207,21 @@ def _power_vjp(c: OpContext, i: int) -> str:
     return f"{c.g} * {c.lit(p)} * {c.x[0]} ** {c.lit(p - 1)}"  # p x^(p-1)
 
 
+def _kw(text: str) -> str:
+    """A keyword argument needs no parentheses around a negative number: axis=-1."""
+    return text[1:-1] if text.startswith("(-") and text.endswith(")") else text
+
+
 def _reduce_forward(c: OpContext, name: str) -> str:
     axis, keepdims = c.params.get("axis"), c.params.get("keepdims", False)
-    extra = (f", axis={c.lit(axis)}" if axis is not None else "") + (
+    extra = (f", axis={_kw(c.lit(axis))}" if axis is not None else "") + (
         ", keepdims=True" if keepdims else "")
     return f"np.{name}({c.x[0]}{extra})"
 
 
 def _concat_forward(name: str) -> Callable[[OpContext], str]:
     def forward(c: OpContext) -> str:
-        return f"np.{name}([{', '.join(c.x)}], axis={c.p('axis', 0)})"
+        return f"np.{name}([{', '.join(c.x)}], axis={_kw(c.p('axis', 0))})"
 
     return forward
 
