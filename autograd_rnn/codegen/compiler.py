@@ -10,9 +10,11 @@ Inputs: ``Tensor`` positions are traced as graph leaves (their ops are recorded 
 they do not require grad, so new values flow through); ``numpy`` arrays (for example
 integer targets) are passed to ``fn`` as they are and recognised where ``fn`` uses them
 directly, as ``x[k]`` or as a reshape. Tensors that ``fn`` captures (model parameters)
-become arguments read live from ``tensor.data`` on each call. Any other array ``fn``
-creates is a constant frozen at trace time (its value must not depend on the inputs; the
-max shift inside ``log_softmax`` is an exception the compiler recognises).
+become arguments read live from ``tensor.data`` on each call. ``t.detach()`` of a value
+computed in ``fn`` is recomputed (truncated BPTT works). Any other array ``fn`` creates
+(zeros, masks, values computed under ``no_grad``) is a constant frozen at trace time: its
+value must not depend on the inputs (the max shift inside ``log_softmax`` is recognised and
+recomputed).
 
 The source is cached per input shapes and dtypes; a call with new shapes re-traces.
 """
@@ -118,7 +120,7 @@ class CompiledFunction:
         return entry
 
     def _build(self, out: Tensor, call_args: list) -> Entry:
-        order = reachable([out], only_requires_grad=False)
+        order, detached = _graph_with_detached_sources(out, self._first_id)
         namer = Namer()
         arguments: list[Argument] = []
         leaf_names: dict[int, str] = {}
@@ -134,6 +136,8 @@ class CompiledFunction:
                 array_inputs.append((x, name))
         captured, frozen = [], []
         for node in order:
+            if id(node) in detached:
+                continue  # x.detach() of a value computed here: the same value, no gradient
             if node.op is None and id(node) not in leaf_names and (
                     node.id > self._first_id and not node.requires_grad):
                 frozen.append(node)  # made by fn itself (h_0 = zeros): a constant
@@ -151,11 +155,31 @@ class CompiledFunction:
                 raise ValueError(f"wrt: tensor {t.label!r} is neither an input nor used by fn")
             wrt.append(t)
         generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
-                             loops=self.loops, title=self.title, frozen=frozen)
+                             loops=self.loops, title=self.title, frozen=frozen,
+                             detached=detached)
         keys = [w.name or leaf_names[id(w)] for w in wrt]
         if len(set(keys)) != len(keys):
             keys = [leaf_names[id(w)] for w in wrt]
         return Entry(generated, captured, keys)
+
+
+def _graph_with_detached_sources(out: Tensor, first_id: int) -> tuple[list, dict]:
+    """The graph of ``out`` plus, for every ``t.detach()`` made during the trace, the graph
+    of ``t`` (so the detached value is recomputed, not frozen). Returns (nodes in
+    topological order, {id(detached leaf): source tensor})."""
+    roots, detached = [out], {}
+    while True:
+        order = reachable(roots, only_requires_grad=False)
+        new = []
+        for node in order:
+            source = node.detached_from() if node.detached_from is not None else None
+            if (source is not None and node.id > first_id and source.id > first_id
+                    and id(node) not in detached):
+                detached[id(node)] = source
+                new.append(source)
+        if not new:
+            return order, detached
+        roots += new
 
 
 def _data(x):

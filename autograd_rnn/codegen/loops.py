@@ -123,6 +123,8 @@ class LoopFinder:
         in_loop = {id(n) for period in loop.periods for n in period}
 
         def value(p) -> str:
+            while id(p) in self.b.detached:  # h.detach(): the value of h
+                p = self.b.detached[id(p)]
             if id(p) in pos:
                 return _ref("v", pos[id(p)])
             if id(p) in prev:

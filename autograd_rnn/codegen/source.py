@@ -70,6 +70,7 @@ class Builder:
         self.value: dict[int, str] = {}
         self.grads: dict[int, GradVar] = {}
         wrt_ids = {id(w) for w in wrt}
+        self.detached: dict[int, object] = {}  # detached leaf id -> the tensor it copies
         self.skip_edges: set[tuple[int, int]] = set()  # (consumer id, input index)
         self.slice_inputs: dict[int, tuple[str, ...]] = {}  # node id -> input sources
         self.need: set[int] = set()
@@ -81,6 +82,8 @@ class Builder:
                 self.need.add(id(node))
 
     def value_of(self, tensor) -> str:
+        while id(tensor) in self.detached:
+            tensor = self.detached[id(tensor)]
         return self.value[id(tensor)]
 
     def wanted(self, tensor, index=None) -> bool:
@@ -143,7 +146,8 @@ class Builder:
 
 def generate(output, order: list, arguments: list[Argument], leaf_names: dict[int, str],
              array_inputs: list[tuple[np.ndarray, str]], wrt: list, *, loops: bool = True,
-             title: str = "", frozen: list | None = None) -> Generated:
+             title: str = "", frozen: list | None = None,
+             detached: dict | None = None) -> Generated:
     """Source for ``output`` over the topologically ordered graph ``order``.
 
     ``arguments`` are the inputs and captured tensors (already named in ``leaf_names``);
@@ -160,6 +164,7 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
     prog.namer.used.add(FUNCTION)
     builder = Builder(prog, order, wrt)
     builder.value.update(leaf_names)
+    builder.detached.update(detached or {})
     ops = [n for n in order if n.op is not None]
     if output.op is None:
         raise ValueError("the traced function returned a leaf tensor: there is nothing to compile")

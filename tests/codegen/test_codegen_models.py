@@ -224,3 +224,49 @@ def test_per_step_loss_accumulated_inside_the_loop():
     expected.backward()
     np.testing.assert_allclose(value, expected.data, atol=TOL)
     np.testing.assert_allclose(grads["W"], W.grad, atol=TOL)
+
+
+def test_detached_values_are_recomputed_not_frozen():
+    rng = np.random.default_rng(5)
+    x = ar.tensor(rng.standard_normal((8, 2, 3)), name="x")
+    W = ar.tensor(0.5 * rng.standard_normal((3, 3)), requires_grad=True, name="W")
+
+    def truncated(x, W):  # truncated BPTT: the state is detached every 4 steps
+        h, total = ar.tensor(np.zeros((2, 3)), name="h_0"), 0.0
+        for t in range(1, x.shape[0] + 1):
+            if t % 4 == 1:
+                h = h.detach()
+            h = ar.tanh(x[t - 1] + h @ W)
+            total = total + (h * h).sum()
+        return total
+
+    compiled = compile_graph(truncated, [x, W])
+    x2 = ar.tensor(rng.standard_normal((8, 2, 3)), name="x")
+    value, grads = compiled(x2, W)
+    W.grad = None
+    expected = truncated(x2, W)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, atol=TOL)
+    np.testing.assert_allclose(grads["W"], W.grad, atol=TOL)
+
+
+def test_bench_engine_graph_with_plain_array_inputs():
+    from bench import engine_models, handwritten
+
+    rng = np.random.default_rng(6)
+    T, B, D, H, V = 5, 3, 4, 6, 4
+    params = handwritten.rnn_params(D, H, V)
+    keys = engine_models.KEYS["rnn"]
+
+    def step(x, targets, *leaves):  # x and targets are NumPy arrays inside the graph
+        return engine_models._rnn_forward(dict(zip(keys, leaves, strict=True)), x, targets)
+
+    example = [rng.standard_normal((T, B, D)), rng.integers(0, V, (T, B))]
+    example += [ar.tensor(params[k], requires_grad=True, name=k) for k in keys]
+    compiled = compile_graph(step, example)
+    x, targets = rng.standard_normal((T, B, D)), rng.integers(0, V, (T, B))
+    value, grads = compiled(x, targets, *(params[k] for k in keys))
+    loss, expected = handwritten.rnn_loss_and_grads(params, x, targets)
+    assert abs(value - loss) < 1e-10
+    for k in keys:
+        np.testing.assert_allclose(grads[k], expected[k], atol=1e-10, err_msg=k)
