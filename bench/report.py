@@ -22,9 +22,12 @@ def median_ms(row: dict, key: str) -> float | None:
     return None if t is None else t["median_s"] * 1e3
 
 
-def ratio(row: dict, num: str, den: str) -> float | None:
-    a, b = median_ms(row, num), median_ms(row, den)
-    return None if a is None or b is None or b == 0 else a / b
+def ratio(row: dict, num: str, den: str, clock: str = "median_s") -> float | None:
+    """Ratio of two contenders' medians (CPU time by default, "wall_median_s" for wall)."""
+    a, b = row["times"].get(num), row["times"].get(den)
+    if a is None or b is None or not b[clock]:
+        return None
+    return a[clock] / b[clock]
 
 
 def _verdict(name: str, value, limit: float) -> dict:
@@ -73,14 +76,15 @@ def _shape(row: dict) -> str:
 
 def time_table(results: dict) -> str:
     head = ["model", "row (T,B,D,H,V)"] + [h + " ms" for _, h in COLUMNS] + [
-        "engine / hand", "engine / torch prim", "rec on / off"]
+        "engine / hand", "engine / torch prim", "rec on / off", "engine / hand (wall)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in results["rows"]:
         cells = [row["kind"], f"{row['row']} {_shape(row)}"]
         cells += [_fmt(median_ms(row, key)) for key, _ in COLUMNS]
         cells += [_fmt(ratio(row, "engine", "handwritten")),
                   _fmt(ratio(row, "engine", "torch_primitive")),
-                  _fmt(ratio(row, "engine_record", "engine"))]
+                  _fmt(ratio(row, "engine_record", "engine")),
+                  _fmt(ratio(row, "engine", "handwritten", "wall_median_s"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -121,7 +125,7 @@ def markdown(results: dict) -> str:
         f"medians of {results['repeats']} interleaved repetitions after a warm-up; "
         f"load average (1 min) {m.get('load_average_1min')} at the start, "
         f"{m.get('load_average_1min_end')} at the end.",
-        "", "### Time of one step (forward + backward), float64", "", time_table(results),
+        "", "### CPU time of one step (forward + backward), float64, median ms", "", time_table(results),
         "", "### Peak memory of one step (tracemalloc) and graph construction", "",
         memory_table(results), "",
         f"### Export of a {export.get('nodes', '?')}-node graph", "",

@@ -2,8 +2,11 @@
 
 The machine is noisy (other processes share two cores), so every figure is a median over
 several repetitions taken *interleaved*: each round runs every contender once, in a rotated
-order, after one warm-up call each. Compare ratios between contenders of the same round,
-not absolute times across runs.
+order, after one warm-up call each. The headline clock is the process's CPU time
+(``time.process_time``): with single-threaded BLAS (``bench.run`` sets it) it counts the
+work done, not the time spent waiting for a core while other processes run; wall-clock
+medians are recorded next to it. Compare ratios between contenders of the same round, not
+absolute times across runs.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ def interleaved_medians(
 ) -> dict[str, dict]:
     """Time each zero-argument callable ``repeats`` times, interleaved and rotated.
 
-    Returns {name: {"median_s": float, "min_s": float, "times_s": [float, ...]}}.
+    Returns {name: {"median_s", "min_s", "times_s": [...], "wall_median_s",
+    "wall_times_s": [...]}}: CPU seconds of this process and wall-clock seconds.
     The garbage collector stays on (freeing a graph is part of a step's cost) but a full
     collection runs before every timed call so no call pays for its predecessor's garbage.
     """
@@ -34,17 +38,21 @@ def interleaved_medians(
     for name in names:
         for _ in range(warmup):
             contenders[name]()
-    times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    wall: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             gc.collect()
-            start = time.perf_counter()
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
             contenders[name]()
-            times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start_wall)
     return {
-        name: {"median_s": statistics.median(ts), "min_s": min(ts), "times_s": ts}
-        for name, ts in times.items()
+        name: {"median_s": statistics.median(cpu[name]), "min_s": min(cpu[name]),
+               "times_s": cpu[name], "wall_median_s": statistics.median(wall[name]),
+               "wall_times_s": wall[name]}
+        for name in names
     }
 
 
