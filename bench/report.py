@@ -125,7 +125,8 @@ def markdown(results: dict) -> str:
         f"medians of {results['repeats']} interleaved repetitions after a warm-up; "
         f"load average (1 min) {m.get('load_average_1min')} at the start, "
         f"{m.get('load_average_1min_end')} at the end.",
-        "", "### CPU time of one step (forward + backward), float64, median ms", "", time_table(results),
+        "", "### CPU time of one step (forward + backward), float64, median ms", "",
+        time_table(results),
         "", "### Peak memory of one step (tracemalloc) and graph construction", "",
         memory_table(results), "",
         f"### Export of a {export.get('nodes', '?')}-node graph", "",
