@@ -57,18 +57,29 @@ def table(ts: tuple[int, ...] = DEFAULT_TS, hidden: int = HIDDEN) -> list[dict]:
         previous = None
         for T in ts:
             peak = peak_bytes(T, record, hidden)
-            rows.append({
-                "record": record, "T": T, "peak_bytes": peak, "bytes_per_step": peak / T,
-                "ratio": None if previous is None else peak / previous,
-            })
+            rows.append(
+                {
+                    "record": record,
+                    "T": T,
+                    "peak_bytes": peak,
+                    "bytes_per_step": peak / T,
+                    "ratio": None if previous is None else peak / previous,
+                }
+            )
             previous = peak
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, nargs="+", default=list(DEFAULT_TS),
-                        metavar="T", help="sequence lengths (default 1000 2000 4000 8000)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_TS),
+        metavar="T",
+        help="sequence lengths (default 1000 2000 4000 8000)",
+    )
     parser.add_argument("--hidden", type=int, default=HIDDEN, help="hidden size (default 16)")
     args = parser.parse_args(argv)
     if any(t < 1 for t in args.steps) or args.hidden < 1:
@@ -77,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'recording':>9} {'T':>6} {'peak MB':>9} {'bytes/step':>11} {'x prev':>7}")
     for row in table(tuple(args.steps), args.hidden):
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        print(f"{'on' if row['record'] else 'off':>9} {row['T']:>6} "
-              f"{row['peak_bytes'] / 1e6:>9.2f} {row['bytes_per_step']:>11.0f} {ratio:>7}")
+        print(
+            f"{'on' if row['record'] else 'off':>9} {row['T']:>6} "
+            f"{row['peak_bytes'] / 1e6:>9.2f} {row['bytes_per_step']:>11.0f} {ratio:>7}"
+        )
     return 0
 
 
