@@ -35,16 +35,21 @@ def render_svg(source: str) -> str:
     nodes, edges and labels are the same. Raises ``GraphvizNotFoundError`` (with install
     instructions) when ``dot`` is missing, and the first error if nothing lays out.
     """
+    return _render(source, 0)[0]
+
+
+def _render(source: str, start: int) -> tuple[str, int]:
+    """(svg, index of the simplification used), trying ``_SIMPLIFICATIONS[start:]``."""
     first_error = None
-    for simplify in _SIMPLIFICATIONS:
+    for level in range(start, len(_SIMPLIFICATIONS)):
         try:
-            svg = layout(simplify(source), "svg")
+            svg = layout(_SIMPLIFICATIONS[level](source), "svg")
         except GraphvizNotFoundError:
             raise
         except RuntimeError as error:
             first_error = first_error or error
             continue
-        return _PROLOGUE.sub("", svg.decode("utf-8")).strip()
+        return _PROLOGUE.sub("", svg.decode("utf-8")).strip(), level
     raise first_error
 
 
@@ -64,12 +69,23 @@ _SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters)
 
 
 def render_svgs(sources: Sequence[str], *, workers: int | None = None) -> list[str]:
-    """Render many DOT sources, in parallel threads (each ``dot`` is its own process)."""
+    """Render many DOT sources, in parallel threads (each ``dot`` is its own process).
+
+    Once a frame needed a simplification (see ``render_svg``), later frames start from it:
+    no time lost on layouts that fail, and consecutive frames keep the same style.
+    """
     workers = workers or min(8, os.cpu_count() or 1)
+    start = [0]
+
+    def one(source: str) -> str:
+        svg, level = _render(source, start[0])
+        start[0] = max(start[0], level)
+        return svg
+
     if workers <= 1 or len(sources) <= 1:
-        return [render_svg(s) for s in sources]
+        return [one(s) for s in sources]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(render_svg, sources))
+        return list(pool.map(one, sources))
 
 
 def write_step_page(
