@@ -212,3 +212,19 @@ def test_lstm_with_hundreds_of_nodes_gives_every_frame():
     assert len(frames) == 60
     assert frames[-1].index == len(tape) - 1
     assert all(f.source.startswith(("digraph", "strict digraph")) for f in frames)
+
+
+def test_create_graph_backward_records_the_backward_graph_as_it_is_built():
+    x = ar.tensor([1.0, 2.0], requires_grad=True, name="x")
+    with trace() as tape:
+        y = (x.tanh() * x).sum()
+        (g,) = ar.grad(y, x, create_graph=True)
+        g.sum().backward()
+    frames = list(tape.frames())
+    assert len(frames) == tape.num_forward + tape.num_backward
+    assert tape.num_forward > 3  # tanh, multiply, sum + the nodes of the backward graph
+    kinds = [f.kind for f in frames]
+    first_back = kinds.index("backward")
+    assert "forward" in kinds[first_back:]  # nodes recorded during the backward pass
+    second_pass = [f for f in frames if f.kind == "backward"][-1]
+    assert second_pass.caption.startswith("backward: dL/dx += ")

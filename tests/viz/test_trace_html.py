@@ -150,6 +150,9 @@ def test_layout_failures_fall_back_to_simpler_graphs(monkeypatch):
     assert len(tried) == 3  # as is, without groups, without groups and chain edges
     assert "cluster_t1" in tried[-1] and "h_0 -> h_1\n" in tried[-1]
     assert "[label=h_1]" in tried[-1] and "[label=h_0 shape=box]" in tried[-1]
+    tried.clear()
+    assert html_page.render_svgs([source, source], workers=1) == ["<svg>ok</svg>"] * 2
+    assert len(tried) == 4  # the second frame starts from the simplification that worked
 
 
 @needs_dot
