@@ -122,6 +122,7 @@ def markdown(results: dict) -> str:
         f"Measured {m['date_utc']} UTC on {m['nproc']} x {m['cpu']}; Python {m['python']}, "
         f"NumPy {m['numpy']} ({m['blas']}, threads: {m['blas_threads']}), "
         f"PyTorch {m['torch']} (threads: {m['torch_threads']}); "
+        f"allocator: {results.get('allocator', 'default')}; "
         f"medians of {results['repeats']} interleaved repetitions after a warm-up; "
         f"load average (1 min) {m.get('load_average_1min')} at the start, "
         f"{m.get('load_average_1min_end')} at the end.",

@@ -37,7 +37,12 @@ from bench import handwritten as hw  # noqa: E402
 from bench import report  # noqa: E402
 from bench import torch_reference as tr  # noqa: E402
 from bench.graph_costs import construction_cost, export_costs  # noqa: E402
-from bench.timing import interleaved_medians, machine_info, peak_memory  # noqa: E402
+from bench.timing import (  # noqa: E402
+    interleaved_medians,
+    machine_info,
+    peak_memory,
+    tune_malloc,
+)
 
 ROWS = {  # name: (T, B, D, H, V)
     "tiny": (25, 1, 65, 100, 65),
@@ -168,7 +173,7 @@ def _write_atomic(path: str, text: str) -> None:
 
 def run_benchmark(rows, kinds=KINDS, repeats: int = 7, use_torch: bool | None = None,
                   use_compile: bool = True, graph_nodes: int = 10_000, out: str | None = None,
-                  log=print) -> dict:
+                  log=print, allocator: str = "default") -> dict:
     """Run the whole benchmark and return (and optionally write) the results dict."""
     if use_torch is None:
         use_torch = tr.torch_available()
@@ -179,6 +184,7 @@ def run_benchmark(rows, kinds=KINDS, repeats: int = 7, use_torch: bool | None = 
         torch_version, torch_threads = torch.__version__, torch.get_num_threads()
     results = {"machine": machine_info(torch_version, torch_threads), "repeats": repeats,
                "torch": "used" if use_torch else "not installed (torch rows skipped)",
+               "allocator": allocator,
                "rows": []}
     for kind in kinds:
         for row in rows:
@@ -204,6 +210,8 @@ def main(argv=None) -> int:
     parser.add_argument("--graph-nodes", type=int, default=10_000, help="size of the export graph")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--no-compile", action="store_true", help="skip the ar.compile row")
+    parser.add_argument("--tuned-malloc", action="store_true",
+                        help="keep freed memory in the process (glibc mallopt) for the whole run")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results.json"))
     args = parser.parse_args(argv)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
@@ -217,9 +225,10 @@ def main(argv=None) -> int:
     use_torch = False if args.no_torch else None
     if not args.no_torch and not tr.torch_available():
         print("[bench] PyTorch is not installed: torch rows are skipped")
+    allocator = tune_malloc() if args.tuned_malloc else "default"
     try:
         results = run_benchmark(rows, kinds, repeats, use_torch, not args.no_compile,
-                                args.graph_nodes, args.out)
+                                args.graph_nodes, args.out, allocator=allocator)
     except GradientMismatch as error:
         print(f"[bench] ABORTED: {error}", file=sys.stderr)
         return 1
