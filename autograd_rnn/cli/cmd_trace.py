@@ -60,7 +60,7 @@ def run(args) -> int:
     if args.max_frames < 0:
         raise UsageError(f"--max-frames must be >= 0 (0 = all frames), got {args.max_frames}")
     from autograd_rnn.files import check_writable
-    from autograd_rnn.viz.errors import GraphvizNotFoundError
+    from autograd_rnn.viz.errors import GraphTooLargeError, VizError
     from autograd_rnn.viz.trace_example import record_example
 
     try:
@@ -85,8 +85,13 @@ def run(args) -> int:
     )
     try:
         path = tape.to_html(args.out, title=title, overwrite=args.overwrite)
-    except GraphvizNotFoundError as error:
-        print(f"autograd-rnn trace: error: {error}", file=sys.stderr)
+    except VizError as error:  # dot missing, or a graph too large to lay out
+        hint = (
+            " (here: --detail cells, or fewer --steps)"
+            if isinstance(error, GraphTooLargeError)
+            else ""
+        )
+        print(f"autograd-rnn trace: error: {error}{hint}", file=sys.stderr)
         return 1
     shown = tape.count_frames()
     print(

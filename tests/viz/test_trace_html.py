@@ -159,3 +159,12 @@ def test_layout_failures_fall_back_to_simpler_graphs(monkeypatch):
 def test_render_svg_reports_a_real_dot_error():
     with pytest.raises(RuntimeError, match="syntax error"):
         render_svg("digraph { a -> }")
+
+
+def test_cli_trace_explains_a_graph_too_large_to_draw(tmp_path, capsys):
+    out = tmp_path / "big.html"
+    argv = ["trace", "--cell", "lstm", "--steps", "60", "--max-frames", "1", "-o", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "more than max_nodes" in err and "--detail cells" in err
+    assert not out.exists()
