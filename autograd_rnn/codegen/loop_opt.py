@@ -1,0 +1,92 @@
+"""Rewrites of a loop body that make the generated code as fast as hand-written BPTT.
+
+* ``defer_weight_gradients``: ``g_W += h[t - 1].T @ g_a`` (and ``g_b += g_a.sum(axis=0)``)
+  per step becomes one matmul over all steps after the loop; the loop keeps ``g_a`` per
+  step. Same sum over t, in another order (differences at the level of rounding).
+* ``hoist_projections``: ``a = x[t - 1] @ W_x`` does not depend on the recurrence, so it
+  is computed for all steps in one matmul before the loop.
+
+Both work on the symbolic loop text of ``autograd_rnn.codegen.loops`` (``<v:k>`` values,
+``<g:k>`` gradients of this step) after its integer markers are filled in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autograd_rnn.codegen.loops import Loop, LoopFinder
+
+_G = "\u27e8g:(\\d+)\u27e9"
+_WEIGHT = re.compile(f"^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9|[A-Za-z_]\\w*\\[t"
+                     f"(?: [+-] \\d+)?\\])\\.T @ {_G}$")
+_BIAS = re.compile(f"^([A-Za-z_]\\w*) \\+= {_G}\\.sum\\(axis=0\\)$")
+_ALIAS = re.compile(f"^{_G} = {_G}$")
+
+
+def defer_weight_gradients(loop: Loop) -> None:
+    """``g_W += h[t - 1].T @ g_a`` and ``g_b += g_a.sum(axis=0)`` per step become one
+    matmul / sum over all steps after the loop (what hand-written BPTT does): the loop
+    keeps ``g_a`` per step instead (aliases such as ``g_add = g_a`` resolved)."""
+    first = loop.periods[0]
+    assigned: dict[str, int] = {}
+    for line in loop.bwd_text:
+        target = line.split(" ", 1)[0]
+        assigned[target] = assigned.get(target, 0) + 1
+    alias: dict[int, int] = {}
+    for line in loop.bwd_text:
+        m = _ALIAS.match(line)
+        if m and assigned[f"\u27e8g:{m.group(1)}\u27e9"] == 1:
+            alias[int(m.group(1))] = alias.get(int(m.group(2)), int(m.group(2)))
+    kept, stored = [], set()
+    for line in loop.bwd_text:
+        w, b = _WEIGHT.match(line), _BIAS.match(line)
+        if w and first[int(w.group(4))].data.ndim == 2:  # then a.T @ g_j is 2-D by 2-D
+            j = alias.get(int(w.group(4)), int(w.group(4)))
+            loop.deferred.append((w.group(1), w.group(2), j))
+        elif b and first[int(b.group(2))].data.ndim == 2:
+            j = alias.get(int(b.group(2)), int(b.group(2)))
+            loop.deferred.append((b.group(1), None, j))
+        else:
+            kept.append(line)
+            continue
+        if j not in stored:
+            stored.add(j)
+            kept.append(f"\u27e8s:{j}\u27e9[t] = \u27e8g:{j}\u27e9")
+    loop.bwd_text = kept
+
+
+_STEP = "[A-Za-z_]\\w*\\[t(?: [+-] \\d+)?\\]"
+_PICK = re.compile(f"^\u27e8v:(\\d+)\u27e9 = ({_STEP})$")
+_PROJECT = re.compile(f"^\u27e8v:(\\d+)\u27e9 = (\u27e8v:\\d+\u27e9|{_STEP}) @ ([A-Za-z_]\\w*)$")
+
+
+def hoist_projections(finder: LoopFinder, loop: Loop) -> list[str]:
+    """``a = x[t - 1] @ W_x`` does not depend on the recurrence: compute it for all steps
+    in one matmul before the loop (as hand-written code does) and read ``a_all[t - 1]``."""
+    first, (t0, t1) = loop.periods[0], (min(loop.ts), max(loop.ts))  # ascending rows
+    lists = {lp.names[k] for lp in getattr(finder, "loops", ()) if lp.names for k in lp.stored}
+    picks = {}
+    for line in loop.fwd_text:
+        m = _PICK.match(line)
+        if m:
+            picks[f"\u27e8v:{m.group(1)}\u27e9"] = m.group(2)
+    lines, kept = [], []
+    for line in loop.fwd_text:
+        m = _PROJECT.match(line)
+        source = m and picks.get(m.group(2), m.group(2))
+        if not m or "\u27e8" in source or first[int(m.group(1))].data.ndim != 2:
+            kept.append(line)
+            continue
+        k = int(m.group(1))
+        array, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", source).groups()
+        c = int(c.replace(" ", "")) if c else 0
+        T, (B, H) = t1 - t0 + 1, first[k].data.shape
+        rows = (f"np.concatenate({array}[{t0 + c}:{t1 + 1 + c}])" if array in lists else
+                f"{array}[{t0 + c}:{t1 + 1 + c}].reshape(({T * B}, -1))")
+        name = finder.prog.namer.unique(f"{loop.names[k]}_all")
+        lines.append(f"{name} = ({rows} @ {m.group(3)}).reshape(({T}, {B}, {H}))"
+                     "  # all steps at once (no recurrence)")
+        kept.append(f"\u27e8v:{k}\u27e9 = {name}[t - {t0}]" if t0 else
+                    f"\u27e8v:{k}\u27e9 = {name}[t]")
+    loop.fwd_text = kept
+    return lines
