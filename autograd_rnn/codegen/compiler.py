@@ -25,7 +25,7 @@ import builtins
 import inspect
 import itertools
 import linecache
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -65,7 +65,10 @@ class CompiledFunction:
         self.title = title
         self.kinds = ["tensor" if isinstance(x, Tensor) else "array" for x in example_inputs]
         self.param_names = _parameter_names(fn, len(example_inputs))
-        self.wrt_positions, self.wrt_tensors = _split_wrt(wrt, example_inputs)
+        self.wrt_keys = list(wrt) if isinstance(wrt, Mapping) else None
+        if isinstance(wrt, Mapping):
+            wrt = list(wrt.values())
+        self.wrt_spec = _split_wrt(wrt, example_inputs)
         self.cache: dict[tuple, Entry] = {}
         self.last: Entry | None = None
         self._trace(list(example_inputs))
@@ -147,17 +150,20 @@ class CompiledFunction:
                 arguments.append(Argument(name, "tensor", node, node.data.shape,
                                           node.data.dtype.name))
                 captured.append((node, node.data.shape))
-        wrt = [call_args[i] for i in self.wrt_positions]
-        if isinstance(self.wrt_tensors, _AllCaptured):
-            wrt += [t for t, _ in captured if t.requires_grad]
-        for t in self.wrt_tensors:
-            if id(t) not in leaf_names:
-                raise ValueError(f"wrt: tensor {t.label!r} is neither an input nor used by fn")
-            wrt.append(t)
+        wrt = []
+        for kind, value in self.wrt_spec:
+            if kind == "position":
+                wrt.append(call_args[value])
+            elif kind == "captured":
+                wrt += [t for t, _ in captured if t.requires_grad]
+            elif id(value) not in leaf_names:
+                raise ValueError(f"wrt: tensor {value.label!r} is neither an input nor used by fn")
+            else:
+                wrt.append(value)
         generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
                              loops=self.loops, title=self.title, frozen=frozen,
                              detached=detached)
-        keys = [w.name or leaf_names[id(w)] for w in wrt]
+        keys = self.wrt_keys or [w.name or leaf_names[id(w)] for w in wrt]
         if len(set(keys)) != len(keys):
             keys = [leaf_names[id(w)] for w in wrt]
         return Entry(generated, captured, keys)
@@ -199,41 +205,32 @@ def _parameter_names(fn: Callable, n: int) -> list[str]:
     return [params[i] if i < len(params) else f"input{i}" for i in range(n)]
 
 
-def _split_wrt(wrt, example_inputs) -> tuple[list[int], list]:
-    """Input positions and captured tensors to differentiate with respect to."""
+def _split_wrt(wrt, example_inputs) -> list[tuple[str, object]]:
+    """What to differentiate, in order: ("position", i), ("tensor", t) or ("captured", None)
+    (every captured tensor that requires grad)."""
     if wrt is None:
-        positions = [i for i, x in enumerate(example_inputs)
-                     if isinstance(x, Tensor) and x.requires_grad]
-        return positions, _CAPTURED_REQUIRING_GRAD
-    positions, tensors = [], []
+        spec = [("position", i) for i, x in enumerate(example_inputs)
+                if isinstance(x, Tensor) and x.requires_grad]
+        return spec + [("captured", None)]
+    spec = []
     for w in wrt:
         if isinstance(w, (int, np.integer)):
             if not 0 <= w < len(example_inputs) or not isinstance(example_inputs[w], Tensor):
                 raise ValueError(f"wrt: position {w} is not a Tensor input")
-            positions.append(int(w))
+            spec.append(("position", int(w)))
         elif isinstance(w, Tensor):
             hits = [i for i, x in enumerate(example_inputs) if x is w]
-            if hits:
-                positions.append(hits[0])
-            else:
-                tensors.append(w)
+            spec.append(("position", hits[0]) if hits else ("tensor", w))
         else:
             raise TypeError(f"wrt entries must be input positions or Tensors, got {type(w)}")
-    return positions, tensors
-
-
-class _AllCaptured(list):
-    """Marker: differentiate with respect to every captured tensor that requires grad."""
-
-
-_CAPTURED_REQUIRING_GRAD = _AllCaptured()
+    return spec
 
 
 def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
     fn: Callable,
     example_inputs: Sequence,
     *,
-    wrt: Sequence | None = None,
+    wrt: Sequence | Mapping | None = None,
     loops: bool = True,
     title: str = "",
 ) -> CompiledFunction:
@@ -244,8 +241,9 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
         example_inputs: Tensors (graph leaves; those with ``requires_grad`` get gradients)
             and NumPy arrays (e.g. integer targets, passed through unchanged).
         wrt: override what to differentiate: input positions and/or Tensors (inputs or
-            tensors ``fn`` captures). Default: Tensor inputs requiring grad, then every
-            captured tensor requiring grad (model parameters).
+            tensors ``fn`` captures), or a dict {name: Tensor} (e.g.
+            ``dict(model.named_parameters())``) whose keys name the gradients. Default:
+            Tensor inputs requiring grad, then every captured tensor requiring grad.
         loops: emit repeated timesteps as ``for t in range(...)`` loops.
         title: first line of the generated module's docstring.
 

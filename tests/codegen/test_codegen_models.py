@@ -153,17 +153,19 @@ def test_nn_sequence_model_with_captured_parameters(cell, options):
         logp = ar.log_softmax(y.reshape(T * B, V), axis=1)
         return -logp[np.arange(T * B), targets].sum()
 
-    compiled = compile_graph(loss, [x, targets])
+    named = dict(model.named_parameters())
+    compiled = compile_graph(loss, [x, targets], wrt=named)  # gradients keyed by dotted name
     value, grads = compiled(x, targets)
     model.zero_grad()
     expected = loss(x, targets)
     expected.backward()
-    params = [p for _, p in model.named_parameters()]
-    assert len(grads) == len(params)
+    assert list(grads) == list(named)
     np.testing.assert_allclose(value, expected.data, atol=TOL)
-    for g, p in zip(grads.values(), params, strict=True):
-        np.testing.assert_allclose(g, p.grad, atol=TOL)
+    for name, p in named.items():
+        np.testing.assert_allclose(grads[name], p.grad, atol=TOL, err_msg=name)
     assert "for t in range(" in compiled.source
+    default = compile_graph(loss, [x, targets])  # captured parameters, in order of use
+    assert len(default(x, targets)[1]) == len(named)
 
 
 def _irregular_loss(x, W, U, b):
