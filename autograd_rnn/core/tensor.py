@@ -319,7 +319,10 @@ def _axis(axis: Any) -> Any:
 def _plain_index(index: Any) -> Any:
     """Index tuples may hold tensors or lists; turn them into NumPy indices."""
     if isinstance(index, tuple):
-        return tuple(_plain_index_part(i) for i in index)
+        for part in index:  # fast path for the common x[:, a:b] (LSTM gate slices)
+            if type(part) is not slice and type(part) is not int:
+                return tuple(_plain_index_part(i) for i in index)
+        return index
     return _plain_index_part(index)
 
 
