@@ -12,7 +12,15 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn.cli.main import main
-from autograd_rnn.train import NonFiniteLossError, Trainer, mse_loss, tbptt
+from autograd_rnn.train import (
+    NonFiniteLossError,
+    SineTask,
+    TrainConfig,
+    Trainer,
+    TrainingError,
+    mse_loss,
+    tbptt,
+)
 
 TRAIN = ["train", "--task", "sine", "--seq-len", "6", "--hidden", "4", "--batch", "2", "--quiet"]
 
@@ -164,3 +172,31 @@ def test_ctrl_c_while_writing_a_checkpoint_still_leaves_a_resumable_one(
     assert step == 3
     assert main(TRAIN + ["--steps", "6", "--resume", "--checkpoint", str(path)]) == 0
     assert _params(path)[0] == 6
+
+
+class _SineWithNaN(SineTask):
+    """The sine task whose ``bad_batch``-th batch (1-based) holds one NaN input."""
+
+    def __init__(self, bad_batch: int) -> None:
+        super().__init__()
+        self.bad_batch, self.drawn = bad_batch, 0
+
+    def batch(self, rng, batch_size, seq_len):
+        b = super().batch(rng, batch_size, seq_len)
+        self.drawn += 1
+        if self.drawn == self.bad_batch:
+            b.x[seq_len // 2, 0, 0] = np.nan
+        return b
+
+
+def test_nan_in_training_data_stops_the_run_and_saves_the_last_good_step(tmp_path):
+    path = tmp_path / "run.npz"
+    trainer = Trainer(TrainConfig(seq_len=6, hidden=4, batch=2), task=_SineWithNaN(4))
+    with pytest.raises(TrainingError, match=r"stopped at step 4: loss is nan.*back at step 3"):
+        trainer.run(10, checkpoint=path, checkpoint_every=1, progress=False)
+    assert trainer.step == 3 and len(trainer.history["loss"]) == 3
+    with np.load(path, allow_pickle=False) as data:
+        assert int(data["meta/step"]) == 3
+        for key in data.files:
+            if key.startswith("param/"):
+                assert np.all(np.isfinite(data[key])), key
