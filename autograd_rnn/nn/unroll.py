@@ -168,7 +168,7 @@ class RecurrentBase(Module):
         result = []
         for t, x_t in enumerate(inputs):
             with scope(f"{self.name}/layer{layer}/t={t + 1}"):
-                scale = (self._dropout_rng.random(x_t.shape) < keep) / keep
+                scale = ((self._dropout_rng.random(x_t.shape) < keep) / keep).astype(x_t.dtype)
                 dropped = x_t * scale
                 dropped.name = "dropout"
             result.append(dropped)
@@ -189,8 +189,9 @@ class RecurrentBase(Module):
                         value = _pick(parts[i], k, n, B, H, f"{where_} initial {part}")
                     elif self.learn_initial_state:
                         value = broadcast_to(getattr(self, f"{part}_0")[k], shape=(B, H))
-                    else:
-                        value = Tensor(np.zeros((B, H)))
+                    else:  # zeros in the weights' dtype: a float32 model stays float32
+                        cell = (self.cells_reverse if d else self.cells)[layer]
+                        value = Tensor(np.zeros((B, H), dtype=cell.W_h.data.dtype))
                     if value.name is None or parts is None:
                         value.name = f"{part}_0"
                     values.append(value)
@@ -230,4 +231,4 @@ def _pick(value, k: int, n: int, B: int, H: int, what: str) -> Tensor:
         )
     if isinstance(value, Tensor):
         return value[k]
-    return Tensor(np.asarray(value, dtype=np.float64)[k])
+    return Tensor(np.asarray(value)[k])  # Tensor makes ints float64, keeps float32
