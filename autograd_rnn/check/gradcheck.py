@@ -98,7 +98,7 @@ def gradcheck(
         if x.dtype != np.float64:
             warnings.append(f"{label} is {x.dtype}: finite differences need float64")
         flat = x.data.reshape(-1)  # a view: perturb in place, restore after
-        if not np.shares_memory(flat, x.data):
+        if x.data.size and not np.shares_memory(flat, x.data):  # empty: nothing to perturb
             raise ValueError(f"gradcheck needs {label} to be a contiguous array")
         numeric = np.zeros(flat.size)
         picked = _entries(flat.size, max_entries, rng)

@@ -248,3 +248,11 @@ def test_clip_norm_must_be_positive():
     w = ar.tensor([1.0], requires_grad=True)
     with pytest.raises(ValueError, match="max_norm must be > 0, got 0"):
         ar.optim.clip_grad_norm([w], 0)
+
+
+def test_gradcheck_accepts_an_empty_input():
+    empty = ar.tensor(np.ones((0, 3)), requires_grad=True, name="empty")
+    w = ar.tensor(np.ones(2), requires_grad=True, name="w")
+    report = ar.gradcheck(lambda a, b: (a * 2).sum() + (b * b).sum(), [empty, w])
+    assert report, str(report)
+    assert [c.entries_checked for c in report.comparisons] == [0, 2]
