@@ -28,6 +28,7 @@ import numpy as np
 
 from autograd_rnn.check.backward_report import BackwardCheckReport, CheckUsageError
 from autograd_rnn.check.diagnostics import dtype_warnings, eps_warnings, kink_warning
+from autograd_rnn.check.gradcheck import check_settings
 from autograd_rnn.check.hints import gradient_hints
 from autograd_rnn.check.numeric import compare_gradient, numerical_gradient_details, sample_entries
 from autograd_rnn.check.references import Reference, get_reference
@@ -191,6 +192,10 @@ def check_backward(
     Raises:
         CheckUsageError: one-line message for bad signatures, return structures or shapes.
     """
+    try:
+        check_settings(eps, atol, rtol)
+    except ValueError as error:
+        raise CheckUsageError(str(error)) from None
     reference = None
     if layer is not None:
         try:

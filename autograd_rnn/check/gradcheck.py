@@ -44,6 +44,16 @@ def _entries(size: int, max_entries: int | None, rng) -> np.ndarray:
     return np.sort(rng.choice(size, size=max_entries, replace=False))
 
 
+def check_settings(eps: float, atol: float, rtol: float) -> None:
+    """Raise ValueError unless eps is a positive finite step and atol, rtol are >= 0 (a zero
+    eps divides by zero; a negative tolerance fails every entry, even exact ones)."""
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be a positive finite step (e.g. 1e-6), got {eps!r}")
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if not value >= 0:  # also catches NaN
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
+
+
 def gradcheck(
     fn: Callable[..., Tensor],
     inputs: Sequence,
@@ -70,6 +80,7 @@ def gradcheck(
     Returns:
         a ``GradcheckReport``, truthy when every checked input passed.
     """
+    check_settings(eps, atol, rtol)
     xs = _as_inputs(inputs)
     rng = np.random.default_rng(seed)
     out = _call(fn, xs)
