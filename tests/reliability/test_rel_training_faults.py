@@ -200,3 +200,27 @@ def test_nan_in_training_data_stops_the_run_and_saves_the_last_good_step(tmp_pat
         for key in data.files:
             if key.startswith("param/"):
                 assert np.all(np.isfinite(data[key])), key
+
+
+def test_second_ctrl_c_during_the_emergency_save_keeps_the_previous_checkpoint(
+    tmp_path, capsys, monkeypatch
+):
+    path = tmp_path / "run.npz"
+    real = os.replace
+    calls = []
+
+    def replace(*args, **kwargs):
+        calls.append(1)
+        if len(calls) in (3, 4):  # the save after step 3, then the save in the handler
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", replace)
+        code = main(TRAIN + ["--steps", "6", "--checkpoint-every", "1", "--checkpoint", str(path)])
+    assert code == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+    assert _params(path)[0] == 2
+    assert main(TRAIN + ["--steps", "6", "--resume", "--checkpoint", str(path)]) == 0
+    assert _params(path)[0] == 6
