@@ -64,6 +64,8 @@ class CompiledFunction:
         self.loops = loops
         self.title = title
         self.kinds = ["tensor" if isinstance(x, Tensor) else "array" for x in example_inputs]
+        # names of the example tensors, kept for re-traces called with plain arrays
+        self.input_names = [x.name if isinstance(x, Tensor) else None for x in example_inputs]
         self.param_names = _parameter_names(fn, len(example_inputs))
         self.wrt_keys = list(wrt) if isinstance(wrt, Mapping) else None
         if isinstance(wrt, Mapping):
@@ -99,9 +101,9 @@ class CompiledFunction:
     # ----- tracing ------------------------------------------------------------------------
     def _trace(self, inputs: list) -> Entry:
         call_args, forced = [], []
-        for x, kind in zip(inputs, self.kinds, strict=True):
+        for x, kind, name in zip(inputs, self.kinds, self.input_names, strict=True):
             if kind == "tensor":
-                t = x if isinstance(x, Tensor) else Tensor(x)
+                t = x if isinstance(x, Tensor) else Tensor(x, name=name)
                 if not t.requires_grad and t.data.dtype.kind == "f":
                     forced.append(t)
                     t.requires_grad = True  # record every op on it, also if not differentiated

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from autograd_rnn.codegen.emit import GradVar, accumulate, make_owned
-from autograd_rnn.codegen.loop_opt import defer_weight_gradients, hoist_projections
+from autograd_rnn.codegen.loop_opt import alias_picks, defer_weight_gradients, hoist_projections
 from autograd_rnn.codegen.loops import _REF, Loop, LoopFinder, Unsupported, _fill_markers
 from autograd_rnn.codegen.naming import literal
 
@@ -119,6 +119,10 @@ def _substitute(loop: Loop, lines: list[str], indent: str) -> list[str]:
     def ref(m) -> str:
         kind, k = m.group(1), int(m.group(2))
         name = loop.names[k]
+        if k in loop.picks and kind in "vp":  # x_t = x[t - 1]: read x[t - 1] directly
+            array, c = loop.picks[k]
+            c -= 0 if kind == "v" else loop.d
+            return f"{array}[t]" if c == 0 else f"{array}[t {'+' if c > 0 else '-'} {abs(c)}]"
         if kind == "v":
             return f"{name}[t]" if k in loop.stored else name
         if kind == "p":
@@ -151,32 +155,50 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     loop.bwd_text = _fill_markers(bwd, loop.modes[n_fwd_marks:])
     defer_weight_gradients(loop)
     hoisted = hoist_projections(finder, loop)
+    external = set()  # positions read outside the loop
+    for period in loop.periods:
+        ids = {id(n) for n in period}
+        for k, node in enumerate(period):
+            if any(id(c) not in ids for c, _ in finder.consumers.get(id(node), ())):
+                external.add(k)
+    alias_picks(loop, external)
     text = "\n".join(loop.fwd_text + loop.bwd_text)
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
     stored |= {int(k) for kind, k in _REF.findall(text) if kind == "p"}
     stored |= {int(_REF.match(ref).group(2)) for _, ref, _ in loop.deferred
                if ref and _REF.match(ref)}
-    for period in loop.periods:
-        ids = {id(n) for n in period}
-        for k, node in enumerate(period):
-            if any(id(c) not in ids for c, _ in finder.consumers.get(id(node), ())):
-                stored.add(k)
-    loop.stored = stored
+    stored |= external
+    loop.stored = stored - set(loop.picks)
     out.append(f"{IND}# ----- {loop.scope.replace(f't={t0}', f't={t0}..{t1}')}: "
                "one iteration per timestep -----")
-    for k in sorted(stored):
-        out.append(f"{IND}{loop.names[k]} = [None] * {hi + 2}")
+    for k in sorted(loop.stored):  # per-step values, side by side: name[t] is step t's
+        node = first[k]
+        if len({p[k].data.shape for p in loop.periods}) != 1:
+            out.append(f"{IND}{loop.names[k]} = [None] * {hi + 2}")
+            finder.lists.add(loop.names[k])
+            continue
+        loop.arrays.add(k)
+        shape = literal((hi + 2,) + node.data.shape, str)
+        out.append(f"{IND}{loop.names[k]} = np.empty({shape}, dtype=np.{node.data.dtype.name})")
     for j, x in sorted(loop.bind.items()):
         out.append(f"{IND}{loop.names[j]}[{t0 - d}] = {b.value_of(x)}")
     out += [IND + line for line in hoisted]
-    out.append(f"{IND}for t in range({t0}, {t1 + d}{'' if d == 1 else ', -1'}):")
-    out += _substitute(loop, loop.fwd_text, IND * 2)
+    if loop.fwd_text:  # (empty when every value is a slice of an array: x_t = x[t - 1])
+        out.append(f"{IND}for t in range({t0}, {t1 + d}{'' if d == 1 else ', -1'}):")
+        out += _substitute(loop, loop.fwd_text, IND * 2)
     for pi, period in enumerate(loop.periods):
         for k, node in enumerate(period):
+            if k in loop.picks:
+                array, c = loop.picks[k]
+                b.value[id(node)] = f"{array}[\u27e6{loop.ts[pi] + c}\u27e7]"
+                continue
             b.value[id(node)] = (f"{loop.names[k]}[\u27e6{loop.ts[pi]}\u27e7]"
-                                 if k in stored else f"<local {loop.names[k]}>")
-    for k, (consumer, _) in loop.lazy.items():
+                                 if k in loop.stored else f"<local {loop.names[k]}>")
+    for k, (consumer, axis) in loop.lazy.items():
         in_order = f"[{t0}:{t1 + 1}]" if d == 1 else f"[{t1}:{t0 + 1}][::-1]"
+        if k in loop.arrays and consumer.op.name == "stack" and axis == 0:
+            b.expr_override[id(consumer)] = (f"{loop.names[k]}{in_order}"
+                                             "  # the steps' values, already side by side")
         b.slice_inputs[id(consumer)] = (f"*{loop.names[k]}{in_order}",)
         for i in range(len(consumer.parents)):
             b.skip_edges.add((id(consumer), i))
@@ -222,7 +244,10 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         if id(p) in b.value and re.search(rf"\b{b.grad_of(p).name}\b", body):
             out += [IND + line for line in make_owned(b.grad_of(p))]
     for j in sorted({j for _, _, j in loop.deferred}):
-        out.append(f"{IND}g_{loop.names[j]}_steps = [None] * {hi + 1}")
+        node = loop.periods[0][j]
+        shape = literal((hi + 1,) + node.data.shape, str)
+        out.append(f"{IND}g_{loop.names[j]}_steps = np.empty({shape}, "
+                   f"dtype=np.{node.data.dtype.name})")
     if not loop.bwd_text and not loop.init:
         out.pop()  # nothing to differentiate in these steps
         return
@@ -237,20 +262,33 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         out.append(f"{IND}# weight and bias gradients of all steps at once (the sum over t, "
                    "reordered)")
     for j in sorted({j for _, _, j in loop.deferred}):
-        out.append(f"{IND}g_{loop.names[j]}_all = np.concatenate("
-                   f"g_{loop.names[j]}_steps[{lo}:{hi + 1}])")
+        width = loop.periods[0][j].data.shape[-1]
+        out.append(f"{IND}g_{loop.names[j]}_all = g_{loop.names[j]}_steps[{lo}:{hi + 1}]"
+                   f".reshape((-1, {width}))")
     for name, ref, j in loop.deferred:
         steps = f"g_{loop.names[j]}_all"
         if ref is None:
             expr = f"{steps}.sum(axis=0)"
-        elif _REF.match(ref):
+            gv = next(g for g in b.grads.values() if g.name == name)
+            out += [IND + line for line in accumulate(gv, expr, True)]
+            continue
+        if _REF.match(ref):
             kind, k = _REF.match(ref).groups()
-            a, z = (lo, hi + 1) if kind == "v" else (lo - d, hi - d + 1)
-            expr = f"np.concatenate({loop.names[int(k)]}[{a}:{z}]).T @ {steps}"
-        else:  # a list of an earlier loop, read at t + c
+            k = int(k)
+            if k in loop.picks:
+                values, c = loop.picks[k]
+                c -= 0 if kind == "v" else d
+            else:
+                values, c = loop.names[k], (0 if kind == "v" else -d)
+            width = loop.periods[0][k].data.shape[-1]
+        else:  # an array of an earlier loop (or an input), read at t + c
             values, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", ref).groups()
             c = int(c.replace(" ", "")) if c else 0
-            expr = f"np.concatenate({values}[{lo + c}:{hi + 1 + c}]).T @ {steps}"
+            width = None
+        rows = (f"{values}[{lo + c}:{hi + 1 + c}].reshape((-1, {width}))"
+                if width and values not in finder.lists else
+                f"np.concatenate({values}[{lo + c}:{hi + 1 + c}])")
+        expr = f"{rows}.T @ {steps}"
         gv = next(g for g in b.grads.values() if g.name == name)
         out += [IND + line for line in accumulate(gv, expr, True)]
     for j, x in sorted(loop.bind.items()):

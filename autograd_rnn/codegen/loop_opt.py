@@ -64,7 +64,7 @@ def hoist_projections(finder: LoopFinder, loop: Loop) -> list[str]:
     """``a = x[t - 1] @ W_x`` does not depend on the recurrence: compute it for all steps
     in one matmul before the loop (as hand-written code does) and read ``a_all[t - 1]``."""
     first, (t0, t1) = loop.periods[0], (min(loop.ts), max(loop.ts))  # ascending rows
-    lists = {lp.names[k] for lp in getattr(finder, "loops", ()) if lp.names for k in lp.stored}
+    lists = finder.lists
     picks = {}
     for line in loop.fwd_text:
         m = _PICK.match(line)
@@ -90,3 +90,20 @@ def hoist_projections(finder: LoopFinder, loop: Loop) -> list[str]:
                     f"\u27e8v:{k}\u27e9 = {name}[t]")
     loop.fwd_text = kept
     return lines
+
+
+def alias_picks(loop: Loop, external: set) -> None:
+    """``x_t = x[t - 1]`` (a step's slice of an array) is not copied into a per-step array:
+    every use reads ``x[t - 1]`` directly (``loop.picks``: position -> (array, offset)).
+    Values read outside the loop (``external`` positions) stay stored."""
+    text = "\n".join(loop.fwd_text + loop.bwd_text)
+    kept = []
+    for line in loop.fwd_text:
+        m = _PICK.match(line)
+        k = int(m.group(1)) if m else -1
+        if not m or k in loop.bind or k in external or f"\u27e8p:{k}\u27e9" in text:
+            kept.append(line)
+            continue
+        array, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", m.group(2)).groups()
+        loop.picks[k] = (array, int(c.replace(" ", "")) if c else 0)
+    loop.fwd_text = kept

@@ -65,6 +65,8 @@ class Loop:
     stored: set = field(default_factory=set)
     deferred: list = field(default_factory=list)  # (gradient name, value ref, step list k)
     has_in: set = field(default_factory=set)  # positions with gradients from outside per step
+    picks: dict = field(default_factory=dict)  # position -> (array, c): the value is array[t + c]
+    arrays: set = field(default_factory=set)  # stored positions kept in one (T, ...) array
 
     @property
     def d(self) -> int:
@@ -106,6 +108,7 @@ class LoopFinder:
         self.ext_used: dict[int, object] = {}
         self.loop_of: dict[int, tuple[int, int, int]] = {}  # node id -> (loop, position, t)
         self.current = 0
+        self.lists: set[str] = set()  # per-step values kept in Python lists (not arrays)
 
     # ----- rendering one period to symbolic text --------------------------------------
     def tmp(self, base: str, k: int) -> str:

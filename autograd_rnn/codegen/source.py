@@ -73,6 +73,7 @@ class Builder:
         self.detached: dict[int, object] = {}  # detached leaf id -> the tensor it copies
         self.skip_edges: set[tuple[int, int]] = set()  # (consumer id, input index)
         self.slice_inputs: dict[int, tuple[str, ...]] = {}  # node id -> input sources
+        self.expr_override: dict[int, str] = {}  # node id -> its forward expression
         self.need: set[int] = set()
         for node in order:  # nodes that depend on something we differentiate with respect to
             if id(node) in wrt_ids or (
@@ -119,7 +120,10 @@ class Builder:
             target = self.name_node(node) if id(node) not in self.value else self.value_of(node)
             inputs = self.slice_inputs.get(id(node)) or input_sources(
                 self.prog, node, self.value_of)
-            body += forward_lines(self.prog, node, target, inputs)
+            if id(node) in self.expr_override:
+                body.append(f"{target} = {self.expr_override[id(node)]}")
+            else:
+                body += forward_lines(self.prog, node, target, inputs)
             lines += [indent + s for s in body]
 
     def backward(self, nodes: list, lines: list[str], indent: str = "    ") -> None:
