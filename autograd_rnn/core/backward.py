@@ -192,7 +192,13 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
         if listeners:
             for listener in listeners:
                 listener("backward", node, g)
-        skip = _defer(node, g, pending) if batch and node.op.outer_vjps else None
+        skip = None
+        if batch:
+            op = node.op
+            if op.outer_vjps:
+                skip = _defer(node, g, pending)
+            elif op.inplace_vjps:
+                skip = _add_in_place(node, g, grads, owned)
         contributions = _vjps(node, g, create_graph, skip)
         parents = node.parents
         for index in range(len(parents)):
@@ -329,6 +335,31 @@ class _StackedSum:
         if self.lefts or self.blocks:
             self._flush()
         return self.acc if g is None else self.acc + g
+
+
+def _add_in_place(node: Tensor, g, grads: dict, owned: set) -> list | None:
+    """Add the in-place VJPs of ``node`` (Primitive.defvjp_inplace) straight into the
+    parents' running gradients, made our own first; return the indices handled."""
+    if node.args is None:
+        return None  # freed graph: let _vjps raise its error
+    handled = []
+    parents = node.parents
+    for index, add_into in node.op.inplace_vjps.items():
+        parent = parents[index]
+        if parent is None or not parent.requires_grad:
+            continue
+        key = id(parent)
+        acc = grads.get(key)
+        if acc is None or key not in owned:
+            dtype = g.dtype if acc is None else np.result_type(acc, g)
+            fresh = np.zeros(parent.data.shape, dtype=dtype)
+            if acc is not None:
+                fresh += acc
+            acc = grads[key] = fresh
+            owned.add(key)
+        add_into(acc, g, node.data, *node.args, **node.params)
+        handled.append(index)
+    return handled
 
 
 def _defer(node: Tensor, g, pending: dict) -> list | None:

@@ -51,6 +51,7 @@ class Primitive:
         self.vjps: tuple | None = None
         self.vjp_all: Callable | None = None
         self.outer_vjps: dict[int, Callable] = {}  # see defvjp_outer
+        self.inplace_vjps: dict[int, Callable] = {}  # see defvjp_inplace
         # keyword-only defaults of the forward, so VJPs (and node.params) always see every
         # static parameter, also when the caller relied on a default: ar.sum(x)
         self.defaults = _keyword_defaults(forward)
@@ -86,6 +87,19 @@ class Primitive:
             return lambda f: self.defvjp_outer(index, f)
         self.outer_vjps[index] = factors
         return factors
+
+    def defvjp_inplace(self, index: int, add_into: Callable | None = None) -> Callable:
+        """Declare how to add input ``index``'s VJP *into* an existing gradient buffer.
+
+        ``add_into(acc, g, out, *inputs, **params)`` adds the same contribution the
+        ``defvjp`` VJP returns into ``acc`` (an array of the input's shape) in place. For
+        ops whose VJP is mostly zeros (slicing), backward with gradient recording off uses
+        it to skip building and summing a full-size zero array per use.
+        """
+        if add_into is None:  # used as a decorator: @op.defvjp_inplace(0)
+            return lambda f: self.defvjp_inplace(index, f)
+        self.inplace_vjps[index] = add_into
+        return add_into
 
     @property
     def differentiable(self) -> bool:

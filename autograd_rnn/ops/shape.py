@@ -55,6 +55,15 @@ getitem.defvjp(
 )
 
 
+@getitem.defvjp_inplace(0)
+def _getitem_add_into(acc, g, out, x, *, index):
+    # the same scatter, straight into the running gradient of x (no zero array per slice)
+    if _is_basic(index):
+        acc[index] += g
+    else:
+        np.add.at(acc, index, g)
+
+
 @primitive
 def scatter_add(g, *, index, shape):
     """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
