@@ -138,7 +138,7 @@ def test_slices_added_in_place_match_plain_sweep():
     def build():
         a = ar.tanh(W * 1.5)  # a node: its gradient starts as an aliased contribution
         total = (a * a).sum() + ar.sigmoid(a[:, :4]).sum() + (a[:, 2:6] * 3.0).sum()
-        total = total + (a[1] * a[:, 4:][0]).sum() + a[[0, 0, 2], 1].sum()  # repeats add
+        total = total + (a[1, 4:] * a[:, 4:][0]).sum() + a[[0, 0, 2], 1].sum()  # repeats add
         return total + (W[:, ::2] ** 2).sum() + (v[[1, 1, 5]] * v[:3]).sum()
 
     _compare(build, [W, v])
