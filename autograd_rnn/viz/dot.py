@@ -24,7 +24,7 @@ import graphviz
 
 from autograd_rnn.viz import labels, style
 from autograd_rnn.viz.errors import GraphTooLargeError
-from autograd_rnn.viz.view import View, VNode, build_view, filter_view
+from autograd_rnn.viz.view import View, VNode, build_view, count_nodes, filter_view
 
 DEFAULT_MAX_NODES = 1000
 BUS_MIN = 8  # parameters used more often feed a bus line (see _buses)
@@ -66,10 +66,14 @@ def to_dot(
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if max_nodes is not None and visible_nodes is None:
+        count = count_nodes(roots, detail)  # fail fast, before building labels
+        if count > max_nodes:
+            raise GraphTooLargeError(_too_large(count, roots, detail, max_nodes))
     full = build_view(roots, detail)
     view = filter_view(full, None if visible_nodes is None else set(visible_nodes))
     if max_nodes is not None and len(view.nodes) > max_nodes:
-        raise GraphTooLargeError(_too_large(view, roots, detail, max_nodes))
+        raise GraphTooLargeError(_too_large(len(view.nodes), roots, detail, max_nodes))
     grads_on = show_grads and view.has_grads
     scale = None
     if grads_on:
@@ -96,59 +100,55 @@ def to_dot(
     for _k, chain in enumerate(view.chains.values()):
         for a, b in zip(chain, chain[1:], strict=False):
             dot.edge(a.name, b.name, style="invis", weight="10")
-    buses = _buses(view)
+    taps, segments = _buses(view)
     for edge in view.edges:
         attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges)
-        tap = buses.get(id(edge))
-        dot.edge(tap or edge.src.name, edge.dst.name, **attrs)
-    for name, taps in _bus_lines(view, buses):
-        dot.node(name, shape="point", width="0.04", color=style.GREY)
-        for a, b in taps:
-            dot.edge(a, b, arrowhead="none", color=style.GREY, penwidth="1.2")
+        dot.edge(taps.get(id(edge), edge.src.name), edge.dst.name, **attrs)
+    for a, b in segments:
+        dot.node(b, shape="point", width="0.04", color=style.GREY)
+        dot.edge(a, b, arrowhead="none", color=style.GREY, penwidth="1.2")
     if grads_on and legend and scale is not None and not scale.empty:
         dot.node("legend", label=scale.legend_label(), shape="plaintext", fontsize="8")
     return dot
 
 
-def _buses(view: View) -> dict[int, str]:
-    """For a parameter used by more than ``BUS_MIN`` nodes: edge -> name of its tap point.
+def _buses(view: View) -> tuple[dict[int, str], list[tuple[str, str]]]:
+    """Bus lines for parameters used by more than ``BUS_MIN`` nodes.
 
     Instead of many long arrows (slow to route and unreadable), the parameter feeds a "bus"
     line of small points running along time, and each use branches off its own point, so
     the sharing stays visible and every branch still carries that step's gradient.
+    Returns {id(edge): its tap point} and the bus segments [(from, to)] in order.
     """
     taps: dict[int, str] = {}
+    segments: list[tuple[str, str]] = []
     for node in view.nodes:
         if node.kind != "param":
             continue
-        uses = [e for e in view.edges if e.src is node and e.kind == "data"]
+        uses = view.uses(node)
         if len(uses) > BUS_MIN:
             uses.sort(key=lambda e: e.dst.sort_key)
+            previous = node.name
             for k, edge in enumerate(uses):
                 taps[id(edge)] = f"{node.name}b{k}"
-    return taps
+                segments.append((previous, taps[id(edge)]))
+                previous = taps[id(edge)]
+    return taps, segments
 
 
-def _bus_lines(view: View, buses: dict[int, str]):
-    """(point name, [(from, to), ...]) for every bus: param -> b0 -> b1 -> ..."""
-    lines = []
-    for node in view.nodes:
-        names = [buses[id(e)] for e in view.edges if e.src is node and id(e) in buses]
-        names.sort(key=lambda n: int(n.rsplit("b", 1)[1]))
-        previous = node.name
-        for name in names:
-            lines.append((name, [(previous, name)]))
-            previous = name
-    return lines
-
-
-def _too_large(view: View, roots, detail: str, max_nodes: int) -> str:
+def _too_large(count: int, roots, detail: str, max_nodes: int) -> str:
     advice = ""
     if detail == "ops":
-        cells = len(build_view(roots, "cells").nodes)
-        advice = f"draw detail='cells' ({cells} nodes: one per cell per timestep), or "
+        cells = count_nodes(roots, "cells")
+        if cells <= max_nodes:
+            advice = f"draw detail='cells' ({cells} nodes: one per cell per timestep), or "
+        else:
+            advice = (f"even detail='cells' has {cells} nodes, so draw fewer timesteps, "
+                      "or ")
+    elif count > max_nodes:
+        advice = "draw fewer timesteps, or "
     return (
-        f"the graph has {len(view.nodes)} nodes, more than max_nodes={max_nodes} that Graphviz "
+        f"the graph has {count} nodes, more than max_nodes={max_nodes} that Graphviz "
         f"lays out in reasonable time: {advice}write the DOT source only "
         "(render(..., format='dot') or to_dot(..., max_nodes=None))"
     )

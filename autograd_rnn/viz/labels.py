@@ -39,18 +39,16 @@ def param_norms(view: View) -> list[float]:
 
 def _param_sum(node: VNode, view: View):
     """Sum of the gradient contributions on the edges out of a parameter node."""
-    total, count = None, 0
-    for edge in view.edges:
-        if edge.src is node and edge.kind == "data":
-            for g in edge.grads:
-                if g is not None:
-                    total = np.array(g, dtype=np.float64) if total is None else total + g
-                    count += 1
-    return total if count else None
+    total = None
+    for edge in view.uses(node):
+        for g in edge.grads:
+            if g is not None:
+                total = np.array(g, dtype=np.float64) if total is None else total + g
+    return total
 
 
 def _uses(node: VNode, view: View) -> int:
-    return sum(1 for e in view.edges if e.src is node and e.kind == "data")
+    return len(view.uses(node))
 
 
 def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
@@ -112,10 +110,16 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
 
 
 def _chain_group(node: VNode, view: View) -> str | None:
-    for key in sorted(view.chains, key=lambda k: (not k.startswith("h:"), k)):
-        if any(n is node for n in view.chains[key]):
-            return "chain_" + "".join(c if c.isalnum() else "_" for c in key)
-    return None
+    """The Graphviz ``group`` of a hidden-state node (h chains win over c chains)."""
+    groups = view.__dict__.get("_groups")
+    if groups is None:  # built once per view: a dict, not a scan per node
+        groups = {}
+        for key in sorted(view.chains, key=lambda k: (not k.startswith("h:"), k)):
+            name = "chain_" + "".join(c if c.isalnum() else "_" for c in key)
+            for member in view.chains[key]:
+                groups.setdefault(id(member), name)
+        view.__dict__["_groups"] = groups
+    return groups.get(id(node))
 
 
 def _cell_lines(node: VNode, grads_on: bool, show_values: bool) -> list[str]:
@@ -184,10 +188,16 @@ def _param_place(node: VNode, view: View) -> str | None:
     """For parameters sharing a name (W_x of layer0 and of layer1): the layer scope of
     their first use, so the two boxes can be told apart; None when the name is unique."""
     t = node.members[0]
-    same = [n for n in view.nodes if n.kind == "param" and n.members[0].name == t.name]
-    if len(same) < 2:
+    same = view.__dict__.get("_param_names")
+    if same is None:
+        same = {}
+        for n in view.nodes:
+            if n.kind == "param":
+                same[n.members[0].name] = same.get(n.members[0].name, 0) + 1
+        view.__dict__["_param_names"] = same
+    if same[t.name] < 2:
         return None
-    for edge in view.edges:
-        if edge.src is node and edge.dst.members[0].scope:
+    for edge in view.out.get(id(node), ()):
+        if edge.dst.members[0].scope:
             return layer_path(edge.dst.members[0].scope) or edge.dst.members[0].scope
     return None

@@ -64,6 +64,15 @@ class View:
     chains: dict[str, list[VNode]]  # hidden-state chains (h_0 -> h_1 -> ...) per layer
     has_grads: bool  # some backward recorded per-edge gradients into this graph
     by_tensor: dict[int, VNode]  # id(tensor) -> node
+    out: dict[int, list[VEdge]] = field(default_factory=dict)  # id(node) -> edges from it
+
+    def __post_init__(self) -> None:
+        for edge in self.edges:
+            self.out.setdefault(id(edge.src), []).append(edge)
+
+    def uses(self, node: VNode) -> list[VEdge]:
+        """The data edges leaving ``node`` (for a parameter: one per use)."""
+        return [e for e in self.out.get(id(node), ()) if e.kind == "data"]
 
 
 def as_roots(roots) -> list[Tensor]:
@@ -97,6 +106,18 @@ def _group_key(t: Tensor, detail: str) -> str | None:
     if detail == "ops" or is_param(t) or not t.scope:
         return None
     return t.scope
+
+
+def count_nodes(roots, detail: str = "ops") -> int:
+    """How many boxes ``build_view`` would draw (cheap: no labels, no edges)."""
+    if detail not in ("ops", "cells"):
+        raise ValueError(f"detail must be 'ops' or 'cells', got {detail!r}")
+    tensors = reachable(as_roots(roots), only_requires_grad=False)
+    keys = [_group_key(t, detail) for t in tensors]
+    drawn = {id(t) for t in tensors}
+    cuts = sum(1 for t in tensors if t.detached_from is not None
+               and id(t.detached_from()) not in drawn)
+    return sum(k is None for k in keys) + len({k for k in keys if k is not None}) + cuts
 
 
 def build_view(roots, detail: str = "ops") -> View:
