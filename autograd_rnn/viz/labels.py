@@ -64,6 +64,8 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
         where = _param_place(node, view)
         if where:
             lines.append(f"[{where}]")
+        if show_values:
+            lines.append(_value_text(t.data))
         if grads_on:
             total = _param_sum(node, view)
             if total is not None:

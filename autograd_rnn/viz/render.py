@@ -119,9 +119,11 @@ def render(
         data = layout(source, fmt, timeout)
     except GraphvizNotFoundError as error:
         saved = path.with_suffix(".dot")
-        write_atomic(saved, source, overwrite=True)
-        raise GraphvizNotFoundError(
-            f"cannot render {path.name}: {error}. The DOT source was saved to {saved}; "
-            f"render it later with `dot -T{fmt} {saved} -o {path}`"
-        ) from None
+        try:
+            write_atomic(saved, source, overwrite=overwrite)
+            where = (f"The DOT source was saved to {saved}; render it later with "
+                     f"`dot -T{fmt} {saved} -o {path}`")
+        except FileExistsError:
+            where = f"The DOT source was not saved: {saved} exists (pass overwrite=True)"
+        raise GraphvizNotFoundError(f"cannot render {path.name}: {error}. {where}") from None
     return write_atomic(path, data, overwrite=overwrite)

@@ -68,3 +68,11 @@ def test_layout_timeout_gives_the_too_large_message(tmp_path):
     with pytest.raises(GraphTooLargeError, match="detail='cells'"):
         render(ex.loss, tmp_path / "g.svg", timeout=1e-4)
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_missing_dot_never_overwrites_an_existing_dot_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    (tmp_path / "g.dot").write_text("mine")
+    with pytest.raises(GraphvizNotFoundError, match="not saved"):
+        render(build_example("rnn", 1).loss, tmp_path / "g.svg")
+    assert (tmp_path / "g.dot").read_text() == "mine"
