@@ -17,6 +17,7 @@ from autograd_rnn.viz.analysis import (
 from autograd_rnn.viz.dot import to_dot
 from autograd_rnn.viz.errors import GraphTooLargeError, GraphvizNotFoundError, VizError
 from autograd_rnn.viz.examples import build_example
+from autograd_rnn.viz.gallery import gallery_graphs, write_gallery
 from autograd_rnn.viz.graph_nx import to_networkx
 from autograd_rnn.viz.nodecheck import NodeCheck, NodeCheckReport, check_nodes
 from autograd_rnn.viz.plots import plot_gradient_norms, plot_training_curves
@@ -35,6 +36,7 @@ __all__ = [
     "check_nodes",
     "count_paths",
     "depth_from_loss",
+    "gallery_graphs",
     "hidden_state_grad_norms",
     "plot_gradient_norms",
     "plot_training_curves",
@@ -45,5 +47,6 @@ __all__ = [
     "to_networkx",
     "trace",
     "vanishing_curves",
+    "write_gallery",
     "write_atomic",
 ]

@@ -67,9 +67,10 @@ def _backward_graph() -> graphviz.Digraph:
     with ar.scope("backward"):
         (g_W_h,) = ar.grad(ex.loss, [ex.params["W_h"]], create_graph=True)
     g_W_h.name = "g_W_h"
-    return to_dot(g_W_h, title="The backward pass recorded with create_graph=True: the "
-                  "ops computing dL/dW_h (cluster 'backward') reuse the forward graph, so the "
-                  "gradient can be differentiated again")
+    return to_dot(g_W_h, show_grads=False,
+                  title="The backward pass recorded with create_graph=True: the ops computing "
+                  "dL/dW_h (cluster 'backward') reuse the forward graph, so the gradient can "
+                  "be differentiated again")
 
 
 def _bad_op() -> graphviz.Digraph:
