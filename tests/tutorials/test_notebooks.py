@@ -21,6 +21,8 @@ def test_there_are_tutorials():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, "1")  # the kernel inherits this; BLAS threads only slow it
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
