@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from autograd_rnn.codegen.emit import GradVar, accumulate, make_owned
+from autograd_rnn.codegen.loop_buffers import in_buffers
 from autograd_rnn.codegen.loop_opt import alias_picks, defer_weight_gradients, hoist_projections
 from autograd_rnn.codegen.loops import _REF, Loop, LoopFinder, Unsupported, _fill_markers
 from autograd_rnn.codegen.naming import literal
@@ -184,8 +185,11 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         out.append(f"{IND}{loop.names[j]}[{t0 - d}] = {b.value_of(x)}")
     out += [IND + line for line in hoisted]
     if loop.fwd_text:  # (empty when every value is a slice of an array: x_t = x[t - 1])
+        pre, body, _ = in_buffers(finder, loop, _substitute(loop, loop.fwd_text, ""),
+                                  set(loop.hoisted))
+        out += [IND + line for line in pre]
         out.append(f"{IND}for t in range({t0}, {t1 + d}{'' if d == 1 else ', -1'}):")
-        out += _substitute(loop, loop.fwd_text, IND * 2)
+        out += [IND * 2 + line for line in body]
     for pi, period in enumerate(loop.periods):
         for k, node in enumerate(period):
             if k in loop.picks:
@@ -251,13 +255,21 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     if not loop.bwd_text and not loop.init:
         out.pop()  # nothing to differentiate in these steps
         return
-    out.append(f"{IND}for t in range({t1}, {t0 - d}{', -1' if d == 1 else ''}):")
+    lines = []
     for k in sorted(loop.init):
         terms = ([f"g_{loop.names[k]}_carry"] if k in loop.carry else []) + (
             [_lazy_term(b, loop, k)] if k in loop.lazy else []) + (
             [f"g_{loop.names[k]}_in[t]"] if k in loop.has_in else [])
-        out.append(f"{IND * 2}g_{loop.names[k]} = {' + '.join(terms)}")
-    out += _substitute(loop, loop.bwd_text, IND * 2)
+        lines.append(f"g_{loop.names[k]} = {' + '.join(terms)}")
+    pre, body, pins = in_buffers(finder, loop, lines + _substitute(loop, loop.bwd_text, ""),
+                                 set())
+    for k in sorted(loop.carry):
+        gv = loop.carry_gv.get(k)
+        if gv is not None and gv.name in pins and gv.state == "alias":
+            out.append(f"{IND}{gv.name} = {gv.name}.copy()  # overwritten in place below")
+    out += [IND + line for line in pre]
+    out.append(f"{IND}for t in range({t1}, {t0 - d}{', -1' if d == 1 else ''}):")
+    out += [IND * 2 + line for line in body]
     if loop.deferred:
         out.append(f"{IND}# weight and bias gradients of all steps at once (the sum over t, "
                    "reordered)")

@@ -84,6 +84,7 @@ def hoist_projections(finder: LoopFinder, loop: Loop) -> list[str]:
         rows = (f"np.concatenate({array}[{t0 + c}:{t1 + 1 + c}])" if array in lists else
                 f"{array}[{t0 + c}:{t1 + 1 + c}].reshape(({T * B}, -1))")
         name = finder.prog.namer.unique(f"{loop.names[k]}_all")
+        loop.hoisted[name] = ((T, B, H), first[k].data.dtype)
         lines.append(f"{name} = ({rows} @ {m.group(3)}).reshape(({T}, {B}, {H}))"
                      "  # all steps at once (no recurrence)")
         kept.append(f"\u27e8v:{k}\u27e9 = {name}[t - {t0}]" if t0 else
@@ -105,5 +106,8 @@ def alias_picks(loop: Loop, external: set) -> None:
             kept.append(line)
             continue
         array, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", m.group(2)).groups()
+        if array in loop.hoisted:  # matmul = matmul_all[t - 1] may then be overwritten
+            kept.append(line)
+            continue
         loop.picks[k] = (array, int(c.replace(" ", "")) if c else 0)
     loop.fwd_text = kept

@@ -67,6 +67,7 @@ class Loop:
     has_in: set = field(default_factory=set)  # positions with gradients from outside per step
     picks: dict = field(default_factory=dict)  # position -> (array, c): the value is array[t + c]
     arrays: set = field(default_factory=set)  # stored positions kept in one (T, ...) array
+    hoisted: dict = field(default_factory=dict)  # name -> (shape, dtype): all steps at once
 
     @property
     def d(self) -> int:
