@@ -168,6 +168,11 @@ class Module:
             KeyError: (strict) keys missing from ``state`` or not in the module, all listed.
             ValueError: a shape mismatch, naming the key and both shapes.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict for {type(self).__name__} expects a mapping of parameter "
+                f"name -> array (e.g. from state_dict()), got {type(state).__name__}"
+            )
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]

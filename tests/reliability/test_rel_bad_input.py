@@ -256,3 +256,10 @@ def test_gradcheck_accepts_an_empty_input():
     report = ar.gradcheck(lambda a, b: (a * 2).sum() + (b * b).sum(), [empty, w])
     assert report, str(report)
     assert [c.entries_checked for c in report.comparisons] == [0, 2]
+
+
+@pytest.mark.parametrize("state", [None, [("W_y", np.zeros(2))]])
+def test_load_state_dict_needs_a_mapping(state):
+    model = ar.nn.SequenceModel("rnn", 2, 3, 1)
+    with pytest.raises(TypeError, match=r"expects a mapping of parameter name -> array"):
+        model.load_state_dict(state)
