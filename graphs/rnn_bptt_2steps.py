@@ -58,7 +58,7 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     g_sum2 = -g_loss
     g_getitem = np.broadcast_to(g_sum2, (4,))
     g_subtract2 = np.zeros((4, 3), dtype=np.float64)
-    np.add.at(g_subtract2, (np.arange(4), targets), g_getitem)
+    g_subtract2[np.arange(4), targets] += g_getitem
     g_subtract = g_subtract2
     g_log = (-g_subtract2).sum(axis=1, keepdims=True)
     g_sum_ = g_log / sum_

@@ -88,11 +88,11 @@ class CompiledFunction:
     def __call__(self, *inputs):
         if len(inputs) != len(self.kinds):
             raise TypeError(f"compiled function takes {len(self.kinds)} inputs, got {len(inputs)}")
-        entry = self.cache.get(_key(inputs))
+        args = _arrays(inputs)
+        entry = self.cache.get(tuple((a.shape, a.dtype) for a in args))
         if entry is None or any(t.data.shape != s for t, s in entry.captured):
             entry = self._trace(list(inputs))
         self.last = entry
-        args = [x.data if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
         args += [t.data for t, _ in entry.captured]
         args += entry.consts
         value, grads = entry.function(*args)
@@ -194,8 +194,14 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _arrays(inputs) -> list[np.ndarray]:
+    return [x.data if isinstance(x, Tensor) else x if type(x) is np.ndarray else np.asarray(x)
+            for x in inputs]
+
+
 def _key(inputs) -> tuple:
-    return tuple((np.shape(_data(x)), np.asarray(_data(x)).dtype.str) for x in inputs)
+    """Shapes and dtypes of the inputs: one specialisation per key."""
+    return tuple((a.shape, a.dtype) for a in _arrays(inputs))
 
 
 def _parameter_names(fn: Callable, n: int) -> list[str]:

@@ -133,7 +133,9 @@ class Lowering:
         value = self.dummy(node) if op is not None else None
         if value is None or value.ndim == 0:
             return self.leaf(node)
-        kids = [self.expr(k, i, dest, False, may_use_dest, busy, temps)
+        kids = [repr(float(k.value)) if (isinstance(k, ast.Constant) and type(k.value) is int
+                                         and value.dtype.kind == "f")  # 1 - x: 1.0 - x
+                else self.expr(k, i, dest, False, may_use_dest, busy, temps)
                 for k in _operands(node)]
         busy.difference_update(kids)  # consumed here
         elementwise = op in ELEMENTWISE
@@ -150,6 +152,8 @@ class Lowering:
             temps.append(b)
             target = b.text
         busy.add(target)
+        if op == "np.matmul" and all(np.ndim(self.dummy(k)) == 2 for k in _operands(node)):
+            op = "np.dot"  # the same product of 2-D arrays, with less call overhead
         self.out.append(f"{op}({', '.join(kids)}, out={target})")
         return target
 

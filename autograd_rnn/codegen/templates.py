@@ -140,7 +140,7 @@ def _is_basic(index) -> bool:
 def _getitem_into(c: OpContext, target: str) -> str:
     # put g back where it was read; repeated advanced indices add up (np.add.at)
     index = c.params["index"]
-    if _is_basic(index):
+    if _is_basic(index) or _distinct_rows(c, index):  # no position repeats
         return f"{target}[{c.index(index)}] += {c.g}"
     return f"np.add.at({target}, {c.lit(index)}, {c.g})"
 
@@ -151,9 +151,22 @@ def _scatter_add_forward(c: OpContext) -> str:
     c.statements.append(f"{buf} = np.zeros({c.lit(shape)}, dtype={c.x[0]}.dtype)")
     if _is_basic(index):
         c.statements.append(f"{buf}[{c.index(index)}] = {c.x[0]}")
+    elif _distinct_rows(c, index):  # no position repeats: assigning is adding into zeros
+        c.statements.append(f"{buf}[{c.lit(index)}] = {c.x[0]}")
     else:
         c.statements.append(f"np.add.at({buf}, {c.lit(index)}, {c.x[0]})")
     return buf
+
+
+def _distinct_rows(c: OpContext, index) -> bool:
+    """Does an advanced index select every position at most once, whatever the values of
+    its other arrays? True when one of its 1-D arrays is written ``np.arange(n)`` (the
+    ``x[np.arange(N), targets]`` of a cross-entropy) and all have that length."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not all(isinstance(p, np.ndarray) and p.ndim == 1 and p.dtype.kind in "iu"
+               for p in parts) or len({p.shape for p in parts}) != 1:
+        return False
+    return any(c.lit(p) == f"np.arange({p.size})" for p in parts)
 
 
 def _getitem_vjp(c: OpContext, i: int) -> str:
