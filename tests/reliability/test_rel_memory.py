@@ -70,3 +70,28 @@ def test_parameters_hold_no_graph_after_zero_grad(no_cyclic_gc):
     assert ref() is None
     for name, p in model.named_parameters():
         assert p.grad is None and p.grad_tensor is None, name
+
+
+def test_contexts_restore_global_state_when_interrupted():
+    import autograd_rnn.viz as viz
+    from autograd_rnn.core.state import STATE
+
+    before = (
+        STATE.grad_enabled,
+        STATE.scope,
+        STATE.anomaly,
+        STATE.record_gradients,
+        list(STATE.listeners),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        with viz.trace(), ar.detect_anomaly(), ar.scope("a"), ar.record_gradients(False):
+            with ar.no_grad():
+                raise KeyboardInterrupt
+    after = (
+        STATE.grad_enabled,
+        STATE.scope,
+        STATE.anomaly,
+        STATE.record_gradients,
+        list(STATE.listeners),
+    )
+    assert after == before
