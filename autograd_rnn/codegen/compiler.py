@@ -59,9 +59,10 @@ class CompiledFunction:
     """Callable returned by ``compile``; see the module docstring."""
 
     def __init__(self, fn: Callable, example_inputs: Sequence, wrt, loops: bool,
-                 title: str) -> None:
+                 title: str, inplace: bool = True) -> None:
         self.fn = fn
         self.loops = loops
+        self.inplace = inplace
         self.title = title
         self.kinds = ["tensor" if isinstance(x, Tensor) else "array" for x in example_inputs]
         # names of the example tensors, kept for re-traces called with plain arrays
@@ -164,6 +165,7 @@ class CompiledFunction:
                 wrt.append(value)
         generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
                              loops=self.loops, title=self.title, frozen=frozen,
+                             inplace=self.inplace,
                              detached=detached)
         keys = self.wrt_keys or [w.name or leaf_names[id(w)] for w in wrt]
         if len(set(keys)) != len(keys):
@@ -241,6 +243,7 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
     wrt: Sequence | Mapping | None = None,
     loops: bool = True,
     title: str = "",
+    inplace: bool = True,
 ) -> CompiledFunction:
     """Trace ``fn(*example_inputs)`` once and compile its graph to NumPy source.
 
@@ -254,9 +257,11 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
             Tensor inputs requiring grad, then every captured tensor requiring grad.
         loops: emit repeated timesteps as ``for t in range(...)`` loops.
         title: first line of the generated module's docstring.
+        inplace: loop bodies write into buffers allocated before the loop (``out=``
+            ufunc calls, as hand-written BPTT does); False keeps one expression per op.
 
     Returns:
         A ``CompiledFunction``: ``compiled(*inputs) -> (value, {name: gradient})``, with
         ``.source`` (the generated module) and ``.grad_names``.
     """
-    return CompiledFunction(fn, list(example_inputs), wrt, loops, title)
+    return CompiledFunction(fn, list(example_inputs), wrt, loops, title, inplace)

@@ -57,6 +57,7 @@ class Program:
     keep_alive: list = field(default_factory=list)
     needs_unbroadcast: bool = False
     marking: bool = False  # render ints in indices as markers (loop detection)
+    inplace: bool = True  # loop bodies write into preallocated buffers (codegen.inplace)
 
     def const(self, value) -> str:
         """Source for a non-tensor argument: an input array (by identity), a view of one

@@ -68,12 +68,24 @@ class Lowering:
 
     # ----- shapes, by evaluating on zero-stride dummies --------------------------------
     def dummy(self, node: ast.AST):
+        """An array with the shape and dtype of ``node``'s value (None: unknown)."""
+        if any(isinstance(n, ast.Name) and n.id in self.local and self.local[n.id] is None
+               for n in ast.walk(node)):
+            return None
         names = {**self.env, **self.local, "np": np, "t": self.t0}
         try:
             value = eval(compile(ast.Expression(node), "<shape>", "eval"), {}, names)  # noqa: S307
         except Exception:  # noqa: BLE001 (anything unusual: the statement stays as it is)
             return None
-        return value if isinstance(value, np.ndarray) else None
+        if isinstance(value, np.generic):
+            value = np.asarray(value)
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufc":
+            return None
+        return value
+
+    def nonscalar(self, node: ast.AST) -> bool:
+        value = self.dummy(node)
+        return value is not None and value.ndim > 0
 
     def remember(self, name: str, node: ast.AST | None) -> None:
         value = self.dummy(node) if node is not None else None
@@ -176,6 +188,14 @@ class Lowering:
             self.statement(i, st)
             if self.fail:
                 return
+        plan = self.plan
+        for name in sorted(plan.carried):
+            # a carry without its own buffer must not reach the next step in a buffer the
+            # next step reuses (the plan starts each step with every buffer free)
+            final = plan.group(max(v for v, n in enumerate(plan.version_name) if n == name))
+            if not any(b.pinned == name for b in self.buffers) and any(
+                    final in b.groups for b in self.buffers):
+                self.out.append(f"{name} = {name}.copy()  # a fresh array for the next step")
 
     def statement(self, i: int, st: Stmt) -> None:
         node, kind, plan = st.node, st.kind, self.plan
@@ -208,20 +228,19 @@ class Lowering:
                 return
         if kind == "slot" and st.home_of is not None:
             return  # the value was computed in its slot
-        if kind == "slot" and op_of(node.value) is not None and self.dummy(node.value) is not None:
+        if kind == "slot" and op_of(node.value) is not None and self.nonscalar(node.value):
             self.fixed(i, f"{node.targets[0].value.id}_t", ast.unparse(node.targets[0]),
                        node.value)
             return
         if kind == "augassign" and st.cover:  # first write into a slice of a fresh buffer
             if st.home_of is not None:
                 return
-            if op_of(node.value) is not None and self.dummy(node.value) is not None:
+            if op_of(node.value) is not None and self.nonscalar(node.value):
                 self.fixed(i, "part", ast.unparse(node.target), node.value)
             else:
                 self.out.append(f"{ast.unparse(node.target)} = {ast.unparse(node.value)}")
             return
-        if (kind == "augassign" and op_of(node.value) is not None
-                and self.dummy(node.value) is not None and self.dummy(node.value).ndim > 0):
+        if kind == "augassign" and op_of(node.value) is not None and self.nonscalar(node.value):
             value = self.dummy(node.value)
             b = self.take(i, value, i, avoid=[])
             self.lower(i, node.value, b, True)

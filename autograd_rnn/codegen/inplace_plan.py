@@ -111,7 +111,8 @@ class Plan:
                 if st.kind in ("alias", "other") or (st.kind == "assign"
                                                      and op_of(st.node.value) is None):
                     shares += [(st.defines, r) for r in st.reads]  # may be a view
-            elif stores or isinstance(st.node, (ast.For, ast.While, ast.If, ast.With)):
+            elif (stores and not isinstance(st.node, ast.AugAssign)) or isinstance(
+                    st.node, (ast.For, ast.While, ast.If, ast.With)):
                 raise Unplannable(st.text)
         self.carried = {n for n in self.in_version if n in self.defs}
         for a, b in shares:

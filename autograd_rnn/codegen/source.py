@@ -151,7 +151,7 @@ class Builder:
 def generate(output, order: list, arguments: list[Argument], leaf_names: dict[int, str],
              array_inputs: list[tuple[np.ndarray, str]], wrt: list, *, loops: bool = True,
              title: str = "", frozen: list | None = None,
-             detached: dict | None = None) -> Generated:
+             detached: dict | None = None, inplace: bool = True) -> Generated:
     """Source for ``output`` over the topologically ordered graph ``order``.
 
     ``arguments`` are the inputs and captured tensors (already named in ``leaf_names``);
@@ -160,6 +160,7 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
     emitting are appended as further arguments.
     """
     prog = Program()
+    prog.inplace = inplace
     for name in leaf_names.values():
         prog.namer.used.add(name)
     prog.array_inputs = array_inputs
