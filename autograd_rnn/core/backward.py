@@ -192,21 +192,42 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
         if listeners:
             for listener in listeners:
                 listener("backward", node, g)
+        op = node.op
         skip = None
         if batch:
-            op = node.op
             if op.outer_vjps:
                 skip = _defer(node, g, pending)
             elif op.inplace_vjps:
                 skip = _add_in_place(node, g, grads, owned)
-        contributions = _vjps(node, g, create_graph, skip)
         parents = node.parents
+        vjps = op.vjps
+        args = node.args
+        if create_graph or vjps is None or args is None:
+            # general path (graph of the backward, variadic VJPs, freed-graph error)
+            contributions = _vjps(node, g, create_graph, skip)
+            vjps = None
+        else:
+            # common path: call each needed VJP right in the loop below
+            out = node.data
+            params = node.params
+            n_vjps = len(vjps)
+            contributions = [None] * len(parents) if record else None
         for index in range(len(parents)):
-            c = contributions[index]
-            if c is None:
-                continue
             parent = parents[index]
             if parent is None or not parent.requires_grad:
+                continue
+            if vjps is None:
+                c = contributions[index]
+            else:
+                if index >= n_vjps or (skip and index in skip):
+                    continue
+                vjp = vjps[index]
+                if vjp is None:
+                    continue
+                c = vjp(g, out, *args, **params) if params else vjp(g, out, *args)
+                if record:
+                    contributions[index] = c
+            if c is None:
                 continue
             shape = parent.data.shape
             if c.shape != shape:
@@ -218,7 +239,8 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
                     entry.add_rows(c)
                     continue
                 c = _fit(node, index, c, shape)
-                contributions[index] = c
+                if record:
+                    contributions[index] = c
             if anomaly:
                 _check_backward_finite(node, parent, c)
             # _accumulate, inlined (it runs once per edge)
