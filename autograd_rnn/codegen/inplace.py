@@ -21,6 +21,7 @@ is dead (``inplace_plan``). Statements it does not model are kept as they are.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -348,4 +349,26 @@ def lower_body(lines: list[str], env: dict, t0: int, consumable: set, namer,
         pins.discard(lowering.fail)  # this carry cannot keep one buffer: a fresh array
     pre = ([p for p in lowering.pre if p.endswith(".T")]
            + [p for p in lowering.pre if not p.endswith(".T")])
-    return pre, lowering.out, pins
+    return pre, _propagate_aliases(lowering.out, set(env) | plan.carried), pins
+
+
+def _propagate_aliases(lines: list[str], keep: set) -> list[str]:
+    """Drop ``g_add = g_a`` and read ``g_a`` wherever ``g_add`` was read, when ``g_add``
+    is assigned only there and ``g_a`` is not rebound afterwards (one statement fewer)."""
+    assigned: dict[str, int] = {}
+    for line in lines:
+        m = re.match(r"^(\w+) = ", line)
+        if m:
+            assigned[m.group(1)] = assigned.get(m.group(1), 0) + 1
+    out = list(lines)
+    i = 0
+    while i < len(out):
+        m = re.fullmatch(r"(\w+) = (\w+)", out[i])
+        if (not m or m.group(1) in keep or assigned.get(m.group(1)) != 1
+                or any(re.match(rf"^{m.group(2)} = ", line) for line in out[i + 1:])):
+            i += 1
+            continue
+        name = re.compile(rf"(?<![\w.]){m.group(1)}\b")
+        out[i + 1:] = [name.sub(m.group(2), line) for line in out[i + 1:]]
+        del out[i]
+    return out
