@@ -43,7 +43,8 @@ def body_env(finder: LoopFinder, loop: Loop) -> dict:
         for k in lp.arrays:
             add(lp.names[k], (hi + 2,) + first[k].data.shape, first[k].data.dtype)
         for _, _, j in lp.deferred:
-            add(f"g_{lp.names[j]}_steps", (hi + 1,) + first[j].data.shape, first[j].data.dtype)
+            rows = hi + 1 - lp.steps_offset.get(j, 0)
+            add(f"g_{lp.names[j]}_steps", (rows,) + first[j].data.shape, first[j].data.dtype)
         for k in lp.has_in:
             add(f"g_{lp.names[k]}_in", (hi + 1,) + first[k].data.shape, first[k].data.dtype)
         for k in lp.carry:

@@ -247,8 +247,17 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     for p in finder.ext_used.values():
         if id(p) in b.value and re.search(rf"\b{b.grad_of(p).name}\b", body):
             out += [IND + line for line in make_owned(b.grad_of(p))]
+    free = dict(loop.hoisted)  # arrays only the forward loop read: their memory is free
     for j in sorted({j for _, _, j in loop.deferred}):
         node = loop.periods[0][j]
+        rows = ((hi - lo + 1,) + node.data.shape, node.data.dtype)
+        reuse = next((name for name, spec in free.items() if spec == rows), None)
+        if reuse is not None and getattr(b.prog, "inplace", True):
+            del free[reuse]
+            loop.steps_offset[j] = lo
+            out.append(f"{IND}g_{loop.names[j]}_steps = {reuse}  # (row t - {lo} is step t) "
+                       f"memory of {reuse}, not read any more")
+            continue
         shape = literal((hi + 1,) + node.data.shape, str)
         out.append(f"{IND}g_{loop.names[j]}_steps = np.empty({shape}, "
                    f"dtype=np.{node.data.dtype.name})")
@@ -261,8 +270,11 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
             [_lazy_term(b, loop, k)] if k in loop.lazy else []) + (
             [f"g_{loop.names[k]}_in[t]"] if k in loop.has_in else [])
         lines.append(f"g_{loop.names[k]} = {' + '.join(terms)}")
-    pre, body, pins = in_buffers(finder, loop, lines + _substitute(loop, loop.bwd_text, ""),
-                                 set())
+    text = list(loop.bwd_text)
+    for j, off in loop.steps_offset.items():  # g_a_steps[t - 1] when it reuses memory
+        text = [line.replace(f"\u27e8s:{j}\u27e9[t]", f"\u27e8s:{j}\u27e9[t - {off}]")
+                for line in text]
+    pre, body, pins = in_buffers(finder, loop, lines + _substitute(loop, text, ""), set())
     for k in sorted(loop.carry):
         gv = loop.carry_gv.get(k)
         if gv is not None and gv.name in pins and gv.state == "alias":
@@ -275,8 +287,9 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
                    "reordered)")
     for j in sorted({j for _, _, j in loop.deferred}):
         width = loop.periods[0][j].data.shape[-1]
-        out.append(f"{IND}g_{loop.names[j]}_all = g_{loop.names[j]}_steps[{lo}:{hi + 1}]"
-                   f".reshape((-1, {width}))")
+        off = loop.steps_offset.get(j, 0)
+        out.append(f"{IND}g_{loop.names[j]}_all = g_{loop.names[j]}_steps"
+                   f"[{lo - off}:{hi + 1 - off}].reshape((-1, {width}))")
     for name, ref, j in loop.deferred:
         steps = f"g_{loop.names[j]}_all"
         if ref is None:

@@ -68,6 +68,7 @@ class Loop:
     picks: dict = field(default_factory=dict)  # position -> (array, c): the value is array[t + c]
     arrays: set = field(default_factory=set)  # stored positions kept in one (T, ...) array
     hoisted: dict = field(default_factory=dict)  # name -> (shape, dtype): all steps at once
+    steps_offset: dict = field(default_factory=dict)  # j -> lo: g_<j>_steps row t - lo
 
     @property
     def d(self) -> int:
