@@ -55,16 +55,9 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     # ----- backward (reverse topological order) -----
     g_loss = np.ones_like(loss)
     # --- backward: output ---
-    g_sum2 = -g_loss
-    g_getitem = np.broadcast_to(g_sum2, (4,))
-    g_subtract2 = np.zeros((4, 3), dtype=np.float64)
-    g_subtract2[np.arange(4), targets] += g_getitem
-    g_subtract = g_subtract2
-    g_log = (-g_subtract2).sum(axis=1, keepdims=True)
-    g_sum_ = g_log / sum_
-    g_exp = np.broadcast_to(g_sum_, (4, 3))
-    g_subtract = g_subtract + g_exp * exp
-    g_y = g_subtract
+    g_softmax = np.divide(exp, sum_)  # softmax(y): the forward's exp / sum
+    g_softmax[np.arange(4), targets] -= 1.0  # minus the one-hot targets
+    g_y = g_softmax
     g_matmul = g_y
     g_b_y = g_y.sum(axis=0)
     g_reshape = g_matmul @ W_y.T

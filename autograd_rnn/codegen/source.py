@@ -32,6 +32,7 @@ from autograd_rnn.codegen.emit import (
     forward_lines,
     input_sources,
 )
+from autograd_rnn.codegen.fuse import find_cross_entropy, fused_lines
 from autograd_rnn.codegen.naming import literal, unmark
 
 FUNCTION = "forward_backward"
@@ -74,6 +75,9 @@ class Builder:
         self.skip_edges: set[tuple[int, int]] = set()  # (consumer id, input index)
         self.slice_inputs: dict[int, tuple[str, ...]] = {}  # node id -> input sources
         self.expr_override: dict[int, str] = {}  # node id -> its forward expression
+        self.output = None
+        self.xent = find_cross_entropy(order)  # fused softmax cross-entropy backward
+        self.fused: set[int] = set()  # chain nodes whose gradient the fusion wrote
         self.need: set[int] = set()
         for node in order:  # nodes that depend on something we differentiate with respect to
             if id(node) in wrt_ids or (
@@ -104,6 +108,7 @@ class Builder:
 
     def seed(self, output) -> str:
         """``g_<output> = np.ones_like(<output>)``: where backpropagation starts."""
+        self.output = output
         gv = self.grad_of(output)
         gv.state = "owned"
         return unmark(f"    {gv.name} = np.ones_like({self.value_of(output)})")
@@ -129,11 +134,16 @@ class Builder:
     def backward(self, nodes: list, lines: list[str], indent: str = "    ") -> None:
         scope = None
         for node in reversed(nodes):
-            if not self.wanted(node):
+            if not self.wanted(node) or id(node) in self.fused:
                 continue
             if node.scope != scope:
                 scope = node.scope
                 lines.append(f"{indent}# --- backward: {scope or 'top level'} ---")
+            fused = fused_lines(self, self.xent[id(node)]) if id(node) in self.xent else None
+            if fused is not None:
+                lines += [indent + s for s in fused]
+                self.fused.update(id(n) for n in self.xent[id(node)][-1])
+                continue
             inputs = self.slice_inputs.get(id(node)) or input_sources(
                 self.prog, node, self.value_of)
             g = self.grad_of(node).name

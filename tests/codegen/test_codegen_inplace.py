@@ -220,3 +220,34 @@ def test_model_helper_keeps_gradient_names_across_shapes():
         x = np.random.default_rng(T).standard_normal((T, 2, 3))
         _, grads = compiled_loss_and_grads("lstm", params, x, np.zeros((T, 2), dtype=int))
         assert list(grads) == list(PARAMS["lstm"])
+
+
+def _xent_case(scale: float | None, rows, extra: bool):
+    rng = np.random.default_rng(3)
+    y = ar.tensor(rng.standard_normal((5, 4)), requires_grad=True, name="y")
+    targets = rng.integers(0, 4, 5)
+
+    def loss(y, targets):
+        logp = ar.log_softmax(y * 1.5, axis=1)
+        out = -logp[rows, targets].sum()
+        out = out if scale is None else scale * out
+        return out + (logp * logp).sum() if extra else out
+
+    compiled = compile_graph(loss, [y, targets])
+    y.grad = None
+    loss(y, targets).backward()
+    value, grads = compiled(y, targets)
+    np.testing.assert_allclose(grads["y"], y.grad, rtol=0, atol=1e-12)
+    return compiled.source
+
+
+def test_softmax_cross_entropy_backward_is_fused():
+    source = _xent_case(None, np.arange(5), extra=False)
+    assert "g_softmax[np.arange(5), targets] -= 1.0" in source
+    assert "*= g_" not in source  # the loss's own gradient is one
+    assert "g_softmax *= g_" in _xent_case(2.0, np.arange(5), extra=False)
+
+
+@pytest.mark.parametrize("rows,extra", [(np.array([0, 0, 2, 3, 3]), False), (np.arange(5), True)])
+def test_cross_entropy_not_fused_when_rows_repeat_or_values_are_shared(rows, extra):
+    assert "g_softmax" not in _xent_case(None, rows, extra)
