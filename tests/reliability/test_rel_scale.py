@@ -1,10 +1,12 @@
 """Scale: a vanilla RNN unrolled 10,000 steps (H=16, B=1) runs forward, backward and an
-optimizer step, with gradients equal to a hand-written NumPy BPTT over all 10,000 steps.
-It runs under a recursion limit of 400: graph code must never recurse. Memory growth with T is
+optimizer step, with gradients equal to a hand-written NumPy BPTT over all 10,000 steps, under
+a recursion limit of 400 (graph code must never recurse); the trainer checkpoints such a run;
+its graph exports to DOT collapsed to one node per cell per step. Memory growth with T is
 measured by ``python -m bench.memory_scaling`` (a report, not an assertion)."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -96,3 +98,20 @@ def test_trainer_step_on_a_10000_step_sequence_checkpoints_and_resumes(tmp_path)
     assert result.step == 1 and np.isfinite(result.recent_loss)
     resumed = Trainer.from_checkpoint(path)
     assert resumed.step == 1 and resumed.config.seq_len == T_LONG
+
+
+@pytest.mark.slow
+def test_10000_step_graph_exports_collapsed_to_dot(tmp_path):
+    import autograd_rnn.viz as viz
+
+    model, x, target = _model_and_data()
+    y, _ = model(x)
+    loss = mse_loss(y, target)
+    loss.backward()
+    path = viz.render(loss, tmp_path / "long.dot", detail="cells")
+    source = path.read_text()
+    assert source.startswith("digraph")
+    assert f"rnn/layer0 t={T_LONG}\\n" in source
+    assert f"grad = sum of {T_LONG} edges" in source  # W_h: one gradient edge per step
+    n_nodes = len(re.findall(r"^\s*n\d+ \[label=", source, re.M))
+    assert 2 * T_LONG <= n_nodes < 2 * T_LONG + 50  # a cell and an output node per step
