@@ -349,10 +349,11 @@ def lower_body(lines: list[str], env: dict, t0: int, consumable: set, namer,
         pins.discard(lowering.fail)  # this carry cannot keep one buffer: a fresh array
     pre = ([p for p in lowering.pre if p.endswith(".T")]
            + [p for p in lowering.pre if not p.endswith(".T")])
-    return pre, _propagate_aliases(lowering.out, set(env) | plan.carried), pins
+    scratch = {b.text for b in lowering.buffers if b.kind == "scratch"}
+    return pre, _propagate_aliases(lowering.out, set(env) | plan.carried, scratch), pins
 
 
-def _propagate_aliases(lines: list[str], keep: set) -> list[str]:
+def _propagate_aliases(lines: list[str], keep: set, scratch: set) -> list[str]:
     """Drop ``g_add = g_a`` and read ``g_a`` wherever ``g_add`` was read, when ``g_add``
     is assigned only there and ``g_a`` is not rebound afterwards (one statement fewer)."""
     assigned: dict[str, int] = {}
@@ -365,6 +366,7 @@ def _propagate_aliases(lines: list[str], keep: set) -> list[str]:
     while i < len(out):
         m = re.fullmatch(r"(\w+) = (\w+)", out[i])
         if (not m or m.group(1) in keep or assigned.get(m.group(1)) != 1
+                or m.group(2) in scratch  # g_i_f = tmp3 keeps its name
                 or any(re.match(rf"^{m.group(2)} = ", line) for line in out[i + 1:])):
             i += 1
             continue

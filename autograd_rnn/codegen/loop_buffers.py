@@ -51,6 +51,8 @@ def body_env(finder: LoopFinder, loop: Loop) -> dict:
             add(f"g_{lp.names[k]}_carry", first[k].data.shape, first[k].data.dtype)
         for name, (shape, dtype) in lp.hoisted.items():
             add(name, shape, dtype)
+        for name, (shape, dtype) in lp.joint.items():
+            add(name, (hi + 2,) + shape, dtype)
     return env
 
 

@@ -12,6 +12,7 @@ import re
 
 from autograd_rnn.codegen.emit import GradVar, accumulate, make_owned
 from autograd_rnn.codegen.loop_buffers import in_buffers
+from autograd_rnn.codegen.loop_fuse import fuse_siblings
 from autograd_rnn.codegen.loop_opt import alias_picks, defer_weight_gradients, hoist_projections
 from autograd_rnn.codegen.loops import _REF, Loop, LoopFinder, Unsupported, _fill_markers
 from autograd_rnn.codegen.naming import literal
@@ -154,14 +155,16 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     n_fwd_marks = len(_MARK.findall("\n".join(fwd)))
     loop.fwd_text = _fill_markers(fwd, loop.modes[:n_fwd_marks])
     loop.bwd_text = _fill_markers(bwd, loop.modes[n_fwd_marks:])
-    defer_weight_gradients(loop)
-    hoisted = hoist_projections(finder, loop)
     external = set()  # positions read outside the loop
     for period in loop.periods:
         ids = {id(n) for n in period}
         for k, node in enumerate(period):
             if any(id(c) not in ids for c, _ in finder.consumers.get(id(node), ())):
                 external.add(k)
+    if getattr(prog, "inplace", True):
+        loop.joint = fuse_siblings(loop, external, prog.namer.unique)
+    defer_weight_gradients(loop)
+    hoisted = hoist_projections(finder, loop)
     alias_picks(loop, external)
     text = "\n".join(loop.fwd_text + loop.bwd_text)
     stored = {int(k) for kind, k in _REF.findall("\n".join(loop.bwd_text)) if kind in "vp"}
@@ -181,6 +184,9 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         loop.arrays.add(k)
         shape = literal((hi + 2,) + node.data.shape, str)
         out.append(f"{IND}{loop.names[k]} = np.empty({shape}, dtype=np.{node.data.dtype.name})")
+    for name, (shape, dtype) in loop.joint.items():  # sibling gates side by side
+        out.append(f"{IND}{name} = np.empty({literal((hi + 2,) + shape, str)}, "
+                   f"dtype=np.{dtype.name})")
     for j, x in sorted(loop.bind.items()):
         out.append(f"{IND}{loop.names[j]}[{t0 - d}] = {b.value_of(x)}")
     out += [IND + line for line in hoisted]

@@ -69,6 +69,7 @@ class Loop:
     arrays: set = field(default_factory=set)  # stored positions kept in one (T, ...) array
     hoisted: dict = field(default_factory=dict)  # name -> (shape, dtype): all steps at once
     steps_offset: dict = field(default_factory=dict)  # j -> lo: g_<j>_steps row t - lo
+    joint: dict = field(default_factory=dict)  # name -> (shape, dtype): sibling gates
 
     @property
     def d(self) -> int:

@@ -251,3 +251,17 @@ def test_softmax_cross_entropy_backward_is_fused():
 @pytest.mark.parametrize("rows,extra", [(np.array([0, 0, 2, 3, 3]), False), (np.arange(5), True)])
 def test_cross_entropy_not_fused_when_rows_repeat_or_values_are_shared(rows, extra):
     assert "g_softmax" not in _xent_case(None, rows, extra)
+
+
+def test_lstm_sibling_gates_computed_together():
+    inputs = example_inputs("lstm", 6, 3, 4, 2)
+    fused = compile_graph(make_loss("lstm"), inputs)
+    assert "i_f = np.empty(" in fused.source and "g_i_f" in fused.source
+    assert "i_f = np.empty(" not in compile_graph(make_loss("lstm"), inputs, inplace=False).source
+    value, grads = fused(*inputs)
+    loss = make_loss("lstm")(*inputs)
+    for p in inputs[2:]:
+        p.grad = None
+    loss.backward()
+    for p in inputs[2:]:
+        np.testing.assert_allclose(grads[p.name], p.grad, rtol=0, atol=1e-12, err_msg=p.name)
