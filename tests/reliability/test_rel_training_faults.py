@@ -25,8 +25,8 @@ from autograd_rnn.train import (
 TRAIN = ["train", "--task", "sine", "--seq-len", "6", "--hidden", "4", "--batch", "2", "--quiet"]
 
 
-def _rnn_loss(x, target=None):
-    model = ar.nn.SequenceModel("rnn", 2, 3, 1, seed=0)
+def _rnn_loss(x, target=None, cell="rnn", **options):
+    model = ar.nn.SequenceModel(cell, 2, 3, 1, seed=0, **options)
     y, _ = model(x)
     return mse_loss(y, np.zeros(y.shape) if target is None else target)
 
@@ -36,18 +36,17 @@ def _x(T=5, B=2):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_anomaly_in_input_names_the_op_and_the_timestep(bad):
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_anomaly_in_input_names_the_op_and_the_timestep(bad, cell):
     x = _x()
     x[2, 1, 0] = bad  # t=3
     with (
         ar.detect_anomaly(),
         pytest.raises(
-            ar.AnomalyError,
-            match=r"'matmul' in scope 'rnn/layer0/t=3'.*"
-            r"NaN/Inf in forward",
+            ar.AnomalyError, match=rf"'matmul' in scope '{cell}/layer0/t=3'.*NaN/Inf in forward"
         ),
     ):
-        _rnn_loss(x)
+        _rnn_loss(x, cell=cell, num_layers=2, bidirectional=True)
 
 
 def test_anomaly_in_target_names_the_loss_op():
