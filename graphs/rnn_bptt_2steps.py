@@ -43,17 +43,16 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     reshape = stack.reshape((4, 4))
     matmul = reshape @ W_y
     y = matmul + b_y
-    shift = np.max(y, axis=-1, keepdims=True)
+    shift = y.max(axis=-1, keepdims=True)
     subtract = y - shift
     exp = np.exp(subtract)
-    sum_ = np.sum(exp, axis=1, keepdims=True)
+    sum_ = exp.sum(axis=1, keepdims=True)
     log = np.log(sum_)
     subtract2 = subtract - log
     getitem = subtract2[np.arange(4), targets]
-    sum2 = np.sum(getitem)
+    sum2 = getitem.sum()
     loss = -sum2
     # ----- backward (reverse topological order) -----
-    g_loss = np.ones_like(loss)
     # --- backward: output ---
     g_softmax = np.divide(exp, sum_)  # softmax(y): the forward's exp / sum
     g_softmax[np.arange(4), targets] -= 1.0  # minus the one-hot targets

@@ -163,7 +163,7 @@ def derived_constants(prog: Program, node, value_of, tmp) -> list[str]:
 
     ``log_softmax`` and ``logsumexp`` subtract ``max(x, axis, keepdims=True)`` from x as a
     constant (so ``exp`` never overflows; the shift cancels in the gradient). Frozen, it
-    would be stale for new inputs; recognised here, it becomes ``np.max(x, ...)``. The
+    would be stale for new inputs; recognised here, it becomes ``x.max(...)``. The
     same array object reused later (``+ shift`` in logsumexp) refers to the new variable.
     """
     if node.op.name != "subtract" or node.parents[0] is None or node.parents[1] is not None:
@@ -179,7 +179,10 @@ def derived_constants(prog: Program, node, value_of, tmp) -> list[str]:
     prog.consts[id(shift)] = name
     prog.keep_alive.append(shift)
     axis = axes[0] - shift.ndim  # counted from the end, as softmax code writes it
-    return [f"{name} = np.max({value_of(x)}, axis={axis}, keepdims=True)"]
+    source = value_of(x)
+    if not _ATOM.fullmatch(source):
+        source = f"np.asarray({source})"
+    return [f"{name} = {source}.max(axis={axis}, keepdims=True)"]
 
 
 def _params_source(prog: Program, node) -> str:

@@ -19,6 +19,7 @@ structure allows it (see ``autograd_rnn.codegen.loops``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,6 +221,7 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
                 grad_sources.append(f"np.array({gv.name})")  # never hand out a shared view
             else:
                 grad_sources.append(gv.name)
+    _drop_unused(fwd, bwd, f"{out_name} {' '.join(grad_sources)}")
     all_args = arguments + prog.arguments
     body = _assemble(title, all_args, fwd, bwd, out_name, grad_sources, prog.needs_unbroadcast)
     return Generated(body, all_args, [leaf_names.get(id(w), "") for w in wrt], n_loops)
@@ -259,3 +261,20 @@ def _assemble(title, args, fwd, bwd, out_name, grads, helper) -> str:
         lines += ["    # ----- backward (reverse topological order) -----", *bwd]
     lines.append(f"    return {out_name}, ({returns})")
     return "\n".join(lines) + "\n"
+
+
+def _drop_unused(fwd: list[str], bwd: list[str], returned: str) -> None:
+    """Remove top-level ``name = ...`` statements whose value nothing reads afterwards
+    (e.g. the seed ``g_loss = np.ones_like(loss)`` after a fused cross-entropy)."""
+    lines = fwd + bwd
+    dead = set()
+    for i, line in enumerate(lines):
+        m = re.match(r"^    ([A-Za-z_]\w*) = ", line)
+        if not m or "out=" in line:
+            continue
+        name = re.compile(rf"(?<![\w.]){m.group(1)}\b")
+        if not any(name.search(later) for later in lines[i + 1:]) and not name.search(returned):
+            dead.add(i)
+    n = len(fwd)
+    fwd[:] = [line for i, line in enumerate(fwd) if i not in dead]
+    bwd[:] = [line for i, line in enumerate(bwd, n) if i not in dead]

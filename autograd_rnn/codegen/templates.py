@@ -19,6 +19,7 @@ have the output's (broadcast) shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -229,6 +230,8 @@ def _reduce_forward(c: OpContext, name: str) -> str:
     axis, keepdims = c.params.get("axis"), c.params.get("keepdims", False)
     extra = (f", axis={_kw(c.lit(axis))}" if axis is not None else "") + (
         ", keepdims=True" if keepdims else "")
+    if re.fullmatch(r"[A-Za-z_][\w.]*(\[[^\[\]]*\])?", c.x[0]):  # an array variable
+        return f"{c.x[0]}.{name}({extra[2:]})"  # the method: less call overhead
     return f"np.{name}({c.x[0]}{extra})"
 
 
