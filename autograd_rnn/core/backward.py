@@ -372,7 +372,7 @@ def _add_in_place(node: Tensor, g, grads: dict, owned: set) -> list | None:
             continue
         key = id(parent)
         acc = grads.get(key)
-        if acc is None or key not in owned:
+        if acc is None or key not in owned or acc.dtype != g.dtype:
             dtype = g.dtype if acc is None else np.result_type(acc, g)
             fresh = np.zeros(parent.data.shape, dtype=dtype)
             if acc is not None:

@@ -142,3 +142,16 @@ def test_slices_added_in_place_match_plain_sweep():
         return total + (W[:, ::2] ** 2).sum() + (v[[1, 1, 5]] * v[:3]).sum()
 
     _compare(build, [W, v])
+
+
+def test_slices_of_a_float32_node_with_mixed_consumers_match_plain_sweep():
+    rng = np.random.default_rng(7)
+    W = ar.tensor(rng.standard_normal((2, 6)).astype(np.float32), requires_grad=True, name="W")
+    c64 = rng.standard_normal((2, 3))
+    c32 = rng.standard_normal((2, 3)).astype(np.float32)
+
+    def build():
+        a = ar.tanh(W)  # float32 node
+        return (a[:, :3] * c64).sum() + (a[:, 3:] * c32).sum() + a[1].sum()
+
+    _compare(build, [W], rtol=1e-6)
