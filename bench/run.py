@@ -178,11 +178,22 @@ def run_benchmark(rows, kinds=KINDS, repeats: int = 7, use_torch: bool | None = 
     """Run the whole benchmark and return (and optionally write) the results dict."""
     if use_torch is None:
         use_torch = tr.torch_available()
-    torch_version = torch_threads = None
+    torch_version = torch_threads = previous_threads = None
     if use_torch:
         import torch
+        previous_threads = torch.get_num_threads()
         torch.set_num_threads(THREADS)
         torch_version, torch_threads = torch.__version__, torch.get_num_threads()
+    try:
+        return _run_all(rows, kinds, repeats, use_torch, use_compile, graph_nodes, out, log,
+                        allocator, torch_version, torch_threads)
+    finally:
+        if previous_threads is not None:  # leave the caller's process as it was
+            torch.set_num_threads(previous_threads)
+
+
+def _run_all(rows, kinds, repeats, use_torch, use_compile, graph_nodes, out, log, allocator,
+             torch_version, torch_threads) -> dict:
     results = {"machine": machine_info(torch_version, torch_threads), "repeats": repeats,
                "torch": "used" if use_torch else "not installed (torch rows skipped)",
                "allocator": allocator,
