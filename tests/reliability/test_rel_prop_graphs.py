@@ -213,3 +213,24 @@ def test_random_mixed_graph_keeps_float32(program, seed):
         np.testing.assert_allclose(
             lo.grad, hi.grad, rtol=0, atol=F32_TOL * scale, err_msg=f"leaf {k}"
         )
+
+
+@SETTINGS
+@given(program=programs(), seed=st.integers(0, 2**16))
+def test_random_mixed_graph_keeps_float32_in_training_mode(program, seed):
+    """With gradient recording off (the trainer's fast paths), leaf gradients are float32 and
+    equal (to float32 rounding) to those of the recording path."""
+    leaves, steps = program
+    grads = []
+    for record in (True, False):
+        xs = [ar.tensor(a, requires_grad=True) for a in _inputs(leaves, seed, np.float32)]
+        with ar.record_gradients(record):
+            run(steps, xs).sum().backward()
+        grads.append([x.grad for x in xs])
+    for k, (on, off) in enumerate(zip(*grads, strict=True)):
+        assert (on is None) == (off is None), f"leaf {k}"
+        if off is None:
+            continue
+        assert off.dtype == np.float32, f"leaf {k}: .grad dtype {off.dtype}"
+        scale = 1.0 + float(np.max(np.abs(on)))
+        np.testing.assert_allclose(off, on, rtol=0, atol=1e-5 * scale, err_msg=f"leaf {k}")
