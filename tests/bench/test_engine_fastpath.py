@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autograd_rnn as ar
-from autograd_rnn.core.backward import _StackedSum
+from autograd_rnn.core.fastpaths import StackedSum
 
 RTOL = 1e-12  # same sums in a different association order: round-off only
 
@@ -50,7 +50,7 @@ def test_reused_weight_mixed_uses_matches_plain_sweep():
 def test_many_uses_cross_chunk_boundaries():
     rng = np.random.default_rng(1)
     W = ar.tensor(rng.standard_normal((5, 2)), requires_grad=True, name="W")
-    n = 3 * _StackedSum.CHUNK_ROWS // 4 + 1  # rows per use 2 -> at least one full flush
+    n = 3 * StackedSum.CHUNK_ROWS // 4 + 1  # rows per use 2 -> at least one full flush
 
     def build():
         total = 0.0

@@ -1,0 +1,127 @@
+"""Bulk gradient paths used by backward when gradient recording is off (training).
+
+Nothing observes individual edge contributions then, so backward may produce the same
+sums more cheaply:
+
+- ``defer_outer``: a weight reused at every timestep receives ``a_t.T @ g_t`` per use
+  (``Primitive.defvjp_outer``); the uses are queued and summed as one stacked GEMM per
+  chunk of rows, ``[a_1; ...; a_n].T @ [g_1; ...; g_n]`` (``StackedSum``).
+- ``StackedSum.add_rows``: a bias broadcast over a leading axis is summed once over all
+  its stacked uses instead of once per use.
+- ``add_in_place``: a slice's gradient is added straight into the running gradient of the
+  sliced tensor (``Primitive.defvjp_inplace``) instead of a zero array per slice.
+
+The results equal the plain per-edge sweep's to round-off (tests/bench/test_engine_fastpath.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_rnn.core.tensor import Tensor
+
+
+class StackedSum:
+    """Pending contributions to one leaf, summed in chunks of rows (bounded memory):
+    outer products ``left_k.T @ right_k`` as ``[left_1; ...].T @ [right_1; ...]`` (one GEMM)
+    and broadcast blocks ``block_k`` (n_k, *shape) as one sum over ``[block_1; ...]``."""
+
+    CHUNK_ROWS = 512
+
+    __slots__ = ("lefts", "rights", "blocks", "rows", "acc")
+
+    def __init__(self) -> None:
+        self.lefts: list = []
+        self.rights: list = []
+        self.blocks: list = []
+        self.rows = 0
+        self.acc = None
+
+    def add(self, left, right) -> None:
+        self.lefts.append(left)
+        self.rights.append(right)
+        self.rows += left.shape[0]
+        if self.rows >= self.CHUNK_ROWS:
+            self._flush()
+
+    def add_rows(self, block) -> None:
+        self.blocks.append(block)
+        self.rows += block.shape[0]
+        if self.rows >= self.CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.lefts:
+            lefts, rights = self.lefts, self.rights
+            left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
+            right = rights[0] if len(rights) == 1 else np.concatenate(rights)
+            self._add(left.T @ right)
+        if self.blocks:
+            blocks = self.blocks
+            self._add(np.add.reduce(blocks[0] if len(blocks) == 1 else np.concatenate(blocks),
+                                    axis=0))
+        self.lefts, self.rights, self.blocks, self.rows = [], [], [], 0
+
+    def _add(self, c) -> None:
+        if self.acc is None:
+            # fresh from matmul / reduce; a 0-d sum comes back as a NumPy scalar
+            self.acc = c if type(c) is np.ndarray else np.array(c)
+        elif self.acc.dtype == c.dtype:
+            np.add(self.acc, c, out=self.acc)
+        else:
+            self.acc = self.acc + c
+
+    def total(self, g):
+        """The summed contributions plus ``g`` (None or an ordinary gradient): a new array."""
+        if self.lefts or self.blocks:
+            self._flush()
+        return self.acc if g is None else self.acc + g
+
+
+def add_in_place(node: Tensor, g, grads: dict, owned: set) -> list | None:
+    """Add the in-place VJPs of ``node`` (Primitive.defvjp_inplace) straight into the
+    parents' running gradients, made our own first; return the indices handled."""
+    if node.args is None:
+        return None  # freed graph: let _vjps raise its error
+    handled = []
+    parents = node.parents
+    for index, add_into in node.op.inplace_vjps.items():
+        parent = parents[index]
+        if parent is None or not parent.requires_grad:
+            continue
+        key = id(parent)
+        acc = grads.get(key)
+        if acc is None or key not in owned or acc.dtype != g.dtype:
+            dtype = g.dtype if acc is None else np.result_type(acc, g)
+            fresh = np.zeros(parent.data.shape, dtype=dtype)
+            if acc is not None:
+                fresh += acc
+            acc = grads[key] = fresh
+            owned.add(key)
+        add_into(acc, g, node.data, *node.args, **node.params)
+        handled.append(index)
+    return handled
+
+
+def defer_outer(node: Tensor, g, pending: dict) -> list | None:
+    """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices."""
+    if node.args is None:
+        return None  # freed graph: let _vjps raise its error
+    deferred = []
+    parents = node.parents
+    for index, factors in node.op.outer_vjps.items():
+        leaf = parents[index]
+        if leaf is None or leaf.op is not None or not leaf.requires_grad:
+            continue
+        pair = factors(g, node.data, *node.args, **node.params)
+        if pair is None:
+            continue
+        left, right = pair
+        if left.shape[0] != right.shape[0] or (left.shape[1], right.shape[1]) != leaf.shape:
+            continue
+        entry = pending.get(id(leaf))
+        if entry is None:
+            entry = pending[id(leaf)] = StackedSum()
+        entry.add(left, right)
+        deferred.append(index)
+    return deferred
