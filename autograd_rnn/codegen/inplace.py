@@ -75,7 +75,8 @@ class Lowering:
             return None
         names = {**self.env, **self.local, "np": np, "t": self.t0}
         try:
-            value = eval(compile(ast.Expression(node), "<shape>", "eval"), {}, names)  # noqa: S307
+            with np.errstate(all="ignore"):
+                value = eval(compile(ast.Expression(node), "<shape>", "eval"), {}, names)  # noqa: S307
         except Exception:  # noqa: BLE001 (anything unusual: the statement stays as it is)
             return None
         if isinstance(value, np.generic):

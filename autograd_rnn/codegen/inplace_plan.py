@@ -19,7 +19,16 @@ import numpy as np
 INF = 10**9
 _BIN = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply",
         ast.Div: "np.divide", ast.MatMult: "np.matmul"}
-_CALLS = {"tanh", "exp", "log", "sqrt", "abs", "sign", "maximum", "minimum"}
+_CALLS = {"tanh", "exp", "log", "sqrt", "abs", "sign", "maximum", "minimum", "add",
+          "subtract", "multiply", "divide", "negative"}
+_FRESH = {"sum", "max", "min", "mean", "copy", "zeros", "zeros_like", "ones_like",
+          "concatenate", "array"}  # calls whose result never shares memory with an input
+
+
+def fresh_call(node: ast.AST) -> bool:
+    """``x.sum(...)``, ``np.zeros(...)``, ...: a new array, not a view of the operands."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _FRESH and not any(k.arg == "out" for k in node.keywords))
 ELEMENTWISE = {*(v for v in _BIN.values() if v != "np.matmul"), "np.negative",
                *(f"np.{n}" for n in _CALLS)}
 
@@ -108,8 +117,8 @@ class Plan:
                 st.defines = current[name] = self._new(name, i)
                 self.defs.setdefault(name, []).append(i)
                 self.assigned.add(name)
-                if st.kind in ("alias", "other") or (st.kind == "assign"
-                                                     and op_of(st.node.value) is None):
+                if st.kind in ("alias", "other") or (st.kind == "assign" and op_of(
+                        st.node.value) is None and not fresh_call(st.node.value)):
                     shares += [(st.defines, r) for r in st.reads]  # may be a view
             elif (stores and not isinstance(st.node, ast.AugAssign)) or isinstance(
                     st.node, (ast.For, ast.While, ast.If, ast.With)):

@@ -265,3 +265,33 @@ def test_lstm_sibling_gates_computed_together():
     loss.backward()
     for p in inputs[2:]:
         np.testing.assert_allclose(grads[p.name], p.grad, rtol=0, atol=1e-12, err_msg=p.name)
+
+
+def _straight(lines: list[str], returned: list[str]):
+    from autograd_rnn.codegen.straight import reuse_dead_arrays
+
+    arrays = _arrays(2)
+    env = {k: np.broadcast_to(np.zeros((), v.dtype), v.shape) for k, v in arrays.items()}
+    new = reuse_dead_arrays([f"    {line}" for line in lines], env, returned)
+    results = []
+    for body in (["    " + line for line in lines], new):
+        ns = {"np": np, **{k: v.copy() for k, v in arrays.items()}}
+        exec("def f():\n" + "\n".join(body) + f"\n    return {', '.join(returned)}", ns)  # noqa: S102
+        results.append(ns["f"]())
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+    return [line.strip() for line in new]
+
+
+def test_straight_line_statements_reuse_dying_arrays():
+    new = _straight(["a = carry @ W", "b = a + carry2", "view = b.reshape((4, 3))",
+                     "c = np.tanh(b)", "d = c * 2.0", "e = view.sum() + d"], ["d", "e"])
+    assert "b = np.add(a, carry2, out=a)" in new  # a dies here
+    assert "c = np.tanh(b)" in new  # b is still read through its view
+    assert "d = np.multiply(c, 2.0, out=c)" in new
+
+
+def test_straight_line_arrays_read_by_a_loop_are_not_reused():
+    new = _straight(["a = carry * 2.0", "for t in range(3):", "    acc[0] += a[0]",
+                     "b = a + 1.0", "c = b * b"], ["c", "acc"])
+    assert "b = a + 1.0" in new and "c = np.multiply(b, b, out=b)" in new
