@@ -288,9 +288,21 @@ def _find_homes(plan: Plan) -> None:
             if x is None or plan.def_at[x] < 0 or plan.def_at[x] > plan.def_at[v]:
                 continue
         g = plan.group(v)
-        if any(s.kind == "augassign" and any(plan.group(r) == g for r in s.reads)
-               for s in stmts[i + 1:]):
+        if any(_changes(plan, j, g) for j in range(i + 1, len(stmts))):
             continue  # changed in place after being stored
         homed.add(v)
         st.home_of = v
         d.home = ast.unparse(target)
+
+
+def _changes(plan: Plan, j: int, group: int) -> bool:
+    """Does statement ``j`` change (``x += ...``, ``x[...] += ...``) a value of ``group``?"""
+    st = plan.stmts[j]
+    if st.kind != "augassign":
+        return False
+    target = st.node.target
+    base = target.value if isinstance(target, ast.Subscript) else target
+    if not isinstance(base, ast.Name):
+        return True
+    v = plan.read_version(j, base.id)
+    return v is None or plan.group(v) == group

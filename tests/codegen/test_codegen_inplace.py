@@ -295,3 +295,21 @@ def test_straight_line_arrays_read_by_a_loop_are_not_reused():
     new = _straight(["a = carry * 2.0", "for t in range(3):", "    acc[0] += a[0]",
                      "b = a + 1.0", "c = b * b"], ["c", "acc"])
     assert "b = a + 1.0" in new and "c = np.multiply(b, b, out=b)" in new
+
+
+def test_stored_value_changed_after_storing_is_copied_not_computed_in_place():
+    _, new = _check("""
+        g = carry * xs[t]
+        hs[t] = g
+        acc += g * 2.0
+        g += carry2
+        carry = g * 0.5
+    """, ("carry", "hs", "acc"))
+    assert "hs[t] = g" in new  # g changes after being stored: the slot gets a copy
+    _, new = _check("""
+        g = carry * xs[t]
+        hs[t] = g
+        acc += g * 2.0
+        carry = g * 0.5
+    """, ("carry", "hs", "acc"))
+    assert "g = hs[t]" in new  # read afterwards but never changed: computed in its slot
