@@ -13,7 +13,12 @@ import re
 from autograd_rnn.codegen.emit import GradVar, accumulate, make_owned
 from autograd_rnn.codegen.loop_buffers import in_buffers
 from autograd_rnn.codegen.loop_fuse import fuse_siblings
-from autograd_rnn.codegen.loop_opt import alias_picks, defer_weight_gradients, hoist_projections
+from autograd_rnn.codegen.loop_opt import (
+    alias_picks,
+    defer_weight_gradients,
+    deferred_gradients,
+    hoist_projections,
+)
 from autograd_rnn.codegen.loops import _REF, Loop, LoopFinder, Unsupported, _fill_markers
 from autograd_rnn.codegen.naming import literal
 
@@ -288,40 +293,7 @@ def _backward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
     out += [IND + line for line in pre]
     out.append(f"{IND}for t in range({t1}, {t0 - d}{', -1' if d == 1 else ''}):")
     out += [IND * 2 + line for line in body]
-    if loop.deferred:
-        out.append(f"{IND}# weight and bias gradients of all steps at once (the sum over t, "
-                   "reordered)")
-    for j in sorted({j for _, _, j in loop.deferred}):
-        width = loop.periods[0][j].data.shape[-1]
-        off = loop.steps_offset.get(j, 0)
-        out.append(f"{IND}g_{loop.names[j]}_all = g_{loop.names[j]}_steps"
-                   f"[{lo - off}:{hi + 1 - off}].reshape((-1, {width}))")
-    for name, ref, j in loop.deferred:
-        steps = f"g_{loop.names[j]}_all"
-        if ref is None:
-            expr = f"{steps}.sum(axis=0)"
-            gv = next(g for g in b.grads.values() if g.name == name)
-            out += [IND + line for line in accumulate(gv, expr, True)]
-            continue
-        if _REF.match(ref):
-            kind, k = _REF.match(ref).groups()
-            k = int(k)
-            if k in loop.picks:
-                values, c = loop.picks[k]
-                c -= 0 if kind == "v" else d
-            else:
-                values, c = loop.names[k], (0 if kind == "v" else -d)
-            width = loop.periods[0][k].data.shape[-1]
-        else:  # an array of an earlier loop (or an input), read at t + c
-            values, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", ref).groups()
-            c = int(c.replace(" ", "")) if c else 0
-            width = None
-        rows = (f"{values}[{lo + c}:{hi + 1 + c}].reshape((-1, {width}))"
-                if width and values not in finder.lists else
-                f"np.concatenate({values}[{lo + c}:{hi + 1 + c}])")
-        expr = f"{rows}.T @ {steps}"
-        gv = next(g for g in b.grads.values() if g.name == name)
-        out += [IND + line for line in accumulate(gv, expr, True)]
+    out += [IND + line for line in deferred_gradients(finder, loop)]
     for j, x in sorted(loop.bind.items()):
         if j in loop.carry and b.wanted(x):
             out += [IND + line for line in accumulate(b.grad_of(x), f"g_{loop.names[j]}_carry",

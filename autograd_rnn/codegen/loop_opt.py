@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from autograd_rnn.codegen.loops import Loop, LoopFinder
+from autograd_rnn.codegen.emit import accumulate
+from autograd_rnn.codegen.loops import _REF, Loop, LoopFinder
 
 _G = "\u27e8g:(\\d+)\u27e9"
 _WEIGHT = re.compile(f"^([A-Za-z_]\\w*) \\+= (\u27e8[vp]:(\\d+)\u27e9|[A-Za-z_]\\w*\\[t"
@@ -147,3 +148,46 @@ def alias_picks(loop: Loop, external: set) -> None:
             continue
         loop.picks[k] = (array, int(c.replace(" ", "")) if c else 0)
     loop.fwd_text = kept
+
+
+def deferred_gradients(finder: LoopFinder, loop: Loop) -> list[str]:
+    """After the backward loop: the weight and bias gradients ``defer_weight_gradients``
+    took out of it, as one matmul / sum over all steps (per-step arrays as rows)."""
+    b, d = finder.b, loop.d
+    lo, hi = min(loop.ts), max(loop.ts)
+    out: list[str] = []
+    if loop.deferred:
+        out.append("# weight and bias gradients of all steps at once (the sum over t, "
+                   "reordered)")
+    for j in sorted({j for _, _, j in loop.deferred}):
+        width = loop.periods[0][j].data.shape[-1]
+        off = loop.steps_offset.get(j, 0)
+        out.append(f"g_{loop.names[j]}_all = g_{loop.names[j]}_steps"
+                   f"[{lo - off}:{hi + 1 - off}].reshape((-1, {width}))")
+    for name, ref, j in loop.deferred:
+        steps = f"g_{loop.names[j]}_all"
+        if ref is None:
+            expr = f"{steps}.sum(axis=0)"
+            gv = next(g for g in b.grads.values() if g.name == name)
+            out += accumulate(gv, expr, True)
+            continue
+        if _REF.match(ref):
+            kind, k = _REF.match(ref).groups()
+            k = int(k)
+            if k in loop.picks:
+                values, c = loop.picks[k]
+                c -= 0 if kind == "v" else d
+            else:
+                values, c = loop.names[k], (0 if kind == "v" else -d)
+            width = loop.periods[0][k].data.shape[-1]
+        else:  # an array of an earlier loop (or an input), read at t + c
+            values, c = re.fullmatch(r"(\w+)\[t(?: ([+-] \d+))?\]", ref).groups()
+            c = int(c.replace(" ", "")) if c else 0
+            width = None
+        rows = (f"{values}[{lo + c}:{hi + 1 + c}].reshape((-1, {width}))"
+                if width and values not in finder.lists else
+                f"np.concatenate({values}[{lo + c}:{hi + 1 + c}])")
+        expr = f"{rows}.T @ {steps}"
+        gv = next(g for g in b.grads.values() if g.name == name)
+        out += accumulate(gv, expr, True)
+    return out

@@ -35,7 +35,7 @@ from autograd_rnn.codegen.emit import (
 )
 from autograd_rnn.codegen.fuse import find_cross_entropy, fused_lines
 from autograd_rnn.codegen.naming import literal, unmark
-from autograd_rnn.codegen.straight import reuse_dead_arrays
+from autograd_rnn.codegen.straight import drop_unused, function_env, reuse_dead_arrays
 
 FUNCTION = "forward_backward"
 
@@ -222,12 +222,12 @@ def generate(output, order: list, arguments: list[Argument], leaf_names: dict[in
                 grad_sources.append(f"np.array({gv.name})")  # never hand out a shared view
             else:
                 grad_sources.append(gv.name)
-    _drop_unused(fwd, bwd, f"{out_name} {' '.join(grad_sources)}")
+    drop_unused(fwd, bwd, f"{out_name} {' '.join(grad_sources)}")
     if inplace and n_loops:  # (loop form: outside the loops, reuse arrays nothing reads
         # any more; short straight-line unrolls stay one plain expression per op)
         returned = re.findall(r"(?<![\w.])[A-Za-z_]\w*", f"{out_name} {' '.join(grad_sources)}")
         n = len(fwd)
-        body = reuse_dead_arrays(fwd + bwd, _env(builder, arguments), returned)
+        body = reuse_dead_arrays(fwd + bwd, function_env(builder, arguments), returned)
         fwd[:], bwd[:] = body[:n], body[n:]
     all_args = arguments + prog.arguments
     body = _assemble(title, all_args, fwd, bwd, out_name, grad_sources, prog.needs_unbroadcast)
@@ -268,45 +268,3 @@ def _assemble(title, args, fwd, bwd, out_name, grads, helper) -> str:
         lines += ["    # ----- backward (reverse topological order) -----", *bwd]
     lines.append(f"    return {out_name}, ({returns})")
     return "\n".join(lines) + "\n"
-
-
-def _drop_unused(fwd: list[str], bwd: list[str], returned: str) -> None:
-    """Remove top-level ``name = ...`` statements whose value nothing reads afterwards
-    (e.g. the seed ``g_loss = np.ones_like(loss)`` after a fused cross-entropy)."""
-    lines = fwd + bwd
-    dead = set()
-    for i, line in enumerate(lines):
-        m = re.match(r"^    ([A-Za-z_]\w*) = ", line)
-        if not m or "out=" in line:
-            continue
-        name = re.compile(rf"(?<![\w.]){m.group(1)}\b")
-        if not any(name.search(later) for later in lines[i + 1:]) and not name.search(returned):
-            dead.add(i)
-    n = len(fwd)
-    fwd[:] = [line for i, line in enumerate(fwd) if i not in dead]
-    bwd[:] = [line for i, line in enumerate(bwd, n) if i not in dead]
-
-
-def _env(builder: Builder, arguments: list[Argument]) -> dict:
-    """name -> zero-stride array of its shape and dtype (for shape checks only)."""
-    env: dict = {}
-
-    def add(name, shape, dtype) -> None:
-        if name.isidentifier():
-            env[name] = np.broadcast_to(np.zeros((), np.dtype(dtype)), tuple(shape))
-
-    for node in builder.order:
-        name = builder.value.get(id(node))
-        if name:
-            add(name, node.data.shape, node.data.dtype)
-    for gv in builder.grads.values():
-        add(gv.name, gv.shape, gv.dtype)
-    for arg in arguments + builder.prog.arguments:
-        if arg.dtype and arg.kind != "const":
-            try:
-                add(arg.name, arg.shape, arg.dtype)
-            except TypeError:
-                pass
-    for array, name in builder.prog.array_inputs:
-        add(name, np.shape(array), np.asarray(array).dtype)
-    return env

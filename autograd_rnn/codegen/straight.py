@@ -145,3 +145,45 @@ def _dummy(node: ast.AST, env: dict, local: dict):
     if isinstance(value, np.generic):
         value = np.asarray(value)
     return value if isinstance(value, np.ndarray) and value.dtype.kind in "biufc" else None
+
+
+def drop_unused(fwd: list[str], bwd: list[str], returned: str) -> None:
+    """Remove top-level ``name = ...`` statements whose value nothing reads afterwards
+    (e.g. the seed ``g_loss = np.ones_like(loss)`` after a fused cross-entropy)."""
+    lines = fwd + bwd
+    dead = set()
+    for i, line in enumerate(lines):
+        m = re.match(r"^    ([A-Za-z_]\w*) = ", line)
+        if not m or "out=" in line:
+            continue
+        name = re.compile(rf"(?<![\w.]){m.group(1)}\b")
+        if not any(name.search(later) for later in lines[i + 1:]) and not name.search(returned):
+            dead.add(i)
+    n = len(fwd)
+    fwd[:] = [line for i, line in enumerate(fwd) if i not in dead]
+    bwd[:] = [line for i, line in enumerate(bwd, n) if i not in dead]
+
+
+def function_env(builder, arguments: list) -> dict:
+    """name -> zero-stride array of its shape and dtype (for shape checks only)."""
+    env: dict = {}
+
+    def add(name, shape, dtype) -> None:
+        if name.isidentifier():
+            env[name] = np.broadcast_to(np.zeros((), np.dtype(dtype)), tuple(shape))
+
+    for node in builder.order:
+        name = builder.value.get(id(node))
+        if name:
+            add(name, node.data.shape, node.data.dtype)
+    for gv in builder.grads.values():
+        add(gv.name, gv.shape, gv.dtype)
+    for arg in arguments + builder.prog.arguments:
+        if arg.dtype and arg.kind != "const":
+            try:
+                add(arg.name, arg.shape, arg.dtype)
+            except TypeError:
+                pass
+    for array, name in builder.prog.array_inputs:
+        add(name, np.shape(array), np.asarray(array).dtype)
+    return env

@@ -12,7 +12,7 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn.codegen import compile as compile_graph
-from autograd_rnn.codegen.inplace import lower_body
+from autograd_rnn.codegen.loop_buffers import lower_body
 from autograd_rnn.codegen.models import (
     PARAMS,
     compiled_loss_and_grads,
@@ -192,109 +192,12 @@ def test_in_place_and_expression_forms_agree(cell, options):
         np.testing.assert_allclose(g1[k], g2[k], rtol=0, atol=1e-13, err_msg=k)
 
 
-def test_distinct_rows_use_fancy_add_repeated_rows_use_add_at():
-    W = ar.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True, name="W")
-
-    def distinct(W):
-        return W[np.arange(4), np.array([2, 0, 2, 1])].sum()
-
-    def repeated(W):
-        return (W[np.array([1, 1, 3]), np.array([0, 0, 2])] * np.array([1.0, 2.0, 3.0])).sum()
-
-    for fn, form in ((distinct, "g_W[np.arange(4), "), (repeated, "np.add.at(")):
-        compiled = compile_graph(fn, [W])
-        assert form in compiled.source
-        W.grad = None
-        fn(W).backward()
-        np.testing.assert_array_equal(compiled(W)[1]["W"], W.grad)
-
-
-def test_bias_folded_into_the_hoisted_projection():
-    compiled = compile_graph(make_loss("rnn"), example_inputs("rnn", 5, 3, 4, 2))
-    assert "matmul_all += b_h" in compiled.source
-
-
 def test_model_helper_keeps_gradient_names_across_shapes():
     for T in (5, 7):
         params = init_params("lstm", 3, 4, 3)
         x = np.random.default_rng(T).standard_normal((T, 2, 3))
         _, grads = compiled_loss_and_grads("lstm", params, x, np.zeros((T, 2), dtype=int))
         assert list(grads) == list(PARAMS["lstm"])
-
-
-def _xent_case(scale: float | None, rows, extra: bool):
-    rng = np.random.default_rng(3)
-    y = ar.tensor(rng.standard_normal((5, 4)), requires_grad=True, name="y")
-    targets = rng.integers(0, 4, 5)
-
-    def loss(y, targets):
-        logp = ar.log_softmax(y * 1.5, axis=1)
-        out = -logp[rows, targets].sum()
-        out = out if scale is None else scale * out
-        return out + (logp * logp).sum() if extra else out
-
-    compiled = compile_graph(loss, [y, targets])
-    y.grad = None
-    loss(y, targets).backward()
-    value, grads = compiled(y, targets)
-    np.testing.assert_allclose(grads["y"], y.grad, rtol=0, atol=1e-12)
-    return compiled.source
-
-
-def test_softmax_cross_entropy_backward_is_fused():
-    source = _xent_case(None, np.arange(5), extra=False)
-    assert "g_softmax[np.arange(5), targets] -= 1.0" in source
-    assert "*= g_" not in source and "np.ones_like" not in source  # unused seed dropped
-    assert "g_softmax *= g_" in _xent_case(2.0, np.arange(5), extra=False)
-
-
-@pytest.mark.parametrize("rows,extra", [(np.array([0, 0, 2, 3, 3]), False), (np.arange(5), True)])
-def test_cross_entropy_not_fused_when_rows_repeat_or_values_are_shared(rows, extra):
-    assert "g_softmax" not in _xent_case(None, rows, extra)
-
-
-def test_lstm_sibling_gates_computed_together():
-    inputs = example_inputs("lstm", 6, 3, 4, 2)
-    fused = compile_graph(make_loss("lstm"), inputs)
-    assert "i_f = np.empty(" in fused.source and "g_i_f" in fused.source
-    assert "i_f = np.empty(" not in compile_graph(make_loss("lstm"), inputs, inplace=False).source
-    value, grads = fused(*inputs)
-    loss = make_loss("lstm")(*inputs)
-    for p in inputs[2:]:
-        p.grad = None
-    loss.backward()
-    for p in inputs[2:]:
-        np.testing.assert_allclose(grads[p.name], p.grad, rtol=0, atol=1e-12, err_msg=p.name)
-
-
-def _straight(lines: list[str], returned: list[str]):
-    from autograd_rnn.codegen.straight import reuse_dead_arrays
-
-    arrays = _arrays(2)
-    env = {k: np.broadcast_to(np.zeros((), v.dtype), v.shape) for k, v in arrays.items()}
-    new = reuse_dead_arrays([f"    {line}" for line in lines], env, returned)
-    results = []
-    for body in (["    " + line for line in lines], new):
-        ns = {"np": np, **{k: v.copy() for k, v in arrays.items()}}
-        exec("def f():\n" + "\n".join(body) + f"\n    return {', '.join(returned)}", ns)  # noqa: S102
-        results.append(ns["f"]())
-    for a, b in zip(*results, strict=True):
-        np.testing.assert_array_equal(a, b)
-    return [line.strip() for line in new]
-
-
-def test_straight_line_statements_reuse_dying_arrays():
-    new = _straight(["a = carry @ W", "b = a + carry2", "view = b.reshape((4, 3))",
-                     "c = np.tanh(b)", "d = c * 2.0", "e = view.sum() + d"], ["d", "e"])
-    assert "b = np.add(a, carry2, out=a)" in new  # a dies here
-    assert "c = np.tanh(b)" in new  # b is still read through its view
-    assert "d = np.multiply(c, 2.0, out=c)" in new
-
-
-def test_straight_line_arrays_read_by_a_loop_are_not_reused():
-    new = _straight(["a = carry * 2.0", "for t in range(3):", "    acc[0] += a[0]",
-                     "b = a + 1.0", "c = b * b"], ["c", "acc"])
-    assert "b = a + 1.0" in new and "c = np.multiply(b, b, out=b)" in new
 
 
 def test_stored_value_changed_after_storing_is_copied_not_computed_in_place():
