@@ -90,12 +90,15 @@ class CompiledFunction:
         if len(inputs) != len(self.kinds):
             raise TypeError(f"compiled function takes {len(self.kinds)} inputs, got {len(inputs)}")
         args = _arrays(inputs)
-        entry = self.cache.get(tuple((a.shape, a.dtype) for a in args))
-        if entry is None or any(t.data.shape != s for t, s in entry.captured):
+        entry = self.cache.get(tuple([(a.shape, a.dtype) for a in args]))
+        if entry is None or (entry.captured
+                             and any(t.data.shape != s for t, s in entry.captured)):
             entry = self._trace(list(inputs))
         self.last = entry
-        args += [t.data for t, _ in entry.captured]
-        args += entry.consts
+        if entry.captured:  # (the per-call path stays short: it matters for tiny steps)
+            args += [t.data for t, _ in entry.captured]
+        if entry.consts:
+            args += entry.consts
         value, grads = entry.function(*args)
         return value, dict(zip(entry.grad_keys, grads, strict=True))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_rnn.codegen.compiler import compile as compile_graph
 from autograd_rnn.core.state import scope
 from autograd_rnn.core.tensor import Tensor, tensor
 from autograd_rnn.ops import log_softmax, matmul, sigmoid, stack, tanh
@@ -123,9 +124,7 @@ def compiled_loss_and_grads(cell: str, params: dict, x: np.ndarray, targets: np.
     x (T, B, D) float64, targets (T, B) ints. Returns (loss: float, {name: gradient}).
     The first call per cell compiles; calls with new shapes re-trace (cached).
     """
-    from autograd_rnn.codegen.compiler import compile as compile_graph
-
-    inputs = [x, np.asarray(targets).reshape(-1), *(params[k] for k in PARAMS[cell])]
+    inputs = [x, np.asarray(targets).reshape(-1), *[params[k] for k in PARAMS[cell]]]
     if cell not in _COMPILED:
         example = [tensor(x, name="x"), inputs[1]] + [
             tensor(params[k], requires_grad=True, name=k) for k in PARAMS[cell]]
