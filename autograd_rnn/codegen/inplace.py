@@ -175,7 +175,7 @@ class Lowering:
     def fixed(self, i: int, name_hint: str, target_src: str, node: ast.AST) -> None:
         """Compute ``node`` into the view ``target_src`` (a slot or a slice)."""
         value = self.dummy(node)
-        single = sum(op_of(n) is not None for n in ast.walk(node)) == 1
+        single = not any(op_of(k) is not None for k in _operands(node))  # one call
         text = target_src
         if not single:
             text = self.namer(name_hint)

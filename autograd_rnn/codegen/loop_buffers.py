@@ -57,8 +57,10 @@ def body_env(finder: LoopFinder, loop: Loop) -> dict:
             add(f"g_{lp.names[k]}_carry", first[k].data.shape, first[k].data.dtype)
         for name, (shape, dtype) in lp.hoisted.items():
             add(name, shape, dtype)
-        for name, (shape, dtype) in lp.joint.items():
+        for name, (shape, dtype, columns) in lp.joint.items():
             add(name, (hi + 2,) + shape, dtype)
+            for gate, (a, z) in columns.items():
+                add(gate, (hi + 2,) + shape[:-1] + (z - a,), dtype)
     return env
 
 

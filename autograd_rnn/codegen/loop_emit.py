@@ -189,9 +189,11 @@ def _forward_loop(finder: LoopFinder, loop: Loop, out: list[str]) -> None:
         loop.arrays.add(k)
         shape = literal((hi + 2,) + node.data.shape, str)
         out.append(f"{IND}{loop.names[k]} = np.empty({shape}, dtype=np.{node.data.dtype.name})")
-    for name, (shape, dtype) in loop.joint.items():  # sibling gates side by side
+    for name, (shape, dtype, columns) in loop.joint.items():  # sibling gates side by side
         out.append(f"{IND}{name} = np.empty({literal((hi + 2,) + shape, str)}, "
                    f"dtype=np.{dtype.name})")
+        out += [f"{IND}{gate} = {name}[:, :, {a}:{z}]  # gate {gate}: columns {a}:{z}"
+                for gate, (a, z) in columns.items()]
     for j, x in sorted(loop.bind.items()):
         out.append(f"{IND}{loop.names[j]}[{t0 - d}] = {b.value_of(x)}")
     out += [IND + line for line in hoisted]

@@ -68,7 +68,8 @@ def _members(loop: Loop, text: str) -> list[list[tuple]]:
 
 def fuse_siblings(loop: Loop, external: set, namer) -> dict:
     """Rewrite the loop text for every run of sibling gates; returns {joint array name:
-    (per-step shape, dtype)} for the caller to allocate like the other per-step arrays."""
+    (per-step shape, dtype, {gate name: its columns})} for the caller to allocate like the
+    other per-step arrays, with each gate a view of its columns."""
     arrays = {}
     for run in _members(loop, "\n".join(loop.fwd_text + loop.bwd_text)):
         if any(k in external for _, k, *_ in run):
@@ -85,7 +86,8 @@ def _fuse(loop: Loop, run: list, namer, arrays: dict) -> bool:
     hi = run[-1][3]
     node = first[k1]
     name = namer("_".join(loop.names[k] for _, k, *_ in run))
-    view = {k: f"{name}[t][:, {a - lo}:{b - lo}]" for _, k, a, b, *_ in run}
+    view = {k: f"{loop.names[k]}[t]" for _, k, *_ in run}  # i = i_f[:, :, 0:H], ...
+    columns = {loop.names[k]: (a - lo, b - lo) for _, k, a, b, *_ in run}
     # forward: one slice, one chain into the joint per-step array
     fwd = loop.fwd_text
     fwd[at:run[-1][6] + 2] = [f"{_v(s1)} = {_v(parent)}[:, {lo}:{hi}]",
@@ -93,7 +95,7 @@ def _fuse(loop: Loop, run: list, namer, arrays: dict) -> bool:
     for k, text in view.items():
         loop.fwd_text = [line.replace(_v(k), text) for line in loop.fwd_text]
     if not loop.bwd_text:
-        arrays[name] = ((node.data.shape[0], hi - lo), node.data.dtype)
+        arrays[name] = ((node.data.shape[0], hi - lo), node.data.dtype, columns)
         return True
     # backward: gradients of the gates side by side, the chain's derivative once
     bwd = [line for line in loop.bwd_text]
@@ -110,7 +112,8 @@ def _fuse(loop: Loop, run: list, namer, arrays: dict) -> bool:
                 into_at[k] = j
     if len(vjp_at) != len(run) or len(into_at) != len(run):
         return False
-    norm = {vjps[k].replace(_g(k), _G).replace(view[k], _V) for k in ks}
+    norm = {re.sub(rf"(?<![\w.]){re.escape(view[k])}", _V, vjps[k].replace(_g(k), _G))
+            for k in ks}
     if len(norm) != 1:
         return False
     last_vjp = max(vjp_at.values())
@@ -149,7 +152,7 @@ def _fuse(loop: Loop, run: list, namer, arrays: dict) -> bool:
             continue
         out.append(line)
     loop.bwd_text = out
-    arrays[name] = ((node.data.shape[0], hi - lo), node.data.dtype)
+    arrays[name] = ((node.data.shape[0], hi - lo), node.data.dtype, columns)
     return True
 
 
