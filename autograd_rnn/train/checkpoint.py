@@ -23,6 +23,7 @@ import numpy as np
 from autograd_rnn.files import atomic_write_bytes
 
 FORMAT = "autograd-rnn-checkpoint-1"
+REQUIRED = ("meta/step", "meta/config", "meta/rng")  # besides meta/format
 
 
 class CheckpointError(ValueError):
@@ -48,10 +49,15 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     Raises FileNotFoundError for a missing file, CheckpointError for a file that is not an
     autograd-rnn checkpoint.
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"checkpoint {os.fspath(path)!r} is a directory, not a file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint {os.fspath(path)!r} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, Mapping):  # a single .npy array, not an .npz archive
+            raise ValueError(f"it holds one {type(data).__name__}, not named arrays")
+        with data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise CheckpointError(
@@ -63,6 +69,16 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             f"{os.fspath(path)!r} is not an autograd-rnn checkpoint (meta/format is "
             f"{fmt or 'missing'!r}, expected {FORMAT!r})"
         )
+    missing = [k for k in REQUIRED if k not in arrays]
+    if missing:
+        raise CheckpointError(f"checkpoint {os.fspath(path)!r} is incomplete: no {missing}")
+    try:
+        if not isinstance(config_of(arrays), dict):
+            raise ValueError("not a JSON object")
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise CheckpointError(
+            f"checkpoint {os.fspath(path)!r}: meta/config is not valid JSON ({error})"
+        ) from None
     return arrays
 
 

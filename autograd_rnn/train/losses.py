@@ -22,13 +22,18 @@ def _values(x: Any) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _float_dtype(x: Any) -> np.dtype:
+    dtype = _values(x).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
 
 
-def _mask_array(mask: Any, lead_shape: tuple[int, ...], what: str) -> np.ndarray:
-    m = np.asarray(_values(mask), dtype=np.float64)
+def _mask_array(mask: Any, lead_shape: tuple[int, ...], what: str, dtype=np.float64):
+    m = np.asarray(_values(mask), dtype=dtype)  # the loss's dtype: float32 stays float32
     if m.shape != lead_shape[: m.ndim] or m.ndim == 0:
         raise ValueError(
             f"{what}: mask of shape {m.shape} does not match the leading axes of the "
@@ -51,13 +56,15 @@ def mse_loss(pred: Tensor, target: Any, mask: Any = None, reduction: str = "mean
     """
     _check_reduction(reduction)
     target = _values(target)
+    if target.dtype.kind not in "biuf":
+        raise TypeError(f"mse_loss: target must be numeric, got dtype {target.dtype}")
     if target.shape != pred.shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has {target.shape}")
     diff = pred - target
     sq = diff * diff
     if mask is None:
-        return sq.sum() if reduction == "sum" else sq.sum() / sq.size
-    m = _mask_array(mask, pred.shape, "mse_loss")
+        return sq.sum() if reduction == "sum" else sq.sum() / max(sq.size, 1)  # B=0: 0
+    m = _mask_array(mask, pred.shape, "mse_loss", _float_dtype(sq))
     m = m.reshape(m.shape + (1,) * (pred.ndim - m.ndim))
     total = (sq * m).sum()
     if reduction == "sum":
@@ -79,6 +86,8 @@ def cross_entropy(logits: Tensor, targets: Any, mask: Any = None, reduction: str
     """
     _check_reduction(reduction)
     targets = _values(targets)
+    if logits.ndim < 1:
+        raise ValueError("cross_entropy: logits must have shape (..., V), got a scalar")
     lead, vocab = logits.shape[:-1], logits.shape[-1]
     if targets.shape != lead:
         raise ValueError(
@@ -97,7 +106,7 @@ def cross_entropy(logits: Tensor, targets: Any, mask: Any = None, reduction: str
     nll = -log_probs[np.arange(flat.size), flat]  # (N,)
     if mask is None:
         return nll.sum() if reduction == "sum" else nll.sum() / max(flat.size, 1)
-    m = _mask_array(mask, lead, "cross_entropy")
+    m = _mask_array(mask, lead, "cross_entropy", _float_dtype(nll))
     if m.shape != lead:
         raise ValueError(f"cross_entropy: mask shape {m.shape} must equal targets shape {lead}")
     total = (nll * m.reshape(-1)).sum()

@@ -163,5 +163,11 @@ def tbptt(
             norms.append(norm)
         if optimizer is not None:
             optimizer.step()
+            for i, p in enumerate(optimizer.params):  # an update can overflow finite inputs
+                if not np.all(np.isfinite(p.data)):
+                    raise NonFiniteLossError(
+                        f"the update on steps {loss_start}..{end - 1} made parameter "
+                        f"{p.name or i!r} non-finite"
+                    )
     mean = float(np.mean(losses)) if losses else float("nan")
     return TBPTTResult(loss=mean, updates=len(losses), grad_norms=norms, state=final)

@@ -159,6 +159,9 @@ class Trainer:
         """
         from tqdm import tqdm
 
+        if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) \
+                or checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be an integer >= 1, got {checkpoint_every!r}")
         if checkpoint is not None and os.path.abspath(checkpoint) not in self._owned:
             check_writable(checkpoint, overwrite)
             if overwrite:
