@@ -48,8 +48,7 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     exp = np.exp(subtract)
     sum_ = exp.sum(axis=1, keepdims=True)
     log = np.log(sum_)
-    subtract2 = subtract - log
-    getitem = subtract2[np.arange(4), targets]
+    getitem = subtract[np.arange(4), targets] - log[:, 0]  # the targets' log-probabilities
     sum2 = getitem.sum()
     loss = -sum2
     # ----- backward (reverse topological order) -----

@@ -10,7 +10,9 @@ writes instead::
     g_y = np.divide(exp, sum_)             # softmax(y), from the forward's values
     g_y[np.arange(N), targets] -= 1.0      # minus the one-hot targets
 
-The forward is unchanged. Results agree with the op-by-op gradient to rounding.
+Results agree with the op-by-op gradient to rounding. In the forward, the target entries
+are picked before the normaliser is subtracted (``subtract[rows, targets] - log[:, 0]``,
+the same numbers) instead of forming the whole (N, V) log-softmax first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ import numpy as np
 
 from autograd_rnn.codegen.emit import accumulate
 from autograd_rnn.codegen.templates import _distinct_rows
+
+
+class _Lit:
+    """What ``templates._distinct_rows`` reads from a template context."""
+
+    def __init__(self, prog) -> None:
+        self.lit = prog.lit
 
 
 def _one(consumers: dict, node, op: str):
@@ -69,10 +78,7 @@ def fused_lines(builder, chain) -> list[str] | None:
     y, z, ex, se, neg, pick, _ = chain
     prog = builder.prog
 
-    class _Ctx:  # what templates._distinct_rows reads
-        lit = staticmethod(prog.lit)
-
-    if not builder.wanted(y) or not _distinct_rows(_Ctx, pick.params["index"]):
+    if not builder.wanted(y) or not _distinct_rows(_Lit(prog), pick.params["index"]):
         return None
     name = prog.namer.unique("g_softmax")
     lines = [f"{name} = np.divide({builder.value_of(ex)}, {builder.value_of(se)})"
@@ -81,3 +87,26 @@ def fused_lines(builder, chain) -> list[str] | None:
     if neg is not builder.output:  # (the output's own gradient is ones)
         lines.append(f"{name} *= {builder.grad_of(neg).name}  # the gradient reaching the loss")
     return lines + accumulate(builder.grad_of(y), name, True)
+
+
+def pick_targets(builder, nodes: list) -> dict:
+    """For straight-line ``nodes``: {id(pick): () -> its expression, "skip": {id(lsm)}}
+    where a chain's log-softmax matrix is only read by its pick."""
+    ids = {id(n) for n in nodes}
+    out: dict = {"skip": set()}
+    for chain in builder.xent.values():
+        y, z, ex, se, neg, pick, every = chain
+        lsm, lg = every[4], every[3]
+        index = pick.params["index"]
+        if id(lsm) not in ids or id(pick) not in ids or id(lsm) in builder.value:
+            continue
+        if not _distinct_rows(_Lit(builder.prog), index):  # (then the backward is fused)
+            continue
+        out["skip"].add(id(lsm))
+        rows = builder.prog.index(index[0])
+        rows = ":" if rows == f"np.arange({z.data.shape[0]})" else rows
+        out[id(pick)] = (lambda z=z, lg=lg, index=index, rows=rows:
+                         f"{builder.value_of(z)}[{builder.prog.index(index)}] - "
+                         f"{builder.value_of(lg)}[{rows}, 0]"
+                         "  # the targets' log-probabilities")
+    return out

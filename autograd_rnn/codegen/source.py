@@ -33,7 +33,7 @@ from autograd_rnn.codegen.emit import (
     forward_lines,
     input_sources,
 )
-from autograd_rnn.codegen.fuse import find_cross_entropy, fused_lines
+from autograd_rnn.codegen.fuse import find_cross_entropy, fused_lines, pick_targets
 from autograd_rnn.codegen.naming import literal, unmark
 from autograd_rnn.codegen.straight import drop_unused, function_env, reuse_dead_arrays
 
@@ -118,18 +118,23 @@ class Builder:
     # straight-line code for a run of op nodes --------------------------------------------
     def forward(self, nodes: list, lines: list[str], indent: str = "    ") -> None:
         scope = None
+        picks = pick_targets(self, nodes)  # -log_softmax(y)[rows, targets]: pick, then log
         for node in nodes:
+            if id(node) in picks.get("skip", ()):
+                continue
+            if id(node) in picks:
+                self.expr_override[id(node)] = picks[id(node)]()
             if node.scope != scope:
                 scope = node.scope
                 lines.append(f"{indent}# --- {scope or 'top level'} ---")
             tmp = self.prog.namer.unique
             body = derived_constants(self.prog, node, self.value_of, tmp)
             target = self.name_node(node) if id(node) not in self.value else self.value_of(node)
-            inputs = self.slice_inputs.get(id(node)) or input_sources(
-                self.prog, node, self.value_of)
             if id(node) in self.expr_override:
                 body.append(f"{target} = {self.expr_override[id(node)]}")
             else:
+                inputs = self.slice_inputs.get(id(node)) or input_sources(
+                    self.prog, node, self.value_of)
                 body += forward_lines(self.prog, node, target, inputs)
             lines += [indent + s for s in body]
 
