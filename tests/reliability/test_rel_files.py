@@ -133,3 +133,10 @@ def test_cli_overwrite_replaces_the_file_whole(tmp_path, capsys):
     assert main(["export", "--steps", "2", "--overwrite", "-o", str(path)]) == 0
     assert path.read_text().startswith("digraph")
     assert os.listdir(tmp_path) == ["g.dot"]
+
+
+def test_step_through_page_gets_umask_permissions(tmp_path, umask_022, capsys):
+    path = tmp_path / "steps.html"
+    assert main(["trace", "--steps", "1", "--hidden", "2", "-o", str(path)]) == 0
+    assert _mode(path) == 0o644, oct(_mode(path))
+    assert os.listdir(tmp_path) == ["steps.html"]
