@@ -95,3 +95,24 @@ def test_random_recurrent_configuration_keeps_float32(c, seed, record):
         assert p.grad is None or p.grad.dtype == np.float32, (name, p.grad.dtype)
     for node in ar.reachable([loss]):
         assert node.data.dtype == np.float32, node.label
+
+
+@SETTINGS
+@given(c=configs(), seed=st.integers(0, 2**16))
+def test_training_mode_gradients_equal_recording_mode(c, seed):
+    """``record_gradients(False)`` takes fast paths (stacked weight products, in-place slice
+    gradients); parameter and input gradients must not change."""
+    rng = np.random.default_rng(seed)
+    x_data = rng.standard_normal((c["T"], c["B"], 2))
+    targets = rng.integers(0, 4, (c["T"], c["B"]))
+    results = []
+    for record in (True, False):
+        model = _model(c, seed)
+        x = ar.tensor(x_data, requires_grad=True)
+        with ar.record_gradients(record):
+            _loss(model, x, c, targets).backward()
+        results.append([x.grad] + [p.grad for p in model.parameters()])
+    for k, (on, off) in enumerate(zip(*results, strict=True)):
+        assert (on is None) == (off is None), k
+        if on is not None:
+            np.testing.assert_allclose(off, on, rtol=1e-10, atol=1e-13, err_msg=str(k))
