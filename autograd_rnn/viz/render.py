@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import graphviz
 
+from autograd_rnn.files import atomic_write_bytes
 from autograd_rnn.viz.dot import to_dot
 from autograd_rnn.viz.errors import INSTALL_HINT, GraphTooLargeError, GraphvizNotFoundError
 
@@ -24,31 +24,16 @@ LAYOUT_TIMEOUT = 120.0  # seconds before a layout is declared too large
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``.
+    """Write ``data`` to ``path`` atomically (``autograd_rnn.files``), creating its folder.
 
     Raises ``FileExistsError`` if ``path`` exists and ``overwrite`` is False.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to "
-                              "replace it")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory, expected a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_bytes(path, payload, overwrite=overwrite)
 
 
 def resolve_format(path: str | os.PathLike, format: str | None) -> str:  # noqa: A002
