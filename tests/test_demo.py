@@ -27,5 +27,10 @@ def test_demo_cli_rejects_bad_steps(capsys):
 def test_demo_replaces_only_its_own_folder(tmp_path):
     keep = tmp_path / "keep.txt"
     keep.write_text("mine")
-    assert run_demo(out_dir=str(tmp_path / "demo"), seed=0, steps=30, progress=False) in (True, False)
-    assert Path(keep).read_text() == "mine"
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "stale.svg").write_text("from an earlier demo run")
+    run_demo(out_dir=str(out), seed=0, steps=30, progress=False)
+    assert not (out / "stale.svg").exists()  # the demo's own folder is replaced
+    assert (out / "steps.html").exists()
+    assert Path(keep).read_text() == "mine"  # nothing outside it is touched

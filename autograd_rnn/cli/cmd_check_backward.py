@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from autograd_rnn.cli.options import add_check_options
+
 
 def register(subparsers) -> None:
     from autograd_rnn.check.references import REFERENCES
@@ -29,13 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument("--input-size", type=int, default=5, help="D (default 5)")
     parser.add_argument("--hidden", type=int, default=6, help="H (default 6)")
     parser.add_argument("--vocab", type=int, default=7, help="V (default 7)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--max-entries", type=int, default=0,
-                        help="random entries checked per input; 0 = all (default)")
-    parser.add_argument("--eps", type=float, default=1e-6, help="finite-difference step")
-    parser.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance")
-    parser.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_check_options(parser, max_entries_default=0, what="input")
     parser.set_defaults(run=run)
 
 

@@ -3,6 +3,8 @@ finite differences. Exit 0 when every parameter passes, 1 on a mismatch."""
 
 from __future__ import annotations
 
+from autograd_rnn.cli.options import add_check_options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -17,13 +19,7 @@ def register(subparsers) -> None:
     parser.add_argument("--input-size", type=int, default=3, help="input size (default 3)")
     parser.add_argument("--output-size", type=int, default=2, help="output size (default 2)")
     parser.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--max-entries", type=int, default=20,
-                        help="random entries checked per parameter; 0 = all (default 20)")
-    parser.add_argument("--eps", type=float, default=1e-6, help="finite-difference step")
-    parser.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance")
-    parser.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_check_options(parser, max_entries_default=20, what="parameter")
     parser.set_defaults(run=run)
 
 
