@@ -4,11 +4,14 @@
 set -euo pipefail
 package="$1"
 case "$package" in
-  graphviz) binary=dot ;;
-  chromium) binary=chromium ;;
+  graphviz) binaries="dot" ;;
+  chromium) binaries="chromium chromedriver" ;;
   *) echo "unknown system dependency: $package" >&2; exit 2 ;;
 esac
-command -v "$binary" >/dev/null 2>&1 && exit 0
+missing=""
+for b in $binaries; do command -v "$b" >/dev/null 2>&1 || missing="$missing $b"; done
+[ -z "$missing" ] && exit 0
+binary="${missing# }"
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "warning: '$binary' not found and apt-get is unavailable; install $package yourself" >&2
   exit 0
@@ -24,4 +27,6 @@ packages="$package"
 echo "installing $packages from Debian (for '$binary')..."
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null
-command -v "$binary" >/dev/null 2>&1 || { echo "error: installing $package did not provide '$binary'" >&2; exit 1; }
+for b in $binaries; do
+  command -v "$b" >/dev/null 2>&1 || { echo "error: installing $packages did not provide '$b'" >&2; exit 1; }
+done
