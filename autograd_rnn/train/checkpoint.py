@@ -53,6 +53,13 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise IsADirectoryError(f"checkpoint {os.fspath(path)!r} is a directory, not a file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint {os.fspath(path)!r} does not exist")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic[:2] != b"PK":  # every .npz is a zip archive; NumPy would guess "pickle" instead
+        raise CheckpointError(
+            f"{os.fspath(path)!r} is not a readable .npz checkpoint (not a zip archive: "
+            "corrupted, truncated at the start, or another kind of file)"
+        )
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, Mapping):  # a single .npy array, not an .npz archive

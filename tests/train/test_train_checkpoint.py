@@ -166,3 +166,13 @@ def test_ctrl_c_mid_step_saves_a_resumable_checkpoint(tmp_path):
     resumed = Trainer.from_checkpoint(path)
     resumed.run(5, progress=False)
     _same_state(straight, resumed)
+
+
+def test_text_file_is_reported_as_not_an_npz_archive(tmp_path):
+    from autograd_rnn.train.checkpoint import CheckpointError, load_npz
+
+    path = tmp_path / "notes.npz"
+    path.write_text("these are my notes, not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a zip archive"):
+        load_npz(path)
+    assert path.read_text().startswith("these are my notes")
