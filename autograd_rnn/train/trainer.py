@@ -26,6 +26,8 @@ from autograd_rnn.train.config import TrainConfig, build_model
 from autograd_rnn.train.tasks import CharTask, Task, make_task
 from autograd_rnn.train.tbptt import NonFiniteLossError, tbptt
 
+DIVERGENCE_FACTOR = 1e6  # a loss this many times the run's first (or 1.0) means divergence
+
 
 class TrainingError(RuntimeError):
     """A run stopped: the loss or gradients became NaN/Inf."""
@@ -154,6 +156,7 @@ class Trainer:
 
         Saves to ``checkpoint`` every ``checkpoint_every`` steps, at the end, and on Ctrl-C
         (the state after the last completed step, so it resumes exactly). On a NaN/Inf loss
+        (or one over ``DIVERGENCE_FACTOR`` times the run's first loss, floored at 1.0)
         the parameters go back to the last good step, that state is saved, and
         ``TrainingError`` is raised. ``callback(trainer)`` runs after every step.
         """
@@ -168,6 +171,7 @@ class Trainer:
                 self._owned.add(os.path.abspath(checkpoint))
         start, began = self.step, time.perf_counter()
         good = self.snapshot()
+        first_loss = None
         interrupted = False
         bar = tqdm(total=steps, initial=self.step, disable=not progress, unit="step",
                    desc=f"{self.config.task}/{self.config.cell}", dynamic_ncols=True)
@@ -182,6 +186,18 @@ class Trainer:
                         f"stopped at step {self.step + 1}: {error}; parameters are back at step "
                         f"{self.step}{where}. Try a smaller learning rate or gradient clipping"
                     ) from None
+                if first_loss is None:
+                    first_loss = loss
+                elif loss > DIVERGENCE_FACTOR * max(first_loss, 1.0):
+                    at = self.step
+                    self._restore(good)
+                    where = self._save_quietly(checkpoint, good)
+                    raise TrainingError(
+                        f"stopped at step {at}: the loss {loss:.3g} is over "
+                        f"{DIVERGENCE_FACTOR:.0e} times the run's first loss {first_loss:.3g}, "
+                        f"so training diverged; parameters are back at step {self.step}{where}. "
+                        "Try a smaller learning rate or gradient clipping"
+                    )
                 good = self.snapshot()
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4g}")

@@ -140,6 +140,18 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_state(tmp_path):
     assert np.all(np.isfinite(load_npz(path)["param/W_y"]))
 
 
+def test_a_diverging_run_stops_with_a_message(tmp_path):
+    path = tmp_path / "boom.npz"
+    config = TrainConfig(task="adding", cell="rnn", seq_len=10, hidden=8, batch=8,
+                         optimizer="sgd", lr=1e6, seed=0)
+    trainer = Trainer(config)
+    with np.errstate(all="ignore"), pytest.raises(TrainingError, match="training diverged"):
+        trainer.run(50, checkpoint=path, progress=False)
+    saved = load_npz(path)
+    assert int(saved["meta/step"]) == trainer.step < 50
+    assert all(np.all(np.isfinite(saved[k])) for k in saved if k.startswith("param/"))
+
+
 class _InterruptingSine(SineTask):
     """Raises KeyboardInterrupt inside the ``at``-th loss call (mid-step with k1 < T)."""
 
