@@ -66,6 +66,9 @@ class Program:
         if key in self.consts:
             return self.consts[key]
         if isinstance(value, np.ndarray):
+            reshaped = _reshaped_const(value, self.consts)  # e.g. logsumexp's squeezed shift
+            if reshaped is not None:
+                return reshaped
             for array, name in self.array_inputs:
                 if value is array:
                     return name
@@ -156,6 +159,17 @@ def forward_lines(prog: Program, node, target: str, inputs: tuple[str, ...],
     else:
         expr = render(template.forward, ctx)
     return ctx.statements + [f"{target} = {expr}"]
+
+
+def _reshaped_const(value: np.ndarray, consts: dict[int, str]) -> str | None:
+    """``name.reshape(shape)`` when ``value`` is a reshaped view (same buffer, C order) of an
+    array that already has a name, else None."""
+    base = value.base
+    if (isinstance(base, np.ndarray) and id(base) in consts and base.size == value.size
+            and base.flags.c_contiguous and value.flags.c_contiguous
+            and value.__array_interface__["data"][0] == base.__array_interface__["data"][0]):
+        return f"{consts[id(base)]}.reshape({tuple(value.shape)!r})"
+    return None
 
 
 def derived_constants(prog: Program, node, value_of, tmp) -> list[str]:
