@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-import tempfile
 
 
 def register(subparsers) -> None:
@@ -24,13 +24,15 @@ def register(subparsers) -> None:
     parser.add_argument("--no-loops", action="store_true",
                         help="straight-line code even for many timesteps")
     parser.add_argument("-o", "--out", required=True, help="file to write (.py)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                        help="replace an existing file (--no-overwrite, the default, refuses)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from autograd_rnn.cli.main import UsageError
     from autograd_rnn.codegen.cli_source import model_source
+    from autograd_rnn.files import atomic_write_text
 
     for flag in ("steps", "hidden", "input", "batch"):
         if getattr(args, flag) < 1:
@@ -43,15 +45,9 @@ def run(args) -> int:
         raise UsageError(f"{args.out} exists; pass --overwrite to replace it")
     source = model_source(args.cell, args.steps, args.hidden, args.input, args.batch,
                           args.output, loops=not args.no_loops)
-    folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".codegen-", suffix=".py")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(source)
-        os.replace(tmp, args.out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    # atomic (temporary file + os.replace) with the usual file mode, never clobbering a file
+    # that appeared meanwhile unless --overwrite
+    atomic_write_text(args.out, source, overwrite=args.overwrite)
     print(f"wrote {args.out} ({source.count(chr(10))} lines)")
     return 0

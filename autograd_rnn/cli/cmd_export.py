@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from autograd_rnn.cli.main import UsageError
@@ -42,7 +43,8 @@ def register(subparsers) -> None:
     parser.add_argument("--max-nodes", type=int, default=1000,
                         help="refuse to lay out larger graphs (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                        help="replace an existing file (--no-overwrite, the default, refuses)")
     parser.set_defaults(run=run)
 
 

@@ -3,6 +3,7 @@ backpropagated, one node or one edge per frame."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from autograd_rnn.cli.main import UsageError
@@ -49,7 +50,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "-o", "--out", default="steps.html", help="HTML file to write (default steps.html)"
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                        help="replace an existing file (--no-overwrite, the default, refuses)")
     parser.set_defaults(run=run)
 
 

@@ -97,6 +97,9 @@ def test_atomic_write_no_overwrite_refusal_names_the_flag(tmp_path):
         (["export", "--steps", "2", "-o"], "g.dot"),
         (["codegen", "-o"], "m.py"),
         (["trace", "-o"], "t.html"),
+        (["export", "--steps", "2", "--no-overwrite", "-o"], "g.dot"),
+        (["codegen", "--no-overwrite", "-o"], "m.py"),
+        (["trace", "--no-overwrite", "-o"], "t.html"),
         (
             ["train", "--steps", "2", "--seq-len", "4", "--hidden", "3", "--quiet", "--checkpoint"],
             "c.npz",
@@ -140,3 +143,10 @@ def test_step_through_page_gets_umask_permissions(tmp_path, umask_022, capsys):
     assert main(["trace", "--steps", "1", "--hidden", "2", "-o", str(path)]) == 0
     assert _mode(path) == 0o644, oct(_mode(path))
     assert os.listdir(tmp_path) == ["steps.html"]
+
+
+def test_generated_code_gets_umask_permissions(tmp_path, umask_022, capsys):
+    path = tmp_path / "rnn_bptt.py"
+    assert main(["codegen", "-o", str(path)]) == 0
+    assert _mode(path) == 0o644, oct(_mode(path))
+    assert os.listdir(tmp_path) == ["rnn_bptt.py"]
