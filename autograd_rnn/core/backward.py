@@ -146,6 +146,8 @@ def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph
         g = found.get(id(x))
         if g is None:
             g = np.zeros_like(x.data)
+        elif not isinstance(g, Tensor) and x.data.dtype.kind == "f":
+            g = np.asarray(g, dtype=x.data.dtype)  # the input's dtype, as for .grad
         result.append(g if isinstance(g, Tensor) else Tensor(g))
     return tuple(result)
 
@@ -325,10 +327,11 @@ def _into_leaf(leaf: Tensor, g, owned: bool, create_graph: bool) -> None:
         leaf.grad_tensor = g if leaf.grad_tensor is None else leaf.grad_tensor + g
         g = g.data
         owned = False
+    dtype = leaf.data.dtype  # a float32 leaf keeps float32 gradients in mixed graphs
     if leaf.grad is None:
-        leaf.grad = g if owned else np.array(g, dtype=leaf.data.dtype)
+        leaf.grad = g if owned and g.dtype == dtype else np.array(g, dtype=dtype)
     else:
-        leaf.grad = leaf.grad + g
+        leaf.grad = leaf.grad + np.asarray(g, dtype=dtype)
 
 
 def _check_backward_finite(node: Tensor, parent: Tensor, c) -> None:

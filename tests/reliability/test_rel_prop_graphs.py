@@ -234,3 +234,25 @@ def test_random_mixed_graph_keeps_float32_in_training_mode(program, seed):
         assert off.dtype == np.float32, f"leaf {k}: .grad dtype {off.dtype}"
         scale = 1.0 + float(np.max(np.abs(on)))
         np.testing.assert_allclose(off, on, rtol=0, atol=1e-5 * scale, err_msg=f"leaf {k}")
+
+
+@SETTINGS
+@given(program=programs(), seed=st.integers(0, 2**16), data=st.data())
+def test_mixed_precision_leaves_get_gradients_of_their_own_dtype(program, seed, data):
+    """float32 and float64 leaves in one graph (NumPy promotes the values): every leaf's
+    ``.grad``, accumulated over two backward passes, and its ``ar.grad`` keep the leaf's
+    dtype."""
+    leaves, steps = program
+    dtypes = [
+        data.draw(st.sampled_from([np.float32, np.float64]), label=f"dtype{k}")
+        for k in range(len(leaves))
+    ]
+    arrays = _inputs(leaves, seed)
+    xs = [ar.tensor(a.astype(d), requires_grad=True) for a, d in zip(arrays, dtypes, strict=True)]
+    for _ in range(2):
+        run(steps, xs).sum().backward()
+    grads = ar.grad(run(steps, xs).sum(), xs)
+    for k, (x, g) in enumerate(zip(xs, grads, strict=True)):
+        assert g.dtype == x.dtype, f"leaf {k}: ar.grad dtype {g.dtype}, leaf {x.dtype}"
+        if x.grad is not None:
+            assert x.grad.dtype == x.dtype, f"leaf {k}: .grad dtype {x.grad.dtype}, leaf {x.dtype}"
