@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"autograd-rnn {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # e.g. a full disk: files already there are intact (atomic writes)
+        print(f"autograd-rnn {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"autograd-rnn {args.command}: interrupted", file=sys.stderr)
         return 130
