@@ -52,6 +52,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
+            if value is not None and value == float("inf"):
+                raise ValueError(f"{name} must be finite, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         if self.task == "adding" and self.seq_len < 2:  # one marker in each half

@@ -188,3 +188,8 @@ def test_text_file_is_reported_as_not_an_npz_archive(tmp_path):
     with pytest.raises(CheckpointError, match="not a zip archive"):
         load_npz(path)
     assert path.read_text().startswith("these are my notes")
+
+
+def test_infinite_learning_rate_is_refused_by_name():
+    with pytest.raises(ValueError, match="lr must be finite, got inf"):
+        TrainConfig(lr=float("inf"))
