@@ -44,6 +44,20 @@ def _plan(finder: LoopFinder, loop: Loop) -> bool:
               for k, n in enumerate(period)}
     last = len(loop.periods) - 1
     lazy: dict[int, tuple] = {}
+    stacks: dict[tuple[int, int], bool] = {}  # (id(consumer), k) -> stacks column k
+
+    def stacks_column(c, k: int) -> bool:
+        """Whether ``c`` is a stack/concat of exactly position k of every step (checked
+        once per consumer and position: each step's node meets the same consumer)."""
+        if c.op.name not in ("stack", "concat") or len(c.parents) != len(loop.periods):
+            return False  # (cheap test first: a per-step consumer must not cost O(T))
+        key = (id(c), k)
+        if key not in stacks:
+            column = [p[k] for p in loop.periods]
+            stacks[key] = (all(a is x for a, x in zip(c.parents, column, strict=True))
+                           and len({x.data.shape for x in column}) == 1)
+        return stacks[key]
+
     for period_i, period in enumerate(loop.periods):
         for k, node in enumerate(period):
             for c, _ in finder.consumers.get(id(node), ()):
@@ -51,10 +65,7 @@ def _plan(finder: LoopFinder, loop: Loop) -> bool:
                     continue
                 if not (b.wanted(c) and b.wanted(node)):
                     continue
-                column = [p[k] for p in loop.periods]
-                if (c.op.name in ("stack", "concat") and len(c.parents) == len(column)
-                        and all(a is x for a, x in zip(c.parents, column, strict=True))
-                        and len({x.data.shape for x in column}) == 1):
+                if stacks_column(c, k):
                     lazy[k] = (c, c.params.get("axis", 0) % c.data.ndim)
                 elif period_i == last and k in carry:
                     continue

@@ -70,6 +70,14 @@ class Loop:
     hoisted: dict = field(default_factory=dict)  # name -> (shape, dtype): all steps at once
     steps_offset: dict = field(default_factory=dict)  # j -> lo: g_<j>_steps row t - lo
     joint: dict = field(default_factory=dict)  # name -> (shape, dtype): sibling gates
+    _members: set | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def members(self) -> set[int]:
+        """``id`` of every node of every period (computed once: ``periods`` is fixed)."""
+        if self._members is None:
+            self._members = {id(n) for period in self.periods for n in period}
+        return self._members
 
     @property
     def d(self) -> int:
@@ -126,7 +134,7 @@ class LoopFinder:
         prev = {id(n): k for k, n in enumerate(loop.periods[pi - 1])} if pi > 0 else {}
         if pi == 0:
             prev = {id(x): j for j, x in loop.bind.items()}
-        in_loop = {id(n) for period in loop.periods for n in period}
+        in_loop = loop.members  # built once per loop, not once per rendered period
 
         def value(p) -> str:
             while id(p) in self.b.detached:  # h.detach(): the value of h

@@ -147,17 +147,25 @@ def _dummy(node: ast.AST, env: dict, local: dict):
     return value if isinstance(value, np.ndarray) and value.dtype.kind in "biufc" else None
 
 
+# a name as read: not part of a longer word, not an attribute (``x.T``)
+_WORD = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
 def drop_unused(fwd: list[str], bwd: list[str], returned: str) -> None:
     """Remove top-level ``name = ...`` statements whose value nothing reads afterwards
     (e.g. the seed ``g_loss = np.ones_like(loss)`` after a fused cross-entropy)."""
     lines = fwd + bwd
+    last_read: dict[str, int] = {}  # name -> last line mentioning it (one pass: linear)
+    for i, line in enumerate(lines):
+        for word in _WORD.findall(line):
+            last_read[word] = i
+    kept = set(_WORD.findall(returned))
     dead = set()
     for i, line in enumerate(lines):
         m = re.match(r"^    ([A-Za-z_]\w*) = ", line)
         if not m or "out=" in line:
             continue
-        name = re.compile(rf"(?<![\w.]){m.group(1)}\b")
-        if not any(name.search(later) for later in lines[i + 1:]) and not name.search(returned):
+        if last_read.get(m.group(1), -1) <= i and m.group(1) not in kept:
             dead.add(i)
     n = len(fwd)
     fwd[:] = [line for i, line in enumerate(fwd) if i not in dead]
