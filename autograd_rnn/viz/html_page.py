@@ -16,56 +16,27 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograd_rnn.files import atomic_write_text, check_writable
-from autograd_rnn.viz.errors import GraphvizNotFoundError
-from autograd_rnn.viz.render import layout
+from autograd_rnn.viz.render import layout_robust
 
 _SLOT = re.compile(r"%(TITLE|N|FRAMES)%")
-_GROUP = re.compile(r' group=(?:"[^"]*"|[^\s\]]+)')
-_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
 _PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 
 
 def render_svg(source: str) -> str:
     """Render DOT ``source`` to an SVG string (the ``<svg>`` element only, ready to inline).
 
-    Graphviz (2.43 at least) sometimes cannot lay out a partly built graph with clusters,
-    ``group`` hints and heavy invisible chain edges ("trouble in init_rank", "lost edge");
-    the page then uses the first simplification that lays out: without the ``group``
-    hints, then also without the invisible chain edges, then without cluster boxes. The
-    nodes, edges and labels are the same. Raises ``GraphvizNotFoundError`` (with install
-    instructions) when ``dot`` is missing, and the first error if nothing lays out.
+    Layouts that Graphviz cannot do as drawn fall back to simpler styles
+    (``render.layout_robust``): the nodes, edges and labels are the same. Raises
+    ``GraphvizNotFoundError`` (with install instructions) when ``dot`` is missing, and the
+    first error if nothing lays out.
     """
     return _render(source, 0)[0]
 
 
 def _render(source: str, start: int) -> tuple[str, int]:
-    """(svg, index of the simplification used), trying ``_SIMPLIFICATIONS[start:]``."""
-    first_error = None
-    for level in range(start, len(_SIMPLIFICATIONS)):
-        try:
-            svg = layout(_SIMPLIFICATIONS[level](source), "svg")
-        except GraphvizNotFoundError:
-            raise
-        except RuntimeError as error:
-            first_error = first_error or error
-            continue
-        return _PROLOGUE.sub("", svg.decode("utf-8")).strip(), level
-    raise first_error
-
-
-def _no_groups(source: str) -> str:
-    return _GROUP.sub("", source)
-
-
-def _no_chains(source: str) -> str:
-    return _INVISIBLE_CHAIN.sub("", _no_groups(source))
-
-
-def _no_clusters(source: str) -> str:
-    return _no_chains(source).replace("subgraph cluster_", "subgraph plain_")
-
-
-_SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters)
+    """(svg, index of the simplification used), trying ``SIMPLIFICATIONS[start:]``."""
+    svg, level = layout_robust(source, "svg", start=start)
+    return _PROLOGUE.sub("", svg.decode("utf-8")).strip(), level
 
 
 def render_svgs(sources: Sequence[str], *, workers: int | None = None) -> list[str]:

@@ -9,6 +9,7 @@ program the DOT source is still saved (next to ``path``, suffix ``.dot``) and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -74,6 +75,47 @@ def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
     return done.stdout
 
 
+_GROUP = re.compile(r' group=(?:"[^"]*"|[^\s\]]+)')
+_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
+
+
+def _no_groups(source: str) -> str:
+    return _GROUP.sub("", source)
+
+
+def _no_chains(source: str) -> str:
+    return _INVISIBLE_CHAIN.sub("", _no_groups(source))
+
+
+def _no_clusters(source: str) -> str:
+    return _no_chains(source).replace("subgraph cluster_", "subgraph plain_")
+
+
+SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters)
+
+
+def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
+                  start: int = 0) -> tuple[bytes, int]:
+    """``layout`` with fallbacks; returns (output, index of the simplification used).
+
+    Graphviz (2.42/2.43 at least) sometimes cannot lay out graphs that combine clusters,
+    ``group`` hints and heavy invisible chain edges ("trouble in init_rank", "lost edge"),
+    e.g. bidirectional or stacked layers at op level. Then the first simplification that
+    lays out is used: without the ``group`` hints, then also without the invisible chain
+    edges, then without cluster boxes. Nodes, edges and labels stay the same. Raises
+    ``GraphvizNotFoundError`` when ``dot`` is missing and the first error if nothing works.
+    """
+    first_error = None
+    for level in range(start, len(SIMPLIFICATIONS)):
+        try:
+            return layout(SIMPLIFICATIONS[level](source), fmt, timeout), level
+        except GraphvizNotFoundError:
+            raise
+        except RuntimeError as error:  # dot ran and failed (GraphTooLargeError propagates)
+            first_error = first_error or error
+    raise first_error
+
+
 def render(
     roots,
     path: str | os.PathLike,
@@ -101,7 +143,7 @@ def render(
     if fmt == "dot":
         return write_atomic(path, source, overwrite=overwrite)
     try:
-        data = layout(source, fmt, timeout)
+        data, _ = layout_robust(source, fmt, timeout)
     except GraphvizNotFoundError as error:
         saved = path.with_suffix(".dot")
         try:

@@ -1,6 +1,7 @@
 """The step-through page: self-contained, one SVG per frame, atomic and overwrite-safe, clear
 errors without Graphviz; and the ``autograd-rnn trace`` command."""
 
+import importlib
 import json
 import re
 import shutil
@@ -13,6 +14,8 @@ from autograd_rnn.viz import html_page
 from autograd_rnn.viz.errors import GraphvizNotFoundError
 from autograd_rnn.viz.html_page import build_page, render_svg
 from autograd_rnn.viz.trace import trace
+
+viz_render = importlib.import_module("autograd_rnn.viz.render")  # the module, not ar.viz.render
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
@@ -127,13 +130,13 @@ def test_every_frame_of_a_partly_built_lstm_lays_out(tmp_path):
 def test_layout_failures_fall_back_to_simpler_graphs(monkeypatch):
     tried = []
 
-    def fussy_layout(source, fmt):
+    def fussy_layout(source, fmt, timeout=None):
         tried.append(source)
         if "group=" in source or "style=invis" in source:
             raise RuntimeError("dot -Tsvg failed (exit 1): Error: trouble in init_rank")
         return b'<?xml version="1.0"?><!-- dot --><svg>ok</svg>'
 
-    monkeypatch.setattr(html_page, "layout", fussy_layout)
+    monkeypatch.setattr(viz_render, "layout", fussy_layout)  # the fallbacks live in render
     source = "\n".join(
         [
             "digraph {",
