@@ -10,21 +10,14 @@ import pytest
 from autograd_rnn.codegen import compile as compile_graph
 from autograd_rnn.codegen.models import PARAMS, example_inputs, make_loss
 from autograd_rnn.codegen.straight import drop_unused
+from tests.codegen.codegen_engine import engine_loss_and_grads
 
 TOL = 1e-12
 
 
-def _engine(cell, inputs):
-    for x in inputs[2:]:
-        x.grad = None
-    loss = make_loss(cell)(*inputs)
-    loss.backward()
-    return loss.data, {x.name: x.grad for x in inputs[2:]}
-
-
-def _assert_matches_engine(cell, compiled, inputs):
+def _assert_matchesengine_loss_and_grads(cell, compiled, inputs):
     value, grads = compiled(*inputs)
-    expected, expected_grads = _engine(cell, inputs)
+    expected, expected_grads = engine_loss_and_grads(cell, inputs)
     np.testing.assert_allclose(value, expected, rtol=TOL, atol=TOL)
     assert list(grads) == list(PARAMS[cell])
     for name, g in grads.items():
@@ -34,26 +27,26 @@ def _assert_matches_engine(cell, compiled, inputs):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
-def test_three_thousand_step_unroll_is_one_loop_and_matches_engine(cell):
+def test_three_thousand_step_unroll_is_one_loop_and_matchesengine_loss_and_grads(cell):
     inputs = example_inputs(cell, 3000, input_size=2, hidden=3, batch=1, seed=3)
     compiled = compile_graph(make_loss(cell), inputs)
     src = compiled.source
     assert src.count("for t in range(") == 2  # one forward loop, one backward loop
     assert "for t in range(1, 3001)" in src and "for t in range(3000, 0, -1)" in src
     assert len(src.splitlines()) < 200
-    _assert_matches_engine(cell, compiled, inputs)
+    _assert_matchesengine_loss_and_grads(cell, compiled, inputs)
     # new data of the same shape through the same compiled code
     rng = np.random.default_rng(7)
     inputs[0].data = rng.standard_normal(inputs[0].shape)
-    _assert_matches_engine(cell, compiled, inputs)
+    _assert_matchesengine_loss_and_grads(cell, compiled, inputs)
 
 
-def test_thousand_step_straight_line_matches_engine():
+def test_thousand_step_straight_line_matchesengine_loss_and_grads():
     inputs = example_inputs("rnn", 1000, input_size=2, hidden=3, batch=1, seed=5)
     compiled = compile_graph(make_loss("rnn"), inputs, loops=False)
     assert "for t in range(" not in compiled.source
     assert "h_1000" in compiled.source and "g_h_1" in compiled.source
-    _assert_matches_engine("rnn", compiled, inputs)
+    _assert_matchesengine_loss_and_grads("rnn", compiled, inputs)
 
 
 def test_drop_unused_reads_whole_names_only_and_later_lines_only():

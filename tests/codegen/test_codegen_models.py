@@ -9,21 +9,14 @@ import pytest
 import autograd_rnn as ar
 from autograd_rnn.codegen import compile as compile_graph
 from autograd_rnn.codegen.models import PARAMS, example_inputs, make_loss
+from tests.codegen.codegen_engine import engine_loss_and_grads
 
 TOL = 1e-12
 
 
-def _engine(cell, inputs):
-    for x in inputs[2:]:
-        x.grad = None
-    loss = make_loss(cell)(*inputs)
-    loss.backward()
-    return loss.data, {x.name: x.grad for x in inputs[2:]}
-
-
 def _assert_matches(cell, compiled, inputs):
     value, grads = compiled(*inputs)
-    expected, expected_grads = _engine(cell, inputs)
+    expected, expected_grads = engine_loss_and_grads(cell, inputs)
     np.testing.assert_allclose(value, expected, rtol=TOL, atol=TOL)
     assert list(grads) == list(PARAMS[cell])
     for name, g in grads.items():
@@ -32,7 +25,7 @@ def _assert_matches(cell, compiled, inputs):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("steps,loops", [(1, True), (3, False), (6, False), (6, True)])
-def test_unrolled_cell_matches_engine(cell, steps, loops):
+def test_unrolled_cell_matchesengine_loss_and_grads(cell, steps, loops):
     inputs = example_inputs(cell, steps, input_size=3, hidden=4, batch=2, seed=steps)
     compiled = compile_graph(make_loss(cell), inputs, loops=loops)
     _assert_matches(cell, compiled, inputs)
@@ -77,7 +70,7 @@ def test_generated_source_runs_standalone_with_only_numpy():
     exec(compiled.source, namespace)  # the module imports numpy itself
     arrays = [x.data if isinstance(x, ar.Tensor) else x for x in inputs]
     value, grads = namespace["forward_backward"](*arrays)
-    expected, expected_grads = _engine("lstm", inputs)
+    expected, expected_grads = engine_loss_and_grads("lstm", inputs)
     np.testing.assert_allclose(value, expected, atol=TOL)
     for g, name in zip(grads, PARAMS["lstm"], strict=True):
         np.testing.assert_allclose(g, expected_grads[name], atol=TOL)
