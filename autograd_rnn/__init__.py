@@ -20,6 +20,7 @@ from autograd_rnn.core.state import (
     detect_anomaly,
     enable_grad,
     is_grad_enabled,
+    lean_graph,
     no_grad,
     record_gradients,
     scope,

@@ -102,13 +102,16 @@ def step(
 ) -> tuple[float, dict]:
     """One training step on existing leaves (what is timed): zero grads, forward, backward.
 
-    With ``record_gradients=False`` (training) the graph is freed as backward passes it
-    (``retain_graph=False``); with it on, the graph is kept with every node's gradient and
-    every edge's contribution, ready to be drawn. Returns (loss, {name: gradient array}).
+    With ``record_gradients=False`` (training, as ``ar.train.Trainer`` runs it) the graph is
+    recorded lean (``ar.lean_graph()``: nodes keep only what their VJPs need) and freed as
+    backward passes it (``retain_graph=False``); with it on, the full graph is kept with
+    every node's value and gradient and every edge's contribution, ready to be drawn.
+    Returns (loss, {name: gradient array}).
     """
     for leaf in leaves.values():
         leaf.grad = None
-    loss = _FORWARD[kind](leaves, x, targets)
+    with ar.lean_graph(not record_gradients):
+        loss = _FORWARD[kind](leaves, x, targets)
     with ar.record_gradients(record_gradients):
         loss.backward(retain_graph=record_gradients)
     return float(loss.data), {k: v.grad for k, v in leaves.items()}

@@ -35,7 +35,7 @@ from autograd_rnn.codegen.emit import Argument
 from autograd_rnn.codegen.naming import Namer
 from autograd_rnn.codegen.source import Generated, generate
 from autograd_rnn.core.backward import reachable
-from autograd_rnn.core.state import enable_grad
+from autograd_rnn.core.state import enable_grad, lean_graph
 from autograd_rnn.core.tensor import Tensor
 
 _counter = itertools.count()
@@ -133,7 +133,7 @@ class CompiledFunction:
                 call_args.append(x.data if isinstance(x, Tensor) else x)
         self._first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
         try:
-            with enable_grad():
+            with enable_grad(), lean_graph(False):  # every value: constants are emitted
                 out = self.fn(*call_args)
         finally:
             for t in forced:

@@ -116,7 +116,10 @@ def backward(root: Tensor, grad=None, *, create_graph: bool = False, retain_grap
             graph stays inspectable); False frees them as the sweep passes.
     """
     seed = _seed(root, grad, create_graph)
-    _run([root], [seed], create_graph=create_graph, retain_graph=retain_graph, targets=None)
+    _run([_graph_node(root)], [seed], create_graph=create_graph, retain_graph=retain_graph,
+         targets=None)
+    if not retain_graph and root.node is not None:
+        _free_handle(root)
 
 
 def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=True):
@@ -139,17 +142,46 @@ def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph
             "upstream gradient per output (None for a size-1 output)"
         )
     seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs, strict=True)]
-    found = _run(outputs, seeds, create_graph=create_graph, retain_graph=retain_graph,
-                 targets={id(x) for x in inputs})
+    found = _run([_graph_node(o) for o in outputs], seeds, create_graph=create_graph,
+                 retain_graph=retain_graph, targets={id(_graph_node(x)) for x in inputs})
+    if not retain_graph:
+        for o in outputs:
+            if o.node is not None:
+                _free_handle(o)
     result = []
     for x in inputs:
-        g = found.get(id(x))
+        g = found.get(id(_graph_node(x)))
         if g is None:
             g = np.zeros_like(x.data)
         elif not isinstance(g, Tensor) and x.data.dtype.kind == "f":
             g = np.asarray(g, dtype=x.data.dtype)  # the input's dtype, as for .grad
         result.append(g if isinstance(g, Tensor) else Tensor(g))
     return tuple(result)
+
+
+def _graph_node(x: Tensor) -> Tensor:
+    """The node standing for ``x`` in the graph: ``x`` itself, or for an output made under
+    ``ar.lean_graph()`` its lean node (``core/lean.py``)."""
+    return x if x.node is None else x.node
+
+
+def _free_handle(x: Tensor) -> None:
+    """After backward(retain_graph=False): the caller's lean tensor lets go of the graph."""
+    x.args = None
+    x.parents = (None,) * len(x.parents)
+
+
+def _with_value(parent: Tensor, value) -> Tensor:
+    """``parent`` as a tensor whose value is ``value`` (for create_graph VJPs): a lean node
+    that did not keep its own output gets a handle carrying the value its consumer saved."""
+    if parent.data is value or parent.op is None:
+        return parent
+    handle = Tensor._node(value, parent.op, parent.parents, parent.args, parent.params,
+                          parent.requires_grad)
+    handle.id = parent.id
+    if parent.op is not None:
+        handle.node = parent
+    return handle
 
 
 def _run(roots, seeds, *, create_graph, retain_graph, targets):
@@ -286,7 +318,8 @@ def _vjps(node: Tensor, g, create_graph: bool, skip=None) -> list:
         )
     parents = node.parents
     if create_graph:
-        args = tuple(a if p is None else p for p, a in zip(parents, args, strict=True))
+        args = tuple(a if p is None else _with_value(p, a)
+                     for p, a in zip(parents, args, strict=True))
         out = node
     else:
         out = node.data

@@ -17,6 +17,10 @@ VJP per positional input (``defvjp(vjp_a, vjp_b)``, ``None`` for an input that i
 differentiable); the engine only calls the ones whose input requires grad. Variadic ops
 register ``defvjp_all(vjp)`` that returns a tuple with one entry per input.
 
+``saves=`` (on ``defvjp``/``defvjp_all`` or ``@primitive``) declares what the VJPs read:
+input positions and/or ``"out"`` (``tanh``: ``("out",)``, ``add``: ``()``). Lean graphs
+(``ar.lean_graph()``, training) keep only those values; undeclared ops keep everything.
+
 Arrays are positional, static parameters keyword-only. Broadcasting is undone centrally
 by the engine, so a VJP may return a gradient of the broadcast shape.
 
@@ -35,17 +39,39 @@ from collections.abc import Callable
 import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, ShapeError
+from autograd_rnn.core.lean import lean_output
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+_UNSET = object()
+
+
+class _DroppedExcept:
+    """The input positions a lean node drops: every one not in ``kept``."""
+
+    __slots__ = ("kept", "by_count")
+
+    def __init__(self, kept: frozenset) -> None:
+        self.kept = kept
+        self.by_count: dict[int, tuple | None] = {}
+
+    def flags(self, n: int) -> tuple | None:
+        """For an op called with ``n`` inputs: a drop flag per input, ``None`` if none."""
+        found = self.by_count.get(n, False)
+        if found is False:
+            flags = tuple(i not in self.kept for i in range(n))
+            found = self.by_count[n] = flags if any(flags) else None
+        return found
 _node = Tensor._node.__func__  # unbound: saves a method lookup per node
 
 
 class Primitive:
     """A differentiable op: ``forward`` on NumPy values plus its VJPs."""
 
-    def __init__(self, forward: Callable, name: str | None = None, register: bool = True):
+    def __init__(
+        self, forward: Callable, name: str | None = None, register: bool = True, saves=None
+    ):
         self.forward = forward
         self.name = name or forward.__name__
         self.vjps: tuple | None = None
@@ -55,6 +81,7 @@ class Primitive:
         # keyword-only defaults of the forward, so VJPs (and node.params) always see every
         # static parameter, also when the caller relied on a default: ar.sum(x)
         self.defaults = _keyword_defaults(forward)
+        self.declare_saves(saves)
         self.__doc__ = forward.__doc__
         self.__name__ = self.name
         self.__wrapped__ = forward
@@ -63,15 +90,45 @@ class Primitive:
                 raise ValueError(f"a primitive named {self.name!r} is already registered")
             REGISTRY[self.name] = self
 
-    def defvjp(self, *vjps: Callable | None) -> Callable | None:
-        """Register one VJP per positional input; returns the first (for decorator use)."""
+    def defvjp(self, *vjps: Callable | None, saves=_UNSET) -> Callable | None:
+        """Register one VJP per positional input; returns the first (for decorator use).
+        ``saves``: what the VJPs read (see ``declare_saves``)."""
         self.vjps = vjps
+        if saves is not _UNSET:
+            self.declare_saves(saves)
         return vjps[0]
 
-    def defvjp_all(self, vjp: Callable) -> Callable:
+    def defvjp_all(self, vjp: Callable, saves=_UNSET) -> Callable:
         """Register one VJP returning a tuple of input gradients (variadic ops)."""
         self.vjp_all = vjp
+        if saves is not _UNSET:
+            self.declare_saves(saves)
         return vjp
+
+    def declare_saves(self, saves) -> None:
+        """Declare which values the VJPs (and ``defvjp_outer``/``defvjp_inplace`` helpers)
+        read: an iterable of input positions and/or ``"out"``; ``None`` = everything.
+
+        Only shapes and dtypes of the other values are available to the VJPs in a lean
+        graph (``ar.lean_graph()``): they receive zero-memory NaN placeholders.
+        """
+        if saves is None:
+            self.saves = None
+            self.dropped_inputs = None  # keep every input
+            self.saves_out = True
+            return
+        saves = tuple(saves)
+        bad = [s for s in saves if s != "out" and not (isinstance(s, int) and s >= 0)]
+        if bad:
+            raise ValueError(
+                f"primitive {self.name!r}: saves= takes input positions (ints >= 0) and/or "
+                f"'out', got {bad}"
+            )
+        self.saves = saves
+        kept = frozenset(s for s in saves if s != "out")
+        # True: drop every input; a frozenset of positions to drop is built per call count
+        self.dropped_inputs = True if not kept else _DroppedExcept(kept)
+        self.saves_out = "out" in saves
 
     def defvjp_outer(self, index: int, factors: Callable | None = None) -> Callable:
         """Declare that input ``index``'s VJP is a product ``left.T @ right``.
@@ -121,21 +178,27 @@ class Primitive:
                 return self._forward(inputs, inputs, params)
             values = (a.data if ta else a, b.data if tb else b)
             needs_grad = (ta and a.requires_grad) or (tb and b.requires_grad)
-            parents = (a if ta else None, b if tb else None)
+            # a lean output stands in the graph as its node (see core/lean.py)
+            pa = (a if a.node is None else a.node) if ta else None
+            pb = (b if b.node is None else b.node) if tb else None
+            parents = (pa, pb)
         elif n == 1:
             (a,) = inputs
             if not isinstance(a, Tensor):
                 return self._forward(inputs, inputs, params)
             values = (a.data,)
             needs_grad = a.requires_grad
-            parents = inputs
+            parents = inputs if a.node is None else (a.node,)
         else:
             flags = [isinstance(x, Tensor) for x in inputs]
             if not any(flags):
                 return self._forward(inputs, inputs, params)
             values = tuple([x.data if f else x for x, f in zip(inputs, flags, strict=True)])
             needs_grad = any(x.requires_grad for x, f in zip(inputs, flags, strict=True) if f)
-            parents = tuple([x if f else None for x, f in zip(inputs, flags, strict=True)])
+            parents = tuple([
+                (x if x.node is None else x.node) if f else None
+                for x, f in zip(inputs, flags, strict=True)
+            ])
         try:
             data = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
@@ -147,7 +210,10 @@ class Primitive:
         if needs_grad and STATE.grad_enabled:
             if self.vjps is None and self.vjp_all is None:
                 raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            out = _node(Tensor, data, self, parents, values, params, True)
+            if STATE.lean and not STATE.listeners:  # traces always see full graphs
+                out = lean_output(self, data, parents, values, params)
+            else:
+                out = _node(Tensor, data, self, parents, values, params, True)
         else:
             out = _node(Tensor, data, None, (), (), None, False)
         if STATE.listeners:
@@ -164,11 +230,11 @@ class Primitive:
             raise _shape_error(self, inputs, values, params, error) from None
 
 
-def primitive(forward: Callable | None = None, *, name: str | None = None):
+def primitive(forward: Callable | None = None, *, name: str | None = None, saves=None):
     """Decorator turning a NumPy function into a ``Primitive`` (see the module docstring)."""
     if forward is None:
-        return lambda f: Primitive(f, name=name)
-    return Primitive(forward, name=name)
+        return lambda f: Primitive(f, name=name, saves=saves)
+    return Primitive(forward, name=name, saves=saves)
 
 
 def _keyword_defaults(forward: Callable) -> dict:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 
 class _State:
-    __slots__ = ("grad_enabled", "scope", "anomaly", "record_gradients", "listeners")
+    __slots__ = ("grad_enabled", "scope", "anomaly", "record_gradients", "listeners", "lean")
 
     def __init__(self) -> None:
         self.grad_enabled = True  # record the graph for ops on tensors requiring grad
@@ -19,6 +19,7 @@ class _State:
         self.anomaly = False  # check every forward and backward value for NaN/Inf
         self.record_gradients = True  # keep per-node and per-edge gradients after backward
         self.listeners: list = []  # callables(event, *payload) used by step-through tracers
+        self.lean = False  # graph nodes keep only what their VJPs need (see core/lean.py)
 
 
 STATE = _State()
@@ -97,3 +98,24 @@ def record_gradients(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         STATE.record_gradients = previous
+
+
+@contextlib.contextmanager
+def lean_graph(enabled: bool = True) -> Iterator[None]:
+    """Record graphs that keep only what backward needs (a training mode, like PyTorch's).
+
+    By default every node keeps its value, so a finished graph can be inspected, replayed
+    and drawn with values. Inside ``lean_graph()`` an op's output value lives in the
+    tensor you get back; the graph node behind it keeps that value only if some VJP needs
+    it (``tanh`` keeps its output, ``matmul`` its inputs, ``add`` nothing), so values
+    nobody holds are freed during the forward pass, as in PyTorch. Gradients are
+    identical. Lean graphs can be backpropagated and drawn (shapes, gradients), not
+    replayed with values (``ar.viz.check_nodes`` refuses them); ``ar.compile`` and
+    step-through traces (``ar.viz.trace``) always record full graphs.
+    """
+    previous = STATE.lean
+    STATE.lean = enabled
+    try:
+        yield
+    finally:
+        STATE.lean = previous

@@ -55,6 +55,9 @@ class Tensor:
         scope: the ``ar.scope`` path active when the node was created.
         id: creation counter; larger ids were created later (a topological order).
         edge_grads: after backward with recording on, the gradient sent to each parent.
+        node: ``None``, except for an op's output made under ``ar.lean_graph()``: then the
+            graph node that stands for this tensor in the graph (it keeps only what the
+            VJPs need, so the value is freed with this tensor; see ``core/lean.py``).
     """
 
     __slots__ = (
@@ -62,7 +65,7 @@ class Tensor:
         "grad",
         "grad_tensor",
         "requires_grad",
-        "name",
+        "_name",
         "op",
         "parents",
         "args",
@@ -71,6 +74,7 @@ class Tensor:
         "scope",
         "edge_grads",
         "detached_from",
+        "node",
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -94,7 +98,7 @@ class Tensor:
         self.grad = None
         self.grad_tensor = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
+        self._name = name
         self.op = None
         self.parents = ()
         self.args = ()
@@ -103,6 +107,7 @@ class Tensor:
         self.scope = STATE.scope
         self.edge_grads = None
         self.detached_from = None
+        self.node = None
 
     @classmethod
     def _node(cls, data, op, parents, args, params, requires_grad) -> Tensor:
@@ -112,7 +117,7 @@ class Tensor:
         out.grad = None
         out.grad_tensor = None
         out.requires_grad = requires_grad
-        out.name = None
+        out._name = None
         out.op = op
         out.parents = parents
         out.args = args
@@ -121,7 +126,18 @@ class Tensor:
         out.scope = STATE.scope
         out.edge_grads = None
         out.detached_from = None
+        out.node = None
         return out
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        self._name = name
+        if self.node is not None:  # a lean output: its graph node carries the label too
+            self.node._name = name
 
     # ----- array-like properties -------------------------------------------------------
     @property
@@ -178,7 +194,7 @@ class Tensor:
         so diagrams can draw it as a dashed edge)."""
         out = Tensor._node(self.data, None, (), (), None, False)
         out.name = self.name
-        out.detached_from = weakref.ref(self)
+        out.detached_from = weakref.ref(self if self.node is None else self.node)
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

@@ -25,6 +25,7 @@ def add(a, b):
 add.defvjp(
     lambda g, out, a, b: g,  # d(a+b)/da = 1
     lambda g, out, a, b: g,  # d(a+b)/db = 1
+    saves=(),
 )
 
 
@@ -37,6 +38,7 @@ def subtract(a, b):
 subtract.defvjp(
     lambda g, out, a, b: g,  # d(a-b)/da = 1
     lambda g, out, a, b: -g,  # d(a-b)/db = -1
+    saves=(),
 )
 
 
@@ -49,6 +51,7 @@ def multiply(a, b):
 multiply.defvjp(
     lambda g, out, a, b: g * b,  # d(ab)/da = b
     lambda g, out, a, b: g * a,  # d(ab)/db = a
+    saves=(0, 1),
 )
 
 
@@ -61,6 +64,7 @@ def divide(a, b):
 divide.defvjp(
     lambda g, out, a, b: g / b,  # d(a/b)/da = 1/b
     lambda g, out, a, b: -g * a / (b * b),  # d(a/b)/db = -a/b^2
+    saves=(0, 1),
 )
 
 
@@ -70,10 +74,10 @@ def negative(x):
     return -x
 
 
-negative.defvjp(lambda g, out, x: -g)  # d(-x)/dx = -1
+negative.defvjp(lambda g, out, x: -g, saves=())  # d(-x)/dx = -1
 
 
-@primitive
+@primitive(saves=(0,))
 def power(x, *, exponent):
     """x ** exponent for a scalar exponent."""
     return x**exponent
@@ -93,7 +97,7 @@ def exp(x):
     return np.exp(x)
 
 
-exp.defvjp(lambda g, out, x: g * out)  # d e^x/dx = e^x, the saved output
+exp.defvjp(lambda g, out, x: g * out, saves=("out",))  # d e^x/dx = e^x, the saved output
 
 
 @primitive
@@ -102,7 +106,7 @@ def log(x):
     return np.log(x)
 
 
-log.defvjp(lambda g, out, x: g / x)  # d log x/dx = 1/x
+log.defvjp(lambda g, out, x: g / x, saves=(0,))  # d log x/dx = 1/x
 
 
 @primitive
@@ -111,7 +115,7 @@ def tanh(x):
     return np.tanh(x)
 
 
-tanh.defvjp(lambda g, out, x: g * (1 - out * out))  # 1 - tanh(x)^2, reusing the output
+tanh.defvjp(lambda g, out, x: g * (1 - out * out), saves=("out",))  # 1 - tanh^2, from out
 
 
 @primitive
@@ -120,7 +124,7 @@ def sigmoid(x):
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
-sigmoid.defvjp(lambda g, out, x: g * out * (1 - out))  # s(x) (1 - s(x))
+sigmoid.defvjp(lambda g, out, x: g * out * (1 - out), saves=("out",))  # s(x) (1 - s(x))
 
 
 @primitive
@@ -129,7 +133,8 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-relu.defvjp(lambda g, out, x: g * (_value(x) > 0))  # 1 where x > 0, else 0 (0 at the kink)
+# 1 where x > 0, else 0 (0 at the kink)
+relu.defvjp(lambda g, out, x: g * (_value(x) > 0), saves=(0,))
 
 
 @primitive
@@ -138,7 +143,7 @@ def abs(x):  # noqa: A001 (NumPy's name)
     return np.abs(x)
 
 
-abs.defvjp(lambda g, out, x: g * np.sign(_value(x)))  # sign(x) (0 at the kink)
+abs.defvjp(lambda g, out, x: g * np.sign(_value(x)), saves=(0,))  # sign(x) (0 at the kink)
 
 
 @primitive
@@ -151,4 +156,5 @@ where.defvjp(
     None,
     lambda g, out, condition, a, b: where(condition, g, 0.0),  # g flows to a where chosen
     lambda g, out, condition, a, b: where(condition, 0.0, g),  # and to b elsewhere
+    saves=(0,),
 )

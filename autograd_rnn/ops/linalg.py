@@ -54,7 +54,7 @@ def _matmul_vjp_b(g, out, a, b):
     return _swap_last(a) @ g
 
 
-matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b, saves=(0, 1))
 
 
 @matmul.defvjp_outer(1)

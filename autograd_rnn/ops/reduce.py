@@ -37,7 +37,8 @@ def sum(x, *, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
 
 
 sum.defvjp(
-    lambda g, out, x, *, axis, keepdims: _expand(g, np.shape(x), axis)  # d sum/dx_i = 1
+    lambda g, out, x, *, axis, keepdims: _expand(g, np.shape(x), axis),  # d sum/dx_i = 1
+    saves=(),
 )
 
 
@@ -56,7 +57,7 @@ def _max_vjp(g, out, x, *, axis, keepdims):
     return _expand(g, shape, axis) * share
 
 
-max.defvjp(_max_vjp)
+max.defvjp(_max_vjp, saves=(0, "out"))
 
 
 def check_axis(op: str, x, axis) -> None:

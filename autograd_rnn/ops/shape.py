@@ -14,7 +14,7 @@ def reshape(x, *, shape):
     return np.reshape(x, shape)
 
 
-reshape.defvjp(lambda g, out, x, *, shape: g.reshape(np.shape(x)))  # undo the reshape
+reshape.defvjp(lambda g, out, x, *, shape: g.reshape(np.shape(x)), saves=())  # undo it
 
 
 @primitive
@@ -24,7 +24,8 @@ def transpose(x, *, axes):
 
 
 transpose.defvjp(  # the inverse permutation (axes may be negative: normalise first)
-    lambda g, out, x, *, axes: g.transpose(tuple(np.argsort([a % len(axes) for a in axes])))
+    lambda g, out, x, *, axes: g.transpose(tuple(np.argsort([a % len(axes) for a in axes]))),
+    saves=(),
 )
 
 
@@ -34,7 +35,7 @@ def broadcast_to(x, *, shape):
     return np.broadcast_to(x, shape)
 
 
-broadcast_to.defvjp(lambda g, out, x, *, shape: g)  # the engine sums back to x's shape
+broadcast_to.defvjp(lambda g, out, x, *, shape: g, saves=())  # engine sums back to x
 
 
 def _is_basic(index) -> bool:
@@ -51,7 +52,8 @@ def getitem(x, *, index):
 
 
 getitem.defvjp(
-    lambda g, out, x, *, index: scatter_add(g, index=index, shape=np.shape(x))  # put g back
+    lambda g, out, x, *, index: scatter_add(g, index=index, shape=np.shape(x)),  # put g back
+    saves=(),
 )
 
 
@@ -75,14 +77,14 @@ def scatter_add(g, *, index, shape):
     return out
 
 
-scatter_add.defvjp(lambda g, out, x, *, index, shape: getitem(g, index=index))
+scatter_add.defvjp(lambda g, out, x, *, index, shape: getitem(g, index=index), saves=())
 
 
 def _along(axis: int, i) -> tuple:
     return (slice(None),) * axis + (i,)
 
 
-@primitive
+@primitive(saves=())
 def stack(*xs, axis=0):
     """Join equal-shaped arrays along a new ``axis``."""
     return np.stack(xs, axis=axis)
@@ -95,7 +97,7 @@ def stack_vjp(g, out, *xs, axis=0):
     return tuple(g[_along(axis, i)] for i in range(len(xs)))
 
 
-@primitive
+@primitive(saves=())
 def concat(*xs, axis=0):
     """Join arrays along an existing ``axis``."""
     return np.concatenate(xs, axis=axis)

@@ -70,8 +70,10 @@ class Trainer:
         """Draw a batch, run TBPTT(k1, k2) with optimizer updates; returns the batch loss."""
         c = self.config
         batch = self.task.batch(self.rng, c.batch, c.seq_len)
-        # overflow is reported once, as a NonFiniteLossError, not as NumPy warnings
-        with ar.record_gradients(False), np.errstate(over="ignore", invalid="ignore"):
+        # overflow is reported once, as a NonFiniteLossError, not as NumPy warnings; the
+        # graph keeps only what backward needs (ar.lean_graph) and no per-edge gradients
+        with ar.record_gradients(False), ar.lean_graph(), \
+                np.errstate(over="ignore", invalid="ignore"):
             result = tbptt(self.model, batch.x, batch.target, self.task.loss, k1=c.k1, k2=c.k2,
                            mask=batch.mask, optimizer=self.optimizer, clip_norm=c.clip,
                            clip_value=c.clip_value)

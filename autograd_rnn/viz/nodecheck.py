@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd_rnn.core.backward import reachable, unbroadcast
+from autograd_rnn.core.errors import AutogradError
+from autograd_rnn.core.lean import is_placeholder
 from autograd_rnn.viz.view import as_roots
 
 EPS = 1e-6
@@ -145,6 +147,13 @@ def check_nodes(
     for node in reachable(as_roots(roots)):
         if node.op is None or node.args is None or (ops is not None and node.op.name not in ops):
             continue
+        if any(is_placeholder(a) for a in node.args):
+            scope = f" in scope {node.scope!r}" if node.scope else ""
+            raise AutogradError(
+                f"check_nodes: op {node.op.name!r}{scope} was recorded under "
+                "ar.lean_graph(), which keeps only what backward needs, not the values "
+                "needed to re-run it; record the graph outside lean_graph() to check nodes"
+            )
         args = tuple(_f64(a) for a in node.args)
         for index, parent in enumerate(node.parents):
             if parent is None or not parent.requires_grad or args[index].dtype.kind != "f":

@@ -1,0 +1,75 @@
+"""Lean graph nodes: an op's output split into the tensor the caller gets and a graph node
+that keeps only what the op's VJPs need (``ar.lean_graph()``; PyTorch's saved tensors).
+
+A primitive declares what its VJPs read with ``saves``: input positions and/or ``"out"``
+(``tanh``: ``("out",)``, ``matmul``: ``(0, 1)``, ``add``: ``()``; ``None``, the default for
+custom ops, keeps everything). In a lean graph every other value is replaced by a
+*placeholder*: a read-only array of the right shape and dtype whose single element is NaN,
+broadcast with zero strides, so it costs no memory, shape-only code (``np.shape(x)``,
+``unbroadcast``) works unchanged, and a VJP that reads a value it did not declare produces
+NaN instead of a plausible wrong gradient (tests/core/test_lean.py checks every built-in
+declaration that way).
+
+The caller's tensor holds the value and points to its graph node (``tensor.node``); later
+ops take that node as their parent, so the graph never references the caller's tensor and
+its value is freed when the caller drops it, unless a VJP saved it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_rnn.core.tensor import Tensor
+
+_PLACEHOLDERS: dict = {}
+_MAX_CACHED = 4096
+_node = Tensor._node.__func__
+
+
+def placeholder(value):
+    """A zero-memory stand-in for ``value`` (an ndarray): same shape and dtype, all NaN
+    (0 for non-float dtypes), read-only. Anything that is not an ndarray is kept as is
+    (Python numbers, NumPy scalars: they cost nothing)."""
+    if type(value) is not np.ndarray:
+        return value
+    key = (value.shape, value.dtype)
+    found = _PLACEHOLDERS.get(key)
+    if found is None:
+        if len(_PLACEHOLDERS) >= _MAX_CACHED:
+            _PLACEHOLDERS.clear()
+        fill = np.full((), np.nan if value.dtype.kind in "fc" else 0, dtype=value.dtype)
+        found = np.lib.stride_tricks.as_strided(
+            fill, shape=value.shape, strides=(0,) * value.ndim, writeable=False
+        )
+        _PLACEHOLDERS[key] = found
+    return found
+
+
+def is_placeholder(value) -> bool:
+    """True for a value dropped from a lean graph node."""
+    return type(value) is np.ndarray and _PLACEHOLDERS.get((value.shape, value.dtype)) is value
+
+
+def lean_output(prim, data, parents: tuple, values: tuple, params) -> Tensor:
+    """The caller's tensor for ``prim``'s output ``data`` and, behind it, its lean node."""
+    dropped = prim.dropped_inputs
+    if dropped is None:  # nothing declared: keep everything (custom ops)
+        args = values
+        kept = data
+    else:
+        if dropped is True:
+            args = tuple([placeholder(v) for v in values])
+        else:
+            flags = dropped.flags(len(values))
+            if flags is None:
+                args = values
+            else:
+                args = tuple(
+                    [placeholder(v) if f else v for v, f in zip(values, flags, strict=True)]
+                )
+        kept = data if prim.saves_out else placeholder(data)
+    node = _node(Tensor, kept, prim, parents, args, params, True)
+    out = _node(Tensor, data, prim, parents, args, params, True)
+    out.id = node.id
+    out.node = node
+    return out

@@ -1,0 +1,212 @@
+"""Lean graphs (``ar.lean_graph``): nodes keep only what their VJPs declare with ``saves``.
+
+The declarations are checked against the truth: in a lean graph every undeclared value is a
+NaN placeholder, so a VJP that reads one produces NaN and these gradients stop matching the
+full graph's (first and second order, every primitive case of tests/ops).
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd_rnn as ar
+from autograd_rnn import nn
+from autograd_rnn.core.lean import is_placeholder, placeholder
+from tests.ops.test_ops_gradients import ALL_CASES, _package_primitives
+
+EXACT = 1e-13
+
+
+def _grads(fn, inputs, seed_rng, lean: bool):
+    xs = [ar.tensor(x.copy(), requires_grad=True) for x in inputs]
+    with ar.lean_graph(lean):
+        out = fn(*xs)
+    seed = seed_rng.standard_normal(out.shape)
+    out.backward(seed)
+    return out.data, [x.grad for x in xs]
+
+
+def test_every_package_primitive_declares_what_it_saves():
+    undeclared = sorted(n for n in _package_primitives() if ar.REGISTRY[n].saves is None)
+    assert not undeclared, f"primitives without saves=: {undeclared}"
+
+
+@pytest.mark.parametrize("fn, inputs", ALL_CASES)
+def test_lean_gradients_equal_full_graph_gradients(fn, inputs):
+    full_out, full = _grads(fn, inputs, np.random.default_rng(0), lean=False)
+    lean_out, lean = _grads(fn, inputs, np.random.default_rng(0), lean=True)
+    np.testing.assert_array_equal(lean_out, full_out)
+    for g_lean, g_full in zip(lean, full, strict=True):
+        assert g_lean is not None and np.all(np.isfinite(g_lean))
+        np.testing.assert_allclose(g_lean, g_full, rtol=EXACT, atol=EXACT)
+
+
+@pytest.mark.parametrize("fn, inputs", ALL_CASES)
+def test_lean_graph_second_order_passes_gradgradcheck(fn, inputs):
+    xs = [ar.tensor(x.copy(), requires_grad=True) for x in inputs]
+
+    def squared(*ts):
+        with ar.lean_graph():
+            y = fn(*ts)
+            return y * y
+
+    report = ar.gradgradcheck(squared, xs, atol=1e-5, rtol=1e-4)
+    assert report, str(report)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_lean_model_gradients_equal_full_graph(cell):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 2, 3))
+    targets = rng.integers(0, 4, (6, 2))
+    model = nn.SequenceModel(cell, 3, 5, 4, num_layers=2, seed=2)
+    grads = {}
+    for lean in (False, True):
+        model.zero_grad()
+        with ar.lean_graph(lean), ar.record_gradients(False):
+            y, _ = model(x)
+            loss = ar.train.cross_entropy(y, targets)
+            loss.backward(retain_graph=False)
+        grads[lean] = [p.grad.copy() for p in model.parameters()]
+    for g_lean, g_full in zip(grads[True], grads[False], strict=True):
+        np.testing.assert_allclose(g_lean, g_full, rtol=EXACT, atol=EXACT)
+
+
+def test_values_nobody_holds_are_freed_during_the_forward():
+    rng = np.random.default_rng(0)
+    x = ar.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    W = ar.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    refs = {}
+    for lean in (False, True):
+        with ar.lean_graph(lean):
+            pre = x @ W + 1.0  # add keeps nothing: pre's value is needed by no VJP
+            h = ar.tanh(pre)  # tanh keeps its output
+        refs[lean] = (weakref.ref(pre.data), weakref.ref(h.data), h)
+        del pre, h
+    gc.collect()
+    assert refs[False][0]() is not None  # a full graph keeps every value
+    assert refs[True][0]() is None  # lean: freed with the caller's tensor
+    assert refs[True][1]() is not None  # saved by tanh's VJP
+    out = refs[True][2].sum()
+    out.backward()
+    assert np.all(np.isfinite(W.grad)) and W.grad.shape == (3, 5)
+
+
+def test_lean_output_is_a_tensor_with_its_graph_node_behind_it():
+    x = ar.tensor([1.0, -2.0], requires_grad=True, name="x")
+    with ar.lean_graph():
+        y = x + 3.0
+        z = ar.tanh(y)
+    assert y.node is not None and y.node is not y
+    assert y.op is y.node.op and y.parents == (x, None) and not y.is_leaf
+    np.testing.assert_array_equal(y.data, [4.0, 1.0])
+    assert is_placeholder(y.node.data) and y.node.shape == (2,)  # add keeps nothing
+    assert z.parents[0] is y.node  # later ops take the node, never the caller's tensor
+    assert z.node.data is z.data  # tanh keeps its output
+    z.name = "z"
+    assert z.node.name == "z"  # names set afterwards reach the graph (diagrams, errors)
+    assert 'label="z = tanh (2,)' in ar.viz.to_dot(z).source
+
+
+def test_lean_backward_frees_the_graph_and_refuses_a_second_pass():
+    x = ar.tensor(np.ones(3), requires_grad=True)
+    with ar.lean_graph():
+        loss = (ar.tanh(x * 2.0)).sum()
+    loss.backward(retain_graph=False)
+    assert loss.parents == (None,) and loss.args is None
+    with pytest.raises(ar.GraphFreedError):
+        loss.backward()
+
+
+def test_lean_backward_twice_with_retain_graph():
+    x = ar.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    with ar.lean_graph():
+        loss = (ar.sigmoid(x) * x).sum()
+    loss.backward()
+    first = x.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * first, rtol=EXACT)
+
+
+def test_grad_of_lean_output_with_respect_to_lean_intermediate():
+    x = ar.tensor(np.array([0.3, 0.7]), requires_grad=True)
+    with ar.lean_graph():
+        h = ar.tanh(x)
+        loss = (h * h).sum()
+    (g_h,) = ar.grad(loss, h)
+    np.testing.assert_allclose(g_h.data, 2 * h.data, rtol=EXACT)
+
+
+def test_lean_outputs_mix_with_full_graph_ops():
+    x = ar.tensor(np.array([0.3, -0.2, 0.9]), requires_grad=True)
+    with ar.lean_graph():
+        h = ar.exp(x) + x
+    y = (h * h).sum()  # recorded outside lean mode, on the lean tensor
+    assert y.parents[0].parents[0] is h.node
+    y.backward()
+    expected = 2 * (np.exp(x.data) + x.data) * (np.exp(x.data) + 1)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)
+
+
+def test_custom_op_without_declaration_keeps_everything():
+    cube = ar.Primitive(lambda v: v**3, name="lean_test_cube", register=False)
+    cube.defvjp(lambda g, out, v: 3 * g * v * v)
+    x = ar.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with ar.lean_graph():
+        y = cube(x)
+    assert y.node.args[0] is x.data and y.node.data is y.data
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 12.0])
+
+
+def test_declared_op_drops_undeclared_values():
+    square = ar.Primitive(lambda v: v * v, name="lean_test_square", register=False)
+    square.defvjp(lambda g, out, v: 2 * g * v, saves=(0,))
+    x = ar.tensor(np.array([1.0, 3.0]), requires_grad=True)
+    with ar.lean_graph():
+        y = square(x)
+    assert y.node.args[0] is x.data and is_placeholder(y.node.data)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 6.0])
+
+
+@pytest.mark.parametrize("bad", [("output",), (-1,), (1.5,)])
+def test_bad_saves_declaration_names_the_op(bad):
+    op = ar.Primitive(lambda v: v, name="lean_test_identity", register=False)
+    with pytest.raises(ValueError, match="lean_test_identity.*saves"):
+        op.defvjp(lambda g, out, v: g, saves=bad)
+
+
+def test_placeholder_costs_no_memory_and_is_nan():
+    value = np.ones((1000, 100))
+    p = placeholder(value)
+    assert p.shape == value.shape and p.dtype == value.dtype
+    assert p.nbytes == value.nbytes and not any(p.strides)  # one element, broadcast
+    assert np.isnan(p).all() and not p.flags.writeable
+    assert is_placeholder(p) and not is_placeholder(value)
+    assert placeholder(2.5) == 2.5  # scalars are kept
+
+
+def test_node_check_refuses_a_lean_graph_with_a_clear_error():
+    x = ar.tensor(np.array([0.2, 0.4]), requires_grad=True)
+    with ar.lean_graph():
+        loss = (x * 2.0 + 1.0).sum()
+    with pytest.raises(ar.AutogradError, match="lean_graph"):
+        ar.viz.check_nodes(loss)
+
+
+def test_traces_and_compile_record_full_graphs_inside_lean_graph():
+    x = ar.tensor(np.array([0.2, 0.4]), requires_grad=True)
+    with ar.lean_graph(), ar.viz.trace() as tape:
+        y = ar.tanh(x + 1.0)
+    assert y.node is None and all(not is_placeholder(n.data) for n in tape.nodes)
+    with ar.lean_graph():
+        compiled = ar.compile(lambda v: (ar.tanh(v * 3.0 + 1.0)).sum(), [x])
+        value, grads = compiled(x)
+    t = np.tanh(x.data * 3.0 + 1.0)
+    np.testing.assert_allclose(value, t.sum(), rtol=1e-12)
+    np.testing.assert_allclose(next(iter(grads.values())), 3.0 * (1 - t * t), rtol=1e-12)
