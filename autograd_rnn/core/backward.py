@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, AutogradError, GraphFreedError, ShapeError
-from autograd_rnn.core.fastpaths import StackedSum, add_in_place, defer_outer
+from autograd_rnn.core.fastpaths import PendingSums, add_in_place, defer_outer
 from autograd_rnn.core.state import STATE, enable_grad
 from autograd_rnn.core.tensor import Tensor
 
@@ -205,7 +205,7 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
     # leaf gradients summed lazily as stacked matmuls (see Primitive.defvjp_outer); only
     # when nothing observes the individual contributions
     batch = targets is None and not (create_graph or record or listeners or anomaly)
-    pending: dict[int, StackedSum] = {}
+    pending = PendingSums()
     order = reachable(roots)
     pop = grads.pop
     while order:
@@ -270,10 +270,7 @@ def _sweep(roots, seeds, create_graph, retain_graph, targets):
             if c.shape != shape:
                 if batch and parent.op is None and c.shape[1:] == shape:
                     # a bias broadcast over a leading axis: sum all its uses at once
-                    entry = pending.get(id(parent))
-                    if entry is None:
-                        entry = pending[id(parent)] = StackedSum()
-                    entry.add_rows(c)
+                    pending.entry(id(parent)).add_rows(c)
                     continue
                 c = _fit(node, index, c, shape)
                 if record:

@@ -21,16 +21,49 @@ import numpy as np
 from autograd_rnn.core.tensor import Tensor
 
 
+class PendingSums(dict):
+    """{id(leaf): StackedSum} for one backward sweep, plus ``memo``: the stacks already
+    built in this sweep, keyed by the identities of their parts. The weights of one step
+    share the gradient they receive (``x_t W_x + h W_h + b``: the same ``g`` reaches W_x,
+    W_h and b), so ``[g_1; ...; g_n]`` is built once for all three."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memo: dict[tuple, np.ndarray] = {}
+
+    def entry(self, key: int) -> StackedSum:
+        found = self.get(key)
+        if found is None:
+            found = self[key] = StackedSum(self.memo)
+        return found
+
+
+def _stacked(parts: list, memo: dict):
+    """``np.concatenate(parts)``, built once per sweep for the same parts."""
+    if len(parts) == 1:
+        return parts[0]
+    key = tuple([id(p) for p in parts])  # the parts stay referenced while the key lives
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (np.concatenate(parts), parts)
+    return found[0]
+
+
 class StackedSum:
     """Pending contributions to one leaf, summed in chunks of rows (bounded memory):
     outer products ``left_k.T @ right_k`` as ``[left_1; ...].T @ [right_1; ...]`` (one GEMM)
-    and broadcast blocks ``block_k`` (n_k, *shape) as one sum over ``[block_1; ...]``."""
+    and broadcast blocks ``block_k`` (n_k, *shape) as one sum over ``[block_1; ...]``.
 
-    CHUNK_ROWS = 512
+    One GEMM over all rows is much faster than several smaller ones (lstm/small, W_h:
+    3.8 ms for 1,600 rows at once against 6.7 ms in chunks of 512), so a chunk holds up to
+    8,192 rows: at most the size of the gradient buffer a hand-written BPTT keeps."""
 
-    __slots__ = ("lefts", "rights", "blocks", "rows", "acc")
+    CHUNK_ROWS = 8192
 
-    def __init__(self) -> None:
+    __slots__ = ("lefts", "rights", "blocks", "rows", "acc", "memo")
+
+    def __init__(self, memo: dict | None = None) -> None:
+        self.memo = {} if memo is None else memo
         self.lefts: list = []
         self.rights: list = []
         self.blocks: list = []
@@ -52,14 +85,9 @@ class StackedSum:
 
     def _flush(self) -> None:
         if self.lefts:
-            lefts, rights = self.lefts, self.rights
-            left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
-            right = rights[0] if len(rights) == 1 else np.concatenate(rights)
-            self._add(left.T @ right)
+            self._add(_stacked(self.lefts, self.memo).T @ _stacked(self.rights, self.memo))
         if self.blocks:
-            blocks = self.blocks
-            self._add(np.add.reduce(blocks[0] if len(blocks) == 1 else np.concatenate(blocks),
-                                    axis=0))
+            self._add(np.add.reduce(_stacked(self.blocks, self.memo), axis=0))
         self.lefts, self.rights, self.blocks, self.rows = [], [], [], 0
 
     def _add(self, c) -> None:
@@ -103,7 +131,7 @@ def add_in_place(node: Tensor, g, grads: dict, owned: set) -> list | None:
     return handled
 
 
-def defer_outer(node: Tensor, g, pending: dict) -> list | None:
+def defer_outer(node: Tensor, g, pending: PendingSums) -> list | None:
     """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices."""
     if node.args is None:
         return None  # freed graph: let _vjps raise its error
@@ -119,9 +147,6 @@ def defer_outer(node: Tensor, g, pending: dict) -> list | None:
         left, right = pair
         if left.shape[0] != right.shape[0] or (left.shape[1], right.shape[1]) != leaf.shape:
             continue
-        entry = pending.get(id(leaf))
-        if entry is None:
-            entry = pending[id(leaf)] = StackedSum()
-        entry.add(left, right)
+        pending.entry(id(leaf)).add(left, right)
         deferred.append(index)
     return deferred

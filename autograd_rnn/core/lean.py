@@ -51,23 +51,40 @@ def is_placeholder(value) -> bool:
 
 
 def lean_output(prim, data, parents: tuple, values: tuple, params) -> Tensor:
-    """The caller's tensor for ``prim``'s output ``data`` and, behind it, its lean node."""
+    """The caller's tensor for ``prim``'s output ``data`` and, behind it, its lean node.
+
+    A dropped input becomes its parent node's own value (whatever that node keeps: no
+    extra memory either way, and no placeholder to build) or, for a constant, a
+    placeholder. Runs once per op: written for speed.
+    """
     dropped = prim.dropped_inputs
     if dropped is None:  # nothing declared: keep everything (custom ops)
         args = values
         kept = data
     else:
         if dropped is True:
-            args = tuple([placeholder(v) for v in values])
+            if len(values) == 1:
+                args = (parents[0].data,)
+            else:
+                args = tuple([
+                    placeholder(v) if p is None else p.data
+                    for p, v in zip(parents, values, strict=True)
+                ])
         else:
             flags = dropped.flags(len(values))
             if flags is None:
                 args = values
             else:
-                args = tuple(
-                    [placeholder(v) if f else v for v, f in zip(values, flags, strict=True)]
-                )
-        kept = data if prim.saves_out else placeholder(data)
+                args = tuple([
+                    v if not f else placeholder(v) if p is None else p.data
+                    for p, v, f in zip(parents, values, flags, strict=True)
+                ])
+        if prim.saves_out or type(data) is not np.ndarray:
+            kept = data
+        else:
+            kept = _PLACEHOLDERS.get((data.shape, data.dtype))
+            if kept is None:
+                kept = placeholder(data)
     node = _node(Tensor, kept, prim, parents, args, params, True)
     out = _node(Tensor, data, prim, parents, args, params, True)
     out.id = node.id
