@@ -6,7 +6,8 @@ H=16, B=1, D=1, one output per step, MSE over all steps), runs forward + backwar
 to the previous one. A graph that grows linearly in T gives per-step bytes that stay flat
 and ratios near 2 as T doubles; anything quadratic (e.g. a per-node list of all ancestors)
 shows up as ratios near 4. Two figures per T: with gradient recording on (every node keeps
-its gradient and per-edge gradients, as needed for drawing) and off (training mode).
+its gradient and per-edge gradients, as needed for drawing) and off (training mode, as
+``ar.train.Trainer`` runs it: a lean graph, ``ar.lean_graph()``).
 
 Memory is measured, not timed, and nothing is asserted: this is a report.
 """
@@ -38,7 +39,7 @@ def peak_bytes(T: int, record: bool, hidden: int = HIDDEN, seed: int = 0, cell: 
     gc.collect()
     tracemalloc.start()
     try:
-        with ar.record_gradients(record):
+        with ar.record_gradients(record), ar.lean_graph(not record):
             y, _ = model(x)
             loss = mse_loss(y, target)
             loss.backward()
