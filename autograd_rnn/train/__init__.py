@@ -5,6 +5,7 @@
 >>> result = trainer.run(300, progress=False)          # doctest: +SKIP
 """
 
+from autograd_rnn.train.allocator import keep_freed_memory
 from autograd_rnn.train.checkpoint import CheckpointError, load_npz, save_npz
 from autograd_rnn.train.config import DEFAULT_LR, TrainConfig, build_model
 from autograd_rnn.train.evaluate import evaluate
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_LR", "TASKS", "AddingTask", "Batch", "CharTask", "CheckpointError",
     "NonFiniteLossError", "RunResult", "SineTask", "TBPTTResult", "Task", "TrainConfig",
     "Trainer", "TrainingError", "build_model", "continue_sine", "cross_entropy",
-    "default_text", "detach_state", "evaluate", "load_npz", "load_trained", "make_task", "mse_loss",
+    "default_text", "detach_state", "evaluate", "keep_freed_memory", "load_npz", "load_trained",
+    "make_task", "mse_loss",
     "sample_text", "save_npz", "tbptt",
 ]
