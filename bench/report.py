@@ -123,6 +123,7 @@ def markdown(results: dict) -> str:
         f"NumPy {m['numpy']} ({m['blas']}, threads: {m['blas_threads']}), "
         f"PyTorch {m['torch']} (threads: {m['torch_threads']}); "
         f"allocator: {results.get('allocator', 'default')}; "
+        f"{results.get('protocol', 'one process')}; "
         f"medians of {results['repeats']} interleaved repetitions after a warm-up; "
         f"load average (1 min) {m.get('load_average_1min')} at the start, "
         f"{m.get('load_average_1min_end')} at the end.",

@@ -37,6 +37,7 @@ from bench import handwritten as hw  # noqa: E402
 from bench import report  # noqa: E402
 from bench import torch_reference as tr  # noqa: E402
 from bench.graph_costs import construction_cost, export_costs  # noqa: E402
+from bench.isolate import row_in_subprocess  # noqa: E402
 from bench.timing import (  # noqa: E402
     interleaved_medians,
     machine_info,
@@ -174,8 +175,9 @@ def _write_atomic(path: str, text: str) -> None:
 
 def run_benchmark(rows, kinds=KINDS, repeats: int = 7, use_torch: bool | None = None,
                   use_compile: bool = True, graph_nodes: int = 10_000, out: str | None = None,
-                  log=print, allocator: str = "default") -> dict:
-    """Run the whole benchmark and return (and optionally write) the results dict."""
+                  log=print, allocator: str = "default", isolate: bool = False) -> dict:
+    """Run the whole benchmark and return (and optionally write) the results dict.
+    ``isolate``: each (model, row) in a fresh interpreter (``bench.isolate``)."""
     if use_torch is None:
         use_torch = tr.torch_available()
     torch_version = torch_threads = previous_threads = None
@@ -186,22 +188,28 @@ def run_benchmark(rows, kinds=KINDS, repeats: int = 7, use_torch: bool | None = 
         torch_version, torch_threads = torch.__version__, torch.get_num_threads()
     try:
         return _run_all(rows, kinds, repeats, use_torch, use_compile, graph_nodes, out, log,
-                        allocator, torch_version, torch_threads)
+                        allocator, torch_version, torch_threads, isolate)
     finally:
         if previous_threads is not None:  # leave the caller's process as it was
             torch.set_num_threads(previous_threads)
 
 
 def _run_all(rows, kinds, repeats, use_torch, use_compile, graph_nodes, out, log, allocator,
-             torch_version, torch_threads) -> dict:
+             torch_version, torch_threads, isolate) -> dict:
     results = {"machine": machine_info(torch_version, torch_threads), "repeats": repeats,
                "torch": "used" if use_torch else "not installed (torch rows skipped)",
                "allocator": allocator,
+               "protocol": "each row in its own process" if isolate else "one process",
                "rows": []}
     for kind in kinds:
         for row in rows:
-            log(f"[bench] {kind} {row} {ROWS[row]} ...")
-            results["rows"].append(bench_row(kind, row, repeats, use_torch, use_compile))
+            log(f"[bench] {kind} {row} {ROWS[row]}{' (own process)' if isolate else ''} ...")
+            if isolate:
+                results["rows"].append(row_in_subprocess(
+                    kind, row, repeats, use_torch, use_compile, allocator != "default",
+                    GradientMismatch))
+            else:
+                results["rows"].append(bench_row(kind, row, repeats, use_torch, use_compile))
     log(f"[bench] exporting a {graph_nodes}-node graph ...")
     results["export"] = export_costs(graph_nodes)
     results["targets"] = report.evaluate_targets(results)
@@ -224,8 +232,14 @@ def main(argv=None) -> int:
     parser.add_argument("--no-compile", action="store_true", help="skip the ar.compile row")
     parser.add_argument("--tuned-malloc", action="store_true",
                         help="keep freed memory in the process (glibc mallopt) for the whole run")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run every row in this process (default: each row in its own "
+                        "process, see bench/isolate.py)")
+    parser.add_argument("--one-row", default=None, help=argparse.SUPPRESS)  # kind:row, child
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results.json"))
     args = parser.parse_args(argv)
+    if args.one_row:
+        return _one_row(args)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     bad = [r for r in rows if r not in ROWS] + [k for k in kinds if k not in KINDS]
@@ -240,12 +254,36 @@ def main(argv=None) -> int:
     allocator = tune_malloc() if args.tuned_malloc else "default"
     try:
         results = run_benchmark(rows, kinds, repeats, use_torch, not args.no_compile,
-                                args.graph_nodes, args.out, allocator=allocator)
+                                args.graph_nodes, args.out, allocator=allocator,
+                                isolate=not args.in_process)
     except GradientMismatch as error:
         print(f"[bench] ABORTED: {error}", file=sys.stderr)
         return 1
     print(report.markdown(results))
     print(f"[bench] wrote {args.out}")
+    return 0
+
+
+def _one_row(args) -> int:
+    """Child process of an isolated run: one row, its result dict as JSON on stdout."""
+    kind, row = args.one_row.split(":")
+    use_torch = not args.no_torch and tr.torch_available()
+    if args.tuned_malloc:
+        tune_malloc()
+    previous = None
+    if use_torch:
+        import torch
+        previous = torch.get_num_threads()
+        torch.set_num_threads(THREADS)
+    try:
+        result = bench_row(kind, row, args.repeats or 7, use_torch, not args.no_compile)
+    except GradientMismatch as error:
+        print(f"[bench] ABORTED: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if previous is not None:
+            torch.set_num_threads(previous)
+    json.dump(result, sys.stdout, default=float)
     return 0
 
 

@@ -58,6 +58,28 @@ def test_wrong_engine_aborts_before_timing(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(em, "step", wrong_step)
     out = tmp_path / "results.json"
     code = run.main(["--rows", "micro", "--kinds", "rnn", "--repeats", "1", "--graph-nodes",
+                     "20", "--no-torch", "--no-compile", "--in-process", "--out", str(out)])
+    assert code == 1
+    assert "gradients differ" in capsys.readouterr().err
+    assert not out.exists()
+
+
+_SABOTAGE = """
+import bench.engine_models as em
+_real = em.step
+def _wrong(*args, **kwargs):
+    loss, grads = _real(*args, **kwargs)
+    return loss, {k: g * 1.001 for k, g in grads.items()}
+em.step = _wrong
+"""
+
+
+def test_wrong_engine_in_a_row_process_aborts_the_run(monkeypatch, tmp_path, capsys):
+    """Rows run in their own processes by default: a child's failed gate stops the run."""
+    (tmp_path / "sitecustomize.py").write_text(_SABOTAGE)  # runs first in every child
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    out = tmp_path / "results.json"
+    code = run.main(["--rows", "micro", "--kinds", "rnn", "--repeats", "1", "--graph-nodes",
                      "20", "--no-torch", "--no-compile", "--out", str(out)])
     assert code == 1
     assert "gradients differ" in capsys.readouterr().err
@@ -85,6 +107,18 @@ def test_benchmark_runs_on_a_micro_row_and_writes_results(tmp_path, capsys):
     markdown = (tmp_path / "results.md").read_text()
     assert "| rnn | micro (4, 2, 3, 5, 4) |" in markdown
     assert "### Targets" in capsys.readouterr().out
+    assert results["protocol"] == "each row in its own process"
+
+
+def test_in_process_protocol_gives_the_same_structure(tmp_path):
+    out = tmp_path / "results.json"
+    code = run.main(["--rows", "micro", "--kinds", "lstm", "--repeats", "1", "--graph-nodes",
+                     "20", "--no-torch", "--in-process", "--out", str(out)])
+    assert code == 0
+    results = json.loads(out.read_text())
+    assert results["protocol"] == "one process"
+    assert results["rows"][0]["grad_check"] == "passed"
+    assert results["rows"][0]["times"]["engine"]["median_s"] > 0
 
 
 def test_benchmark_without_torch_says_so(monkeypatch, tmp_path, capsys):
