@@ -10,7 +10,7 @@ from autograd_rnn.cli.main import UsageError
 
 # settings that map one-to-one onto TrainConfig fields; None means "not given"
 _CONFIG_OPTIONS = ("task", "cell", "seq_len", "hidden", "layers", "batch", "optimizer", "lr",
-                   "clip", "clip_value", "k1", "k2", "seed")
+                   "clip", "clip_value", "k1", "k2", "seed", "stream")
 
 
 def register(subparsers) -> None:
@@ -53,6 +53,9 @@ def register(subparsers) -> None:
         "carried across chunks but detached [default: the whole sequence]")
     add("--seed", type=int, default=None,
         help="seed for the initial weights and the data stream [default: 0]")
+    add("--stream", action="store_true", default=None,
+        help="--task chars: read the text as --batch parallel streams, carrying the hidden "
+        "state from one step to the next (min-char-rnn style) instead of random windows")
     add("--text", default=None, metavar="FILE",
         help="UTF-8 text file for --task chars [default: a short text shipped with the package]")
     add("--checkpoint", default=None, metavar="PATH",

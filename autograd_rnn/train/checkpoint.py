@@ -111,10 +111,11 @@ def pack(
     history: Mapping[str, Any],
     text: str | None = None,
     np_random_state: tuple | None = None,
+    stream: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Flatten a training state into the checkpoint's key -> array layout. ``rng`` is a
     Generator or its ``rng_to_json`` text; ``np_random_state`` defaults to the current
-    ``np.random.get_state()``."""
+    ``np.random.get_state()``; ``stream``: a ``TextStream``'s arrays (streamed text)."""
     out: dict[str, np.ndarray] = {
         "meta/format": np.array(FORMAT),
         "meta/step": np.array(step, dtype=np.int64),
@@ -132,6 +133,8 @@ def pack(
         out[f"history/{name}"] = np.asarray(value, dtype=np.float64)
     if text is not None:
         out["data/text"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+    for name, value in (stream or {}).items():
+        out[f"stream/{name}"] = np.array(value, copy=True)
     return out
 
 

@@ -16,7 +16,9 @@ DEFAULT_LR = {"sgd": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01}
 class TrainConfig:
     """Settings of a run. ``lr=None`` means the optimizer's default in ``DEFAULT_LR``;
     ``k1``/``k2`` None mean the whole sequence (full BPTT); ``clip`` is a global-norm
-    bound (None: no clipping), ``clip_value`` an element-wise bound."""
+    bound (None: no clipping), ``clip_value`` an element-wise bound. ``stream`` (task
+    "chars" only): read the text as ``batch`` parallel streams with the hidden state carried
+    from step to step (``autograd_rnn.train.stream``) instead of random windows."""
 
     task: str = "sine"
     cell: str = "rnn"
@@ -31,6 +33,7 @@ class TrainConfig:
     k1: int | None = None
     k2: int | None = None
     seed: int = 0
+    stream: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASK_NAMES:
@@ -56,6 +59,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must be finite, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if not isinstance(self.stream, bool):
+            raise ValueError(f"stream must be True or False, got {self.stream!r}")
+        if self.stream and self.task != "chars":
+            raise ValueError(f"stream applies to task='chars' only (a text read as parallel "
+                             f"streams), not {self.task!r}")
         if self.task == "adding" and self.seq_len < 2:  # one marker in each half
             raise ValueError(f"seq_len must be >= 2 for the adding task, got {self.seq_len}")
 

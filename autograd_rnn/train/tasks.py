@@ -161,8 +161,13 @@ class CharTask(Task):
                 f"got {self.ids.size}"
             )
         starts = rng.integers(0, self.ids.size - seq_len, size=batch_size)
-        window = self.ids[starts[None, :] + np.arange(seq_len + 1)[:, None]]  # (T + 1, B)
-        return Batch(x=self.one_hot(window[:-1]), target=window[1:])
+        return self.window_batch(starts[None, :] + np.arange(seq_len + 1)[:, None])
+
+    def window_batch(self, window: np.ndarray) -> Batch:
+        """The batch for (T + 1, B) text positions: one-hot x of the first T characters,
+        target ids of the T characters after them (used by random and streamed windows)."""
+        ids = self.ids[window]
+        return Batch(x=self.one_hot(ids[:-1]), target=ids[1:])
 
     def loss(self, y, target, mask=None):
         return cross_entropy(y, target, mask, reduction="mean")

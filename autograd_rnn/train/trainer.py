@@ -23,6 +23,7 @@ from autograd_rnn.files import check_writable
 from autograd_rnn.optim import make_optimizer
 from autograd_rnn.train import checkpoint as ckpt
 from autograd_rnn.train.config import TrainConfig, build_model
+from autograd_rnn.train.stream import TextStream
 from autograd_rnn.train.tasks import CharTask, Task, make_task
 from autograd_rnn.train.tbptt import NonFiniteLossError, tbptt
 
@@ -61,6 +62,11 @@ class Trainer:
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(config.optimizer, self.params, lr=config.learning_rate)
         self.rng = np.random.default_rng(config.seed)
+        self.stream = None
+        if config.stream:
+            if not isinstance(self.task, CharTask):
+                raise ValueError(f"stream=True needs a text task, got {type(self.task).__name__}")
+            self.stream = TextStream(self.task.ids.size, config.batch, config.seq_len)
         self.step = 0
         self.history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
         self._owned: set[str] = set()  # checkpoint files this trainer may overwrite
@@ -69,14 +75,21 @@ class Trainer:
     def train_step(self) -> float:
         """Draw a batch, run TBPTT(k1, k2) with optimizer updates; returns the batch loss."""
         c = self.config
-        batch = self.task.batch(self.rng, c.batch, c.seq_len)
+        state = None
+        if self.stream is not None:  # the next window of every stream, from its carried state
+            batch = self.task.window_batch(self.stream.next_window())
+            state = self.stream.initial_state()
+        else:
+            batch = self.task.batch(self.rng, c.batch, c.seq_len)
         # overflow is reported once, as a NonFiniteLossError, not as NumPy warnings; the
         # graph keeps only what backward needs (ar.lean_graph) and no per-edge gradients
         with ar.record_gradients(False), ar.lean_graph(), \
                 np.errstate(over="ignore", invalid="ignore"):
             result = tbptt(self.model, batch.x, batch.target, self.task.loss, k1=c.k1, k2=c.k2,
                            mask=batch.mask, optimizer=self.optimizer, clip_norm=c.clip,
-                           clip_value=c.clip_value)
+                           clip_value=c.clip_value, state=state)
+        if self.stream is not None:
+            self.stream.keep(result.state)
         self.step += 1
         self.history["loss"].append(result.loss)
         self.history["grad_norm"].extend(result.grad_norms)
@@ -88,7 +101,8 @@ class Trainer:
         return {"params": self.model.state_dict(), "optim": self.optimizer.state_dict(),
                 "step": self.step, "rng": ckpt.rng_to_json(self.rng),
                 "np_random": np.random.get_state(),
-                "history": {k: len(v) for k, v in self.history.items()}}
+                "history": {k: len(v) for k, v in self.history.items()},
+                "stream": None if self.stream is None else self.stream.arrays()}
 
     def state_arrays(self, snapshot: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
         """The training state (now, or at ``snapshot``) in the checkpoint layout."""
@@ -97,7 +111,8 @@ class Trainer:
         history = {k: self.history[k][:n] for k, n in snap["history"].items()}
         return ckpt.pack(params=snap["params"], optimizer_state=snap["optim"],
                          step=snap["step"], config=self.config.to_dict(), rng=snap["rng"],
-                         history=history, text=text, np_random_state=snap["np_random"])
+                         history=history, text=text, np_random_state=snap["np_random"],
+                         stream=snap.get("stream"))
 
     def save(self, path: str | os.PathLike, overwrite: bool = False,
              arrays: dict[str, np.ndarray] | None = None) -> Path:
@@ -124,6 +139,11 @@ class Trainer:
         self.history = {k: v.tolist() for k, v in ckpt.section(arrays, "history").items()}
         self.history.setdefault("loss", [])
         self.history.setdefault("grad_norm", [])
+        if self.stream is not None:
+            try:
+                self.stream.load(ckpt.section(arrays, "stream"))
+            except ValueError as error:
+                raise ckpt.CheckpointError(f"checkpoint {path!r}: {error}") from None
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, **overrides: Any) -> Trainer:
@@ -234,6 +254,8 @@ class Trainer:
         np.random.set_state(snap["np_random"])
         for key, n in snap["history"].items():
             del self.history[key][n:]
+        if self.stream is not None and snap.get("stream") is not None:
+            self.stream.load(snap["stream"])
 
     def _save_quietly(self, checkpoint, snap) -> str:
         if checkpoint is None:

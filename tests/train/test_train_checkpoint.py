@@ -21,6 +21,7 @@ CASES = [
     TrainConfig(task="chars", cell="lstm", optimizer="adagrad", clip_value=5.0, clip=None,
                 **SMALL),
     TrainConfig(task="adding", cell="gru", optimizer="sgd", k1=3, k2=5, seed=3, **SMALL),
+    TrainConfig(task="chars", cell="gru", optimizer="rmsprop", stream=True, layers=2, **SMALL),
 ]
 
 
