@@ -39,10 +39,16 @@ broadcast_to.defvjp(lambda g, out, x, *, shape: g, saves=())  # engine sums back
 
 
 def _is_basic(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts
-    )
+    """True for basic indexing (ints, slices, None, Ellipsis): no repeated positions.
+    Runs once per slice in backward: the common x[:, a:b] is decided by type alone."""
+    parts = index if type(index) is tuple else (index,)
+    for p in parts:
+        kind = type(p)
+        if kind is slice or kind is int or p is None or p is Ellipsis:
+            continue
+        if not isinstance(p, (int, np.integer, slice)):
+            return False
+    return True
 
 
 @primitive
