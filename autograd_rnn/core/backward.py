@@ -179,8 +179,7 @@ def _with_value(parent: Tensor, value) -> Tensor:
     handle = Tensor._node(value, parent.op, parent.parents, parent.args, parent.params,
                           parent.requires_grad)
     handle.id = parent.id
-    if parent.op is not None:
-        handle.node = parent
+    handle.node = parent
     return handle
 
 

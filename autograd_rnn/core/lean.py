@@ -27,6 +27,24 @@ _MAX_CACHED = 4096
 _new = object.__new__
 
 
+class DroppedInputs:
+    """The input positions a lean node drops: every one not in ``kept``."""
+
+    __slots__ = ("kept", "by_count")
+
+    def __init__(self, kept: frozenset) -> None:
+        self.kept = kept
+        self.by_count: dict[int, tuple | None] = {}
+
+    def flags(self, n: int) -> tuple | None:
+        """For an op called with ``n`` inputs: a drop flag per input, ``None`` if none."""
+        found = self.by_count.get(n, False)
+        if found is False:
+            flags = tuple(i not in self.kept for i in range(n))
+            found = self.by_count[n] = flags if any(flags) else None
+        return found
+
+
 def placeholder(value):
     """A zero-memory stand-in for ``value`` (an ndarray): same shape and dtype, all NaN
     (0 for non-float dtypes), read-only. Anything that is not an ndarray is kept as is

@@ -39,30 +39,12 @@ from collections.abc import Callable
 import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, ShapeError
-from autograd_rnn.core.lean import lean_output
+from autograd_rnn.core.lean import DroppedInputs, lean_output
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
 _UNSET = object()
-
-
-class _DroppedExcept:
-    """The input positions a lean node drops: every one not in ``kept``."""
-
-    __slots__ = ("kept", "by_count")
-
-    def __init__(self, kept: frozenset) -> None:
-        self.kept = kept
-        self.by_count: dict[int, tuple | None] = {}
-
-    def flags(self, n: int) -> tuple | None:
-        """For an op called with ``n`` inputs: a drop flag per input, ``None`` if none."""
-        found = self.by_count.get(n, False)
-        if found is False:
-            flags = tuple(i not in self.kept for i in range(n))
-            found = self.by_count[n] = flags if any(flags) else None
-        return found
 _node = Tensor._node.__func__  # unbound: saves a method lookup per node
 
 
@@ -127,7 +109,7 @@ class Primitive:
         self.saves = saves
         kept = frozenset(s for s in saves if s != "out")
         # True: drop every input; a frozenset of positions to drop is built per call count
-        self.dropped_inputs = True if not kept else _DroppedExcept(kept)
+        self.dropped_inputs = True if not kept else DroppedInputs(kept)
         self.saves_out = "out" in saves
 
     def defvjp_outer(self, index: int, factors: Callable | None = None) -> Callable:
