@@ -65,8 +65,16 @@ def placeholder(value):
 
 
 def is_placeholder(value) -> bool:
-    """True for a value dropped from a lean graph node."""
-    return type(value) is np.ndarray and _PLACEHOLDERS.get((value.shape, value.dtype)) is value
+    """True for a value dropped from a lean graph node (also one made before the cache of
+    placeholders was last cleared: read-only, zero strides, one NaN (or 0) repeated)."""
+    if type(value) is not np.ndarray:
+        return False
+    if _PLACEHOLDERS.get((value.shape, value.dtype)) is value:
+        return True
+    if value.size < 2 or any(value.strides) or value.flags.writeable:
+        return False
+    first = value.flat[0]
+    return bool(np.isnan(first)) if value.dtype.kind in "fc" else first == 0
 
 
 def lean_output(prim, data, parents: tuple, values: tuple, params) -> Tensor:

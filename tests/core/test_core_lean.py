@@ -15,6 +15,7 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn import nn
+from autograd_rnn.core import lean as lean_module
 from autograd_rnn.core.lean import is_placeholder, placeholder
 from tests.ops.test_ops_gradients import ALL_CASES, _package_primitives
 
@@ -190,6 +191,8 @@ def test_placeholder_costs_no_memory_and_is_nan():
     assert p.nbytes == value.nbytes and not any(p.strides)  # one element, broadcast
     assert np.isnan(p).all() and not p.flags.writeable
     assert is_placeholder(p) and not is_placeholder(value)
+    lean_module._PLACEHOLDERS.clear()  # the cache is bounded: older placeholders are still known
+    assert is_placeholder(p) and not is_placeholder(np.broadcast_to(np.float64(1.0), (3, 4)))
     assert placeholder(2.5) == 2.5  # scalars are kept
 
 
