@@ -173,7 +173,12 @@ class Tensor:
         origin = f", op={self.op.name}" if self.op is not None else ""
         grad = ", requires_grad=True" if self.requires_grad else ""
         name = f", name={self.name!r}" if self.name else ""
-        body = np.array2string(self.data, precision=4, threshold=20, separator=", ")
+        from autograd_rnn.core.lean import is_placeholder
+
+        if is_placeholder(self.data):  # a lean graph node that kept no value
+            body = f"<value not kept by ar.lean_graph()>, shape={self.data.shape}"
+        else:
+            body = np.array2string(self.data, precision=4, threshold=20, separator=", ")
         return f"tensor({body}{grad}{origin}{name})"
 
     def numpy(self) -> np.ndarray:

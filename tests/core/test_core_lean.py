@@ -108,6 +108,8 @@ def test_lean_output_is_a_tensor_with_its_graph_node_behind_it():
     assert y.op is y.node.op and y.parents == (x, None) and not y.is_leaf
     np.testing.assert_array_equal(y.data, [4.0, 1.0])
     assert is_placeholder(y.node.data) and y.node.shape == (2,)  # add keeps nothing
+    assert "value not kept by ar.lean_graph()" in repr(y.node) and "nan" not in repr(y.node)
+    assert repr(y).startswith("tensor([4., 1.]")
     assert z.parents[0] is y.node  # later ops take the node, never the caller's tensor
     assert z.node.data is z.data  # tanh keeps its output
     z.name = "z"
