@@ -253,3 +253,27 @@ def test_lean_truncated_bptt_equals_full_graph():
     assert grads[True][1] == grads[False][1]
     for g_lean, g_full in zip(grads[True][0], grads[False][0], strict=True):
         np.testing.assert_allclose(g_lean, g_full, rtol=EXACT, atol=EXACT)
+
+
+def test_trainer_and_bench_training_steps_record_lean_graphs(monkeypatch):
+    from autograd_rnn.core import primitive
+    from bench import engine_models, run
+
+    calls = []
+    real = primitive.lean_output
+
+    def counting(*args):
+        calls.append(args[0].name)
+        return real(*args)
+
+    monkeypatch.setattr(primitive, "lean_output", counting)
+    trainer = ar.train.Trainer(ar.train.TrainConfig(task="sine", seq_len=4, hidden=3, batch=2))
+    trainer.train_step()
+    assert "tanh" in calls and "matmul" in calls
+    calls.clear()
+    params, x, targets = run.problem("lstm", (3, 2, 4, 5, 6))
+    engine_models.engine_step("lstm", params, x, targets, record_gradients=False)
+    assert "sigmoid" in calls
+    calls.clear()
+    engine_models.engine_step("lstm", params, x, targets, record_gradients=True)
+    assert not calls  # drawing needs the full graph
