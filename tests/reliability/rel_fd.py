@@ -1,5 +1,6 @@
-"""Finite differences for the reliability tests, independent of ``ar.gradcheck`` and of
-tests/core: the function is evaluated under ``ar.no_grad()`` on perturbed float64 copies.
+"""Finite differences for the reliability tests, independent of ``ar.gradcheck``: the
+function is evaluated under ``ar.no_grad()`` on perturbed float64 copies (the shared helper
+in ``tests/core/fd_helpers``), with the reliability suite's own tolerances.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 import autograd_rnn as ar
+from tests.core.fd_helpers import numeric_gradients
 
 FD_EPS = 1e-6  # central-difference step in float64
 FD_ATOL = 1e-5  # allowed |analytic - numeric| on top of FD_RTOL * |numeric|
@@ -23,24 +25,9 @@ def value(x):
 def central_differences(
     fn: Callable, arrays: Sequence[np.ndarray], v: np.ndarray, eps: float = FD_EPS
 ) -> list[np.ndarray]:
-    """d/dx_k sum(fn(*arrays) * v) for every input, entry by entry (float64)."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-
-    def scalar(xs) -> float:
-        with ar.no_grad():
-            return float(np.sum(value(fn(*[ar.tensor(x) for x in xs])) * v))
-
-    grads = []
-    for k, a in enumerate(arrays):
-        g = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            plus = [x.copy() for x in arrays]
-            minus = [x.copy() for x in arrays]
-            plus[k][idx] += eps
-            minus[k][idx] -= eps
-            g[idx] = (scalar(plus) - scalar(minus)) / (2 * eps)
-        grads.append(g)
-    return grads
+    """d/dx_k sum(fn(*arrays) * v) for every input, entry by entry (float64), with ``fn``
+    called on constant tensors (the central differences of ``tests/core/fd_helpers``)."""
+    return numeric_gradients(lambda *xs: fn(*[ar.tensor(x) for x in xs]), arrays, v, eps)
 
 
 def engine_gradients(
