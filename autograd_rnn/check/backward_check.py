@@ -32,7 +32,7 @@ from autograd_rnn.check.gradcheck import check_settings
 from autograd_rnn.check.hints import gradient_hints
 from autograd_rnn.check.numeric import compare_gradient, numerical_gradient_details, sample_entries
 from autograd_rnn.check.references import Reference, get_reference
-from autograd_rnn.core.backward import grad as engine_grad
+from autograd_rnn.core.engine import grad as engine_grad
 from autograd_rnn.core.tensor import Tensor
 
 

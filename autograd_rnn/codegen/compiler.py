@@ -158,7 +158,7 @@ class CompiledFunction:
             arguments.append(Argument(name, "input", i, np.shape(_data(x)),
                                       str(np.asarray(_data(x)).dtype)))
             if isinstance(x, Tensor):
-                leaf_names.setdefault(id(x), name)
+                leaf_names.setdefault(id(x.node), name)  # the graph holds nodes
             elif isinstance(x, np.ndarray):
                 array_inputs.append((x, name))
         captured, frozen = [], []
@@ -177,14 +177,14 @@ class CompiledFunction:
         wrt = []
         for kind, value in self.wrt_spec:
             if kind == "position":
-                wrt.append(call_args[value])
+                wrt.append(call_args[value].node)
             elif kind == "captured":
                 wrt += [t for t, _ in captured if t.requires_grad]
-            elif id(value) not in leaf_names:
+            elif id(value.node) not in leaf_names:
                 raise ValueError(f"wrt: tensor {value.label!r} is neither an input nor used by fn")
             else:
-                wrt.append(value)
-        generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
+                wrt.append(value.node)
+        generated = generate(out.node, order, arguments, leaf_names, array_inputs, wrt,
                              loops=self.loops, title=self.title, frozen=frozen,
                              inplace=self.inplace,
                              detached=detached)

@@ -38,14 +38,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograd_rnn.core.errors import AnomalyError, ShapeError
-from autograd_rnn.core.lean import DroppedInputs, lean_output
+from autograd_rnn.core.errors import AnomalyError, ShapeError, describe_value
+from autograd_rnn.core.inplace import SAVED, note_saved
+from autograd_rnn.core.node import MARKERS, Node, dropped
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
 _UNSET = object()
-_node = Tensor._node.__func__  # unbound: saves a method lookup per node
 
 
 class Primitive:
@@ -91,12 +91,13 @@ class Primitive:
         """Declare which values the VJPs (and ``defvjp_outer``/``defvjp_inplace`` helpers)
         read: an iterable of input positions and/or ``"out"``; ``None`` = everything.
 
-        Only shapes and dtypes of the other values are available to the VJPs in a lean
-        graph (``ar.lean_graph()``): they receive zero-memory NaN placeholders.
+        In a lean graph (``ar.lean_graph()``) the other values are not kept: the VJPs
+        receive the ``Dropped`` marker (shape and dtype only) in their place. In-place
+        change checks (``core/inplace.py``) watch exactly the declared values.
         """
+        self._layouts: dict[int, tuple] = {}
         if saves is None:
             self.saves = None
-            self.dropped_inputs = None  # keep every input
             self.saves_out = True
             return
         saves = tuple(saves)
@@ -107,10 +108,21 @@ class Primitive:
                 f"'out', got {bad}"
             )
         self.saves = saves
-        kept = frozenset(s for s in saves if s != "out")
-        # True: drop every input; a frozenset of positions to drop is built per call count
-        self.dropped_inputs = True if not kept else DroppedInputs(kept)
         self.saves_out = "out" in saves
+
+    def saved_positions(self, n: int) -> tuple[int, ...]:
+        """The input positions the VJPs read when the op is called with ``n`` inputs."""
+        return self._layout(n)[0]
+
+    def _layout(self, n: int) -> tuple:
+        """(saved input positions, a drop flag per input or None) for ``n`` inputs."""
+        found = self._layouts.get(n)
+        if found is None:
+            kept = range(n) if self.saves is None else [s for s in self.saves if s != "out"]
+            positions = tuple(i for i in range(n) if i in kept)
+            flags = tuple(i not in positions for i in range(n))
+            found = self._layouts[n] = (positions, flags if any(flags) else None)
+        return found
 
     def defvjp_outer(self, index: int, factors: Callable | None = None) -> Callable:
         """Declare that input ``index``'s VJP is a product ``left.T @ right``.
@@ -158,58 +170,102 @@ class Primitive:
             tb = isinstance(b, Tensor)
             if not (ta or tb):
                 return self._forward(inputs, inputs, params)
-            values = (a.data if ta else a, b.data if tb else b)
-            needs_grad = (ta and a.requires_grad) or (tb and b.requires_grad)
-            # a lean output stands in the graph as its node (see core/lean.py)
-            pa = (a if a.node is None else a.node) if ta else None
-            pb = (b if b.node is None else b.node) if tb else None
+            pa = a.node if ta else None
+            pb = b.node if tb else None
+            values = (a._data if ta else a, b._data if tb else b)
             parents = (pa, pb)
-        elif n == 1:
-            (a,) = inputs
-            if not isinstance(a, Tensor):
-                return self._forward(inputs, inputs, params)
-            values = (a.data,)
-            needs_grad = a.requires_grad
-            parents = inputs if a.node is None else (a.node,)
+            needs_grad = (ta and pa.requires_grad) or (tb and pb.requires_grad)
+        elif n == 1 and isinstance(inputs[0], Tensor):
+            node = inputs[0].node
+            values = (inputs[0]._data,)
+            parents = (node,)
+            needs_grad = node.requires_grad
         else:
-            flags = [isinstance(x, Tensor) for x in inputs]
-            if not any(flags):
+            parents = tuple([x.node if isinstance(x, Tensor) else None for x in inputs])
+            if all(p is None for p in parents):
                 return self._forward(inputs, inputs, params)
-            values = tuple([x.data if f else x for x, f in zip(inputs, flags, strict=True)])
-            needs_grad = any(x.requires_grad for x, f in zip(inputs, flags, strict=True) if f)
-            parents = tuple([
-                (x if x.node is None else x.node) if f else None
-                for x, f in zip(inputs, flags, strict=True)
-            ])
+            values = tuple([x if p is None else x._data
+                            for x, p in zip(inputs, parents, strict=True)])
+            needs_grad = any(p is not None and p.requires_grad for p in parents)
         try:
             data = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
+        if type(data) is not np.ndarray or data.dtype.kind not in "biufc":
+            data = _checked_output(self, data)
         if STATE.anomaly:
             _check_finite(self, data, "forward")
+        out = _new(Tensor)  # (``tensor.wrap``, inline: once per op)
+        out._data = data
         if needs_grad and STATE.grad_enabled:
-            if self.vjps is None and self.vjp_all is None:
-                raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            if STATE.lean and not STATE.listeners:  # traces always see full graphs
-                out = lean_output(self, data, parents, values, params)
-            else:
-                out = _node(Tensor, data, self, parents, values, params, True)
+            out.node = self._record(data, parents, values, params)
         else:
-            out = _node(Tensor, data, None, (), (), None, False)
+            out.node = Node(None, (), (), None, data, False)
         if STATE.listeners:
             for listener in STATE.listeners:
-                listener("node", out)
+                listener("node", out.node)
         return out
+
+    def _record(self, data, parents: tuple, values: tuple, params) -> Node:
+        """The graph node for one application: it keeps the inputs the VJPs read and, if
+        they read it, the output (in a lean graph; a full graph keeps everything)."""
+        if self.vjps is None and self.vjp_all is None:
+            raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
+        positions, drop = self._layouts.get(len(values)) or self._layout(len(values))
+        for i in positions:  # in-place checks: these values must not change until backward
+            parent = parents[i]
+            if parent is not None and parent.state != SAVED:
+                note_saved(parent, values[i])
+        if STATE.lean and not STATE.listeners:  # traces always see full graphs
+            if drop is None:
+                args = values
+            elif len(values) == 1:  # a recorded one-input op: its input is a tensor
+                args = (parents[0].value,)
+            else:
+                args = _lean_args(parents, values, drop)
+            kept = data if self.saves_out else (
+                MARKERS.get((data.shape, data.dtype)) or dropped(data))
+        else:
+            args, kept = values, data
+        return Node(self, parents, args, params, kept, True, SAVED if self.saves_out else 0)
 
     def _forward(self, inputs, values, params):
         try:
-            if params:
-                return self.forward(*values, **params)
-            return self.forward(*values)
+            result = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
+        if type(result) is np.ndarray or isinstance(result, _SCALARS):
+            return result
+        return _checked_output(self, result)
+
+
+_SCALARS = (float, int, bool, complex, np.generic)
+_new = object.__new__
+
+
+def _lean_args(parents: tuple, values: tuple, drop: tuple) -> tuple:
+    """The inputs a lean node keeps: the value where the VJPs read it, else the marker.
+    (A dropped input with a parent is given the parent node's own value, which is that
+    parent's ``Dropped`` marker unless it keeps the array anyway: no copy, no lookup.)"""
+    if len(values) == 2:
+        (pa, pb), (va, vb), (da, db) = parents, values, drop
+        return (va if not da else dropped(va) if pa is None else pa.value,
+                vb if not db else dropped(vb) if pb is None else pb.value)
+    return tuple([v if not d else dropped(v) if p is None else p.value
+                  for p, v, d in zip(parents, values, drop, strict=True)])
+
+
+def _checked_output(prim: Primitive, data) -> np.ndarray:
+    """A forward's result as an array: NumPy arrays (and subclasses) and numeric scalars
+    are accepted; anything else is a bug in the op, reported by name."""
+    if isinstance(data, (np.ndarray, *_SCALARS)):
+        array = np.asarray(data)
+        if array.dtype.kind in "biufc":
+            return array
+    raise TypeError(
+        f"primitive {prim.name!r}: forward must return a NumPy array or a number, got "
+        f"{describe_value(data)}"
+    )
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None, saves=None):

@@ -9,11 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_rnn.core.primitive import primitive
-from autograd_rnn.core.tensor import Tensor
-
-
-def _value(x):
-    return x.data if isinstance(x, Tensor) else x
+from autograd_rnn.core.tensor import value_of
 
 
 @primitive
@@ -134,7 +130,7 @@ def relu(x):
 
 
 # 1 where x > 0, else 0 (0 at the kink)
-relu.defvjp(lambda g, out, x: g * (_value(x) > 0), saves=(0,))
+relu.defvjp(lambda g, out, x: g * (value_of(x) > 0), saves=(0,))
 
 
 @primitive
@@ -143,7 +139,7 @@ def abs(x):  # noqa: A001 (NumPy's name)
     return np.abs(x)
 
 
-abs.defvjp(lambda g, out, x: g * np.sign(_value(x)), saves=(0,))  # sign(x) (0 at the kink)
+abs.defvjp(lambda g, out, x: g * np.sign(value_of(x)), saves=(0,))  # sign(x) (0 at the kink)
 
 
 @primitive

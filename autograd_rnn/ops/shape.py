@@ -38,7 +38,7 @@ def broadcast_to(x, *, shape):
 broadcast_to.defvjp(lambda g, out, x, *, shape: g, saves=())  # engine sums back to x
 
 
-def _is_basic(index) -> bool:
+def is_basic(index) -> bool:
     """True for basic indexing (ints, slices, None, Ellipsis): no repeated positions.
     Runs once per slice in backward: the common x[:, a:b] is decided by type alone."""
     parts = index if type(index) is tuple else (index,)
@@ -66,7 +66,7 @@ getitem.defvjp(
 @getitem.defvjp_inplace(0)
 def _getitem_add_into(acc, g, out, x, *, index):
     # the same scatter, straight into the running gradient of x (no zero array per slice)
-    if _is_basic(index):
+    if is_basic(index):
         acc[index] += g
     else:
         np.add.at(acc, index, g)
@@ -76,7 +76,7 @@ def _getitem_add_into(acc, g, out, x, *, index):
 def scatter_add(g, *, index, shape):
     """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
     out = np.zeros(shape, dtype=np.result_type(g, np.float16))
-    if _is_basic(index):
+    if is_basic(index):
         out[index] = g
     else:
         np.add.at(out, index, g)

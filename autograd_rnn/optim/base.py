@@ -6,7 +6,8 @@ Subclasses name their hyperparameters and slots and implement ``_update``:
     new_param = param - lr * direction(grad, slots)
 
 Updates rebind ``param.data`` to a new array instead of writing in place, so any graph
-still holding the old values (for a diagram, say) stays correct.
+still holding the old values (for a diagram, say) stays correct, and a backward through
+it gives the gradient at the values it was recorded with (``core/inplace.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.inplace import rebind
+from autograd_rnn.core.tensor import Tensor, value_of
 
 
 class Optimizer:
@@ -69,11 +71,12 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = np.asarray(p.grad, dtype=p.data.dtype)
+            value = value_of(p)  # (not `p.data`: this code never keeps or writes the array)
+            g = np.asarray(p.grad, dtype=value.dtype)
             wd = self.hyper.get("weight_decay", 0.0)
             if wd:
-                g = g + wd * p.data  # L2 penalty wd/2 * |p|^2 folded into the gradient
-            p.data = (p.data - self._update(i, g)).astype(p.data.dtype, copy=False)
+                g = g + wd * value  # L2 penalty wd/2 * |p|^2 folded into the gradient
+            rebind(p, (value - self._update(i, g)).astype(value.dtype, copy=False))
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
         """The amount to subtract from parameter ``i`` given its gradient ``g``."""
