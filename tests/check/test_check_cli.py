@@ -44,7 +44,7 @@ def test_gradcheck_mismatch_exits_1(monkeypatch, capsys):
 def test_gradcheck_usage_error(capsys):
     assert main(["gradcheck", "--steps", "0"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "autograd-rnn gradcheck: error: steps must be >= 1, got 0"
+    assert err.strip() == "autograd-rnn gradcheck: error: --steps must be >= 1, got 0"
 
 
 def test_check_backward_pass_and_fail(capsys):

@@ -5,8 +5,6 @@ leaves a checkpoint that resumes to exactly the parameters of an uninterrupted r
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
