@@ -76,7 +76,7 @@ def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
 
 
 _GROUP = re.compile(r' group=(?:"[^"]*"|[^\s\]]+)')
-_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
+_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[(?:minlen=\d+ )?style=invis weight=10\]")
 
 
 def _no_groups(source: str) -> str:

@@ -85,8 +85,13 @@ def test_export_cli_svg(tmp_path):
 def test_export_cli_usage_errors(tmp_path, capsys):
     assert main(["export", "--steps", "0", "-o", str(tmp_path / "a.svg")]) == 2
     assert main(["export", "-o", str(tmp_path / "a.bmp")]) == 2
+    assert main(["export", "--steps", "60", "--max-nodes", "50", "--detail", "ops",
+                 "-o", str(tmp_path / "a.svg")]) == 2
     assert main(["export", "--steps", "60", "--max-nodes", "50",
                  "-o", str(tmp_path / "a.svg")]) == 2
+    assert main(["export", "--truncate", "2", "--bidirectional", "-o",
+                 str(tmp_path / "a.svg")]) == 2
     err = capsys.readouterr().err
     assert "--steps must be >= 1" in err and "--format" in err and "cells" in err
+    assert "textbook view has" in err and "forward-only" in err
     assert "Traceback" not in err
