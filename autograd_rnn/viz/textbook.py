@@ -298,7 +298,8 @@ def build_textbook(roots) -> Textbook:
     """The boxes, arrows and parameter table of the textbook view of ``roots``' graph.
 
     Raises ``ValueError`` when the graph has no recurrent states named ``h_<t>`` (the
-    naming contract of ``ar.nn`` and ``ar.viz.build_example``).
+    naming contract of ``ar.nn`` and ``ar.viz.build_example``; ops outside timestep scopes
+    join the first named box they feed, so a hand-written loop with names works too).
     """
     view = build_view(roots, "ops")
     builder = _Builder(view)
@@ -308,7 +309,7 @@ def build_textbook(roots) -> Textbook:
     if not any(n.kind == "h" for n in nodes):
         raise ValueError(
             "detail='textbook' draws recurrent networks whose states are named h_1, h_2, ... "
-            "in timestep scopes (ar.nn layers and ar.viz.build_example record them); this "
+            "(ar.nn layers and ar.viz.build_example name them, in timestep scopes); this "
             "graph has none: use detail='ops' or detail='cells'"
         )
     arrows = builder.arrows()

@@ -35,6 +35,7 @@ FILL = {"x": style.FILL_INPUT, "h": style.FILL_HIDDEN, "c": "#e2f0d9", "y": "#fd
 CHUNK_FILLS = ("#f3f7fb", "#fbf6ee")
 INPUT_ARROW = "#777777"
 CAPTION_CHARS = 80
+COLUMN_WEIGHT = "10"
 WIDE_COLUMNS = 5  # more columns (h_0 included) than this: the table goes under the figure
 
 
@@ -177,7 +178,7 @@ def _emit_rows(dot: graphviz.Digraph, book: Textbook) -> None:
         dot.subgraph(sub)
         for a, b in zip(names, names[1:], strict=False):
             if frozenset((a, b)) not in linked:  # dot 2.43 fails on parallel flat edges
-                dot.edge(a, b, style="invis", weight="5")
+                dot.edge(a, b, style="invis", weight="1")
     _stack_rows(dot, book)
 
 
@@ -261,6 +262,8 @@ def _arrow_attrs(arrow: TArrow, grads_on: bool, scale) -> dict:
 def _emit_arrow(dot: graphviz.Digraph, arrow: TArrow, grads_on: bool, scale,
                 rows: list[str]) -> None:
     attrs = _arrow_attrs(arrow, grads_on, scale)
+    if arrow.src.column is not None and arrow.src.column == arrow.dst.column:
+        attrs["weight"] = COLUMN_WEIGHT  # straight up the column
     _edge(dot, _end(arrow.src), _end(arrow.dst), rows, attrs)
 
 
