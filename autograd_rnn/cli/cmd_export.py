@@ -43,6 +43,9 @@ def register(subparsers) -> None:
     parser.add_argument("--show-values", action="store_true", help="print values in nodes")
     parser.add_argument("--show-shapes", action="store_true",
                         help="add tensor shapes to the arrow labels (ops and cells views)")
+    parser.add_argument("--show-grad-values", action="store_true",
+                        help="write each gradient's first entries on the arrows, not only its "
+                        "norm (ops and cells views)")
     parser.add_argument("--fan-out", action="store_true",
                         help="draw an arrow from a shared weight to every use instead of a "
                         "bus line (ops and cells views)")
@@ -97,7 +100,8 @@ def run(args) -> int:
             example.losses, output, format=fmt or "svg", overwrite=args.overwrite,
             detail=args.detail, group=not args.no_group, rankdir=args.rankdir,
             show_values=args.show_values, show_grads=not args.no_grads,
-            show_shapes=args.show_shapes, bus=not args.fan_out,
+            show_shapes=args.show_shapes, show_grad_values=args.show_grad_values,
+            bus=not args.fan_out,
             max_nodes=args.max_nodes if fmt != "dot" else None,
         )
     except GraphTooLargeError as error:

@@ -51,6 +51,7 @@ def to_dot(
     show_values: bool = False,
     show_grads: bool = True,
     show_shapes: bool = False,
+    show_grad_values: bool = False,
     bus: bool = True,
     highlight_nodes: Iterable[int] = (),
     highlight_edges: Iterable[tuple[int, int]] = (),
@@ -74,6 +75,8 @@ def to_dot(
         show_grads: label and colour edges with the gradients of the last backward.
         show_shapes: add each tensor's shape to the arrow labels (off: gradient norms only,
             or the values of tensors with at most 3 entries).
+        show_grad_values: write the gradient's first entries on every arrow, not only on
+            tiny tensors (ops and cells views).
         bus: a parameter used more than once feeds a bus line with a tap per use (False:
             one arrow from the parameter to every use).
         highlight_nodes / highlight_edges: tensor ids / (parent id, child id) pairs drawn in
@@ -145,7 +148,8 @@ def to_dot(
     taps, segments = buses(view) if bus else ({}, [])
     states = {id(n) for chain in view.chains.values() for n in chain}
     for edge in view.edges:
-        attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges, show_shapes)
+        attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges, show_shapes,
+                                  show_grad_values)
         weight = edge_weight(view, edge, states)
         if weight:
             attrs["weight"] = weight

@@ -15,6 +15,7 @@ from autograd_rnn.viz import style
 from autograd_rnn.viz.view import HIDDEN_NAME, VEdge, View, VNode, layer_path
 
 TINY = 3  # tensors with at most this many entries show their values, not just a norm
+SHOWN = 4  # gradient entries written on an arrow with show_grad_values
 
 def edge_norms(edges: list[VEdge]) -> list[float]:
     return [n for e in edges for n in [edge_norm(e)] if n is not None]
@@ -77,8 +78,10 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
     elif node.kind == "input":
         attrs.update(shape="box", style="filled", fillcolor=style.FILL_INPUT)
         lines.append(f"{t.name or 'input'} {style.fmt_shape(t.shape)}")
-        if t.detached_from is not None:
-            lines.append("detached: no grad flows back")
+        if t.detached_from is not None:  # the copy a truncated-BPTT chunk starts from
+            lines.append("detached copy")
+            attrs.update(style="filled,dashed", fillcolor="white", color=style.DETACHED,
+                         fontcolor=style.DETACHED, penwidth="2")
         if show_values:
             lines.append(_value_text(t.data))
     elif node.kind == "op":
@@ -146,10 +149,11 @@ def _value_text(a: np.ndarray) -> str:
     return style.fmt_values(a) if a.size <= TINY else f"|v| = {style.fmt(style.norm(a))}"
 
 
-def edge_attrs(edge: VEdge, grads_on, scale, failed, hl, show_shapes: bool = False) -> dict:
+def edge_attrs(edge: VEdge, grads_on, scale, failed, hl, show_shapes: bool = False,
+               grad_values: bool = False) -> dict:
     """Style and label of an arrow: after backward the gradient's norm (its values for
-    tensors of at most ``TINY`` entries), coloured and thickened on the log scale; the
-    shape too when ``show_shapes``."""
+    tensors of at most ``TINY`` entries, or its first entries with ``grad_values``),
+    coloured and thickened on the log scale; the shape too when ``show_shapes``."""
     attrs: dict[str, str] = {}
     shape = _edge_shape(edge) if show_shapes else ""
     if edge.kind == "detached":
@@ -164,7 +168,7 @@ def edge_attrs(edge: VEdge, grads_on, scale, failed, hl, show_shapes: bool = Fal
             attrs.update(color=style.GREY, label=_lines(shape, "no gradient reached"))
         else:
             attrs.update(color=scale.colour(n), penwidth=scale.penwidth(n),
-                         label=_lines(_grad_text(edge, n), shape))
+                         label=_lines(_grad_text(edge, n, grad_values), shape))
     else:
         attrs["label"] = shape
     if not attrs.get("label"):
@@ -181,10 +185,16 @@ def _lines(*parts: str) -> str:
     return "\\n".join(p for p in parts if p)
 
 
-def _grad_text(edge: VEdge, n: float) -> str:
+def _grad_text(edge: VEdge, n: float, values: bool = False) -> str:
+    """``g = [...]`` for tiny gradients (or, with ``values``, the first ``SHOWN`` entries of
+    any, then the norm), else ``|g| = ...``."""
     grads = [g for g in edge.grads if g is not None]
     if len(grads) == 1 and np.size(grads[0]) <= TINY:
         return "g = " + style.fmt_values(grads[0])
+    if values and len(grads) == 1:
+        flat = np.ravel(grads[0])
+        more = ", ..." if flat.size > SHOWN else ""
+        return f"g = {style.fmt_values(flat[:SHOWN])[:-1]}{more}]\\n|g| = {style.fmt(n)}"
     return f"|g| = {style.fmt(n)}"
 
 

@@ -29,8 +29,9 @@ def emit_time_order(dot: graphviz.Digraph, view: View, detail: str) -> None:
     for chain in view.chains.values():
         for a, b in zip(chain, chain[1:], strict=False):
             dot.edge(a.name, b.name, style="invis", weight="10", minlen=period)
-    for a, b in _after_previous_step(view):
-        dot.edge(a.name, b.name, style="invis")
+    if detail == "ops":  # (a cell's input may share its predecessor's rank: no extra width)
+        for a, b in _after_previous_step(view):
+            dot.edge(a.name, b.name, style="invis")
 
 
 def edge_weight(view: View, edge, states: set[int]) -> str | None:

@@ -111,10 +111,13 @@ class _Builder:
         self.view = view
         self.parents: dict[int, list] = {}  # id(VNode) -> incoming data/const edges
         self.children: dict[int, list] = {}
+        self.origin: dict[int, VNode] = {}  # a detached copy -> the drawn state it copies
         for edge in view.edges:
             if edge.kind != "detached":
                 self.parents.setdefault(id(edge.dst), []).append(edge)
                 self.children.setdefault(id(edge.src), []).append(edge)
+            elif edge.src.kind != "cut":
+                self.origin[id(edge.dst)] = edge.src
         self.owner: dict[int, TNode | None] = {}
         self.slots: dict[tuple, TNode] = {}
         self.roots: list[TNode] = []
@@ -122,6 +125,8 @@ class _Builder:
 
     # ----- which box each op belongs to --------------------------------------------------
     def anchor_key(self, node: VNode) -> tuple | None:
+        if id(node) in self.origin:  # a detached h_k is drawn in h_k's own box
+            return self.anchor_key(self.origin[id(node)])
         t = node.members[0]
         m = ANCHOR.match(t.name or "")
         if node.kind in ("param", "cut") or m is None:
@@ -161,7 +166,8 @@ class _Builder:
                 self.owner[id(node)] = cut
                 continue
             if key is not None:
-                box = self.slot(key, t)
+                source = self.origin.get(id(node), node)  # a copy's box shows the original
+                box = self.slot(key, source.members[0])
                 if node.is_root and key[0] in ("Lt", "y"):
                     self.roots.append(box)
                 self.owner[id(node)] = scope_owner[id(node)] = box

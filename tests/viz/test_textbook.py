@@ -166,3 +166,14 @@ def test_auto_detail_picks_ops_for_short_graphs_and_textbook_for_longer():
     for _ in range(50):  # no recurrent names at all: every op
         z = z * 1.01
     assert "rankdir=LR" in to_dot(z).source
+
+
+def test_stacked_truncated_run_cuts_every_layer_in_its_own_rows():
+    ex = build_example("lstm", 4, layers=2, truncate=2)
+    book = build_textbook(ex.losses)
+    states = [n for n in book.nodes if n.kind in ("h", "c")]
+    assert all(n.layer in ("lstm/layer0", "lstm/layer1") for n in states)
+    assert len(states) == 2 * 2 * 5  # h and c, two layers, t = 0..4
+    cut = [a for a in book.arrows if a.kind == "detached"]
+    assert len(cut) == 4 and all(a.src.layer == a.dst.layer for a in cut)
+    assert all(a.src.anchor.grad is not None for a in cut)  # the boxes show the originals

@@ -95,3 +95,36 @@ def test_export_cli_usage_errors(tmp_path, capsys):
     assert "--steps must be >= 1" in err and "--format" in err and "cells" in err
     assert "textbook view has" in err and "forward-only" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_export_cli_textbook_with_every_option(tmp_path, cell):
+    out = tmp_path / f"{cell}.dot"
+    base = ["export", "--cell", cell, "--detail", "textbook", "-o", str(out), "--overwrite"]
+    assert main(base + ["--steps", "5", "--layers", "2", "--truncate", "2"]) == 0
+    dot = parse_dot(out.read_text())
+    rows = [sub["nodes"] for sub in dot.subgraphs if sub["attrs"].get("rank") == "same"]
+    labels = {k: a.get("label", "") for k, a in dot.nodes.items()}
+    h_rows = [r for r in rows if any(labels[n].startswith("h_1  (layer") for n in r)]
+    assert len(h_rows) == 2  # two stacked layers, one row each
+    assert len([c for c in dot.clusters if c["label"].startswith("chunk ")]) == 3
+    assert sum("detached:" in v for v in labels.values()) == 2  # rows cut: layer0, layer1
+    assert main(base + ["--steps", "4", "--no-grads"]) == 0
+    text = out.read_text()
+    assert "|g|" not in text and "used at 4 steps" in text
+    assert main(base + ["--steps", "4", "--loss-at", "last"]) == 0
+    labels = [a.get("label", "") for a in parse_dot(out.read_text()).nodes.values()]
+    assert not any(v.startswith("L_1 ") for v in labels)  # the only loss is at t = 4
+    assert main(base + ["--steps", "3", "--bidirectional"]) == 0
+    assert "layer0_reverse" in out.read_text()
+
+
+def test_export_cli_ops_options(tmp_path):
+    out = tmp_path / "ops.dot"
+    args = ["export", "--steps", "2", "--hidden", "5", "--detail", "ops", "-o", str(out)]
+    assert main(args + ["--show-shapes", "--show-grad-values", "--fan-out"]) == 0
+    text = out.read_text()
+    assert "(1, 5)" in text and ", ...]" in text and "b0 [" not in text
+    assert main(args + ["--overwrite"]) == 0
+    text = out.read_text()
+    assert "b0 [" in text and ", ...]" not in text  # a bus, norms only
