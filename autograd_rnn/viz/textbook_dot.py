@@ -4,10 +4,10 @@ Layout (``rankdir=BT``, so rows stack bottom to top): every row of ``Textbook.ro
 ``rank=same`` subgraph; nodes of one timestep share a ``group`` so the arrows up a column are
 straight; a row's boxes are kept in time order by its own horizontal arrows (the recurrence)
 or by invisible ones. Arrows into the past (a reverse direction) are written left to right
-with ``dir=back``, so every horizontal edge points the way dot orders it and nothing crosses.
-Truncated-BPTT chunks are shaded clusters; the cut between them is a thick dashed vermillion
-arrow ending in a bar. The parameter table (an HTML-like label) sits on the top row, right
-of the losses, and doubles as the legend.
+with ``dir=back``, so every horizontal edge points the way dot orders it and nothing crosses;
+arrows into a lower row (an LSTM's h_{t-1} -> c_t) likewise. Arrows up a column weigh more,
+so columns stay straight. Truncated-BPTT chunks are shaded clusters; the cut between them is
+drawn by ``textbook_cut.py``, the parameter table (also the legend) by ``textbook_table.py``.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ from autograd_rnn.viz.textbook_cut import (
     out_attrs,
     plain_cut_attrs,
 )
+from autograd_rnn.viz.textbook_table import INPUT_ARROW, TABLE_PT, emit_table
 
 FONT = "Helvetica"
-NODE_PT, EDGE_PT, TABLE_PT, TITLE_PT = "12", "10", "10", "14"
+NODE_PT, EDGE_PT, TITLE_PT = "12", "10", "14"
 FILL = {"x": style.FILL_INPUT, "h": style.FILL_HIDDEN, "c": "#e2f0d9", "y": "#fdf1d8",
         "Lt": style.FILL_LOSS, "loss": style.FILL_LOSS, "cut": "white"}
 CHUNK_FILLS = ("#f3f7fb", "#fbf6ee")
-INPUT_ARROW = "#777777"
 CAPTION_CHARS = 80
 COLUMN_WEIGHT = "10"
-WIDE_COLUMNS = 5  # more columns (h_0 included) than this: the table goes under the figure
 
 
 def textbook_to_dot(roots, *, show_grads: bool = True, title: str | None = None,
@@ -67,7 +66,7 @@ def textbook_to_dot(roots, *, show_grads: bool = True, title: str | None = None,
         if arrow.kind != "detached":
             _emit_arrow(dot, arrow, grads_on, scale, book.rows)
     _emit_cuts(dot, book, grads_on)
-    _emit_table(dot, book, grads_on, scale, legend)
+    emit_table(dot, book, grads_on, scale, legend)
     return dot
 
 
@@ -162,7 +161,7 @@ def _emit_rows(dot: graphviz.Digraph, book: Textbook) -> None:
         linked.add(frozenset((cut.arrow.src.name, cut.out_name)))
         linked.add(frozenset((cut.in_name, cut.arrow.dst.name)))
     for k, row in enumerate(book.rows):
-        members = [(n.name, n.column if n.column is not None else _mean_column(n, book),
+        members = [(n.name, n.column if n.column is not None else book.position(n),
                     n.anchor.id) for n in book.nodes if n.row == row]
         for cut in cuts(book):
             if cut.row == row:
@@ -217,11 +216,6 @@ def _stand(column: int) -> str:
 def _stand_attrs(column: int) -> dict:
     return dict(label="", shape="point", style="invis", width="0", height="0",
                 group=f"col{column}")
-
-
-def _mean_column(node: TNode, book: Textbook) -> float:
-    cols = [a.src.column for a in book.arrows if a.dst is node and a.src.column is not None]
-    return sum(cols) / len(cols) if cols else 0.0
 
 
 # ----- arrows ------------------------------------------------------------------------------
@@ -295,82 +289,3 @@ def _emit_cuts(dot: graphviz.Digraph, book: Textbook, grads_on: bool) -> None:
         if arrow.kind == "detached" and id(arrow) not in drawn:
             _edge(dot, _end(arrow.src), _end(arrow.dst), book.rows,
                   plain_cut_attrs(_weights_label(arrow, grads_on)))
-
-
-# ----- the parameter table (also the legend) -----------------------------------------------
-def _emit_table(dot: graphviz.Digraph, book: Textbook, grads_on: bool, scale,
-                legend: bool) -> None:
-    rows = []
-    if grads_on:
-        rows.append("<tr><td colspan=\"3\"><b>parameters: gradient = sum over steps"
-                    "</b></td></tr>")
-    else:
-        rows.append("<tr><td colspan=\"3\"><b>parameters (shared by all steps)</b></td></tr>")
-    for row in book.params:
-        p = row.param
-        name = _html(row.label)
-        shape = style.fmt_shape(p.shape)
-        if grads_on and row.total is not None:
-            steps = len(row.contributions)
-            rows.append(f"<tr><td align=\"left\">{name} {shape}</td>"
-                        f"<td align=\"left\">|dL/d{_html(p.name or 'W')}| = "
-                        f"{style.fmt(style.norm(row.total))}"
-                        f"</td><td align=\"left\">= sum of {steps} contribution"
-                        f"{'s' if steps != 1 else ''}</td></tr>")
-        else:
-            rows.append(f"<tr><td align=\"left\">{name} {shape}</td>"
-                        f"<td colspan=\"2\" align=\"left\">used at {row.uses} step"
-                        f"{'s' if row.uses != 1 else ''}</td></tr>")
-    if legend:
-        rows += _legend_rows(book, grads_on, scale)
-    label = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
-             + "".join(rows) + "</table>>")
-    dot.node("params", label=label, shape="plaintext", style="", fontsize=TABLE_PT)
-    _place_table(dot, book)
-
-
-def _place_table(dot: graphviz.Digraph, book: Textbook) -> None:
-    """Beside the losses on the top row for a few steps; under the middle column (a row of
-    its own) for longer or truncated runs, which would otherwise grow too wide."""
-    wide = len(book.columns) > WIDE_COLUMNS or book.chunks
-    row = book.rows[0] if wide else book.rows[-1]
-    members = [n for n in book.nodes if n.row == row]
-    if not members:
-        return
-    members.sort(key=lambda n: (n.column if n.column is not None else _mean_column(n, book),
-                                n.anchor.id))
-    if wide:  # under the middle column, so it does not widen the figure
-        sub = graphviz.Digraph(name="row_table")
-        sub.attr(rank="min")
-        sub.node("params")
-        dot.subgraph(sub)
-        dot.edge("params", members[len(members) // 2].name, style="invis")
-        return
-    last = members[-1]
-    sub = graphviz.Digraph(name="row_table")
-    sub.attr(rank="same")
-    sub.node(last.name)
-    sub.node("params")
-    dot.subgraph(sub)
-    dot.edge(last.name, "params", style="invis")
-
-
-def _legend_rows(book: Textbook, grads_on: bool, scale) -> list[str]:
-    rows = []
-    if grads_on and scale is not None and not scale.empty:
-        rows.append('<tr><td colspan="3" align="left">'
-                    + scale.ramp_html("arrows: |g| = gradient sent back (log scale)")
-                    + "</td></tr>")
-        rows.append('<tr><td colspan="3" align="left">W_x: 0.1 on an arrow = |this '
-                    "step's share of dL/dW_x|</td></tr>")
-    if any(a.kind == "const" for a in book.arrows):
-        rows.append(f'<tr><td colspan="3" align="left"><font color="{INPUT_ARROW}">grey arrow: '
-                    "no gradient needed (input data)</font></td></tr>")
-    if any(a.kind == "detached" for a in book.arrows):
-        rows.append(f'<tr><td colspan="3" align="left"><font color="{style.DETACHED}">dashed '
-                    "bar: truncated BPTT cut (state detached)</font></td></tr>")
-    return rows
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
