@@ -19,6 +19,11 @@ def test_committed_dot_files_match_what_the_code_draws_today():
     assert not stale, f"regenerate with `make graphs`: {stale}"
     for name in GALLERY:
         assert (GRAPHS / f"{name}.svg").exists(), name
+    textbook = [name for name in GALLERY if name.endswith("_textbook")]
+    assert sorted(textbook) == ["gru_textbook", "lstm_textbook", "rnn_2layer_textbook",
+                                "rnn_textbook", "tbptt_textbook"]
+    for name in textbook:  # for slides: PNG too
+        assert (GRAPHS / f"{name}.png").read_bytes().startswith(b"\x89PNG"), name
 
 
 def test_gallery_covers_the_required_diagrams():
@@ -31,6 +36,10 @@ def test_gallery_covers_the_required_diagrams():
     assert any(c["label"] == "backward" for c in graphs["backward_graph"].clusters)
     assert any(e[2].get("style") == "dashed" for e in graphs["tbptt_truncated"].edges)
     assert any("FAILED" in a.get("label", "") for a in graphs["nodecheck_bad_op"].nodes.values())
+    stack = graphs["rnn_2layer_textbook"]
+    assert {a.get("label", "").split("\\n")[0] for a in stack.nodes.values()} >= {
+        "h_3  (layer0)", "h_3  (layer1)"}
+    assert any(c["label"].startswith("chunk 2") for c in graphs["tbptt_textbook"].clusters)
 
 
 def _grad(label):
@@ -128,3 +137,14 @@ def test_export_cli_ops_options(tmp_path):
     assert main(args + ["--overwrite"]) == 0
     text = out.read_text()
     assert "b0 [" in text and ", ...]" not in text  # a bus, norms only
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+def test_gallery_writes_pngs_of_the_textbook_views_for_slides(tmp_path):
+    from autograd_rnn.viz.gallery import write_gallery
+
+    written = write_gallery(tmp_path, formats=("png",), plot=False)
+    assert sorted(p.name for p in written) == sorted(
+        f"{n}.png" for n in GALLERY if n.endswith("_textbook"))
+    width = int.from_bytes((tmp_path / "rnn_textbook.png").read_bytes()[16:20], "big")
+    assert 1200 <= width <= 2 * 1000  # 144 dpi: about twice the figure's size in points
