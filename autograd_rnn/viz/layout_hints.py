@@ -74,8 +74,9 @@ def _after_previous_step(view: View) -> list[tuple[VNode, VNode]]:
             for node in chain:
                 for m in node.members:
                     match = HIDDEN_NAME.match(m.name or "")
-                    if match and m.op is not None or (match and int(match.group(2)) == 0):
-                        states.setdefault((key[2:], int(match.group(2))), node)
+                    step = int(match.group(2)) if match else -1
+                    if step == 0 or (step > 0 and node.kind != "input"):  # not a copy
+                        states.setdefault((key[2:], step), node)
     pairs = []
     for node in view.nodes:
         t = node.members[0]

@@ -36,6 +36,7 @@ class Owners:
         self.parents: dict[int, list] = {}  # id(VNode) -> incoming data/const edges
         self.children: dict[int, list] = {}
         self.origin: dict[int, VNode] = {}  # a detached copy -> the drawn state it copies
+        self.copies = {id(e.dst) for e in view.edges if e.kind == "detached"}
         for edge in view.edges:
             if edge.kind != "detached":
                 self.parents.setdefault(id(edge.dst), []).append(edge)
@@ -56,7 +57,7 @@ class Owners:
         if node.kind in ("param", "cut") or m is None:
             return None
         letter, k = m.group(1), int(m.group(2))
-        if letter == "x" and t.op is None:
+        if letter == "x" and node.kind == "input":
             return ("x", k)
         if letter in ("h", "c"):
             return ("state", layer_path(t.scope), letter, k)
@@ -108,7 +109,7 @@ class Owners:
                 box = min(inside, key=lambda b: b.anchor.id)
                 self.owner[id(node)] = scope_owner[id(node)] = box
                 continue
-            if node.kind == "input" and t.detached_from is None:
+            if node.kind == "input" and id(node) not in self.copies:
                 self.owner[id(node)] = None  # a constant (targets, masks, 1.0): not drawn
                 continue
             owners = [self.owner.get(id(e.dst)) for e in kids]
@@ -165,8 +166,7 @@ class Owners:
                     share[id(box)] = (box, g if old is None else old + g)
                 else:
                     share.setdefault(id(box), (box, None))
-                op = edge.dst.members[0].op
-                if op is None or op.name != "matmul":
+                if edge.dst.op_name != "matmul":
                     continue
                 for source in self._sources(edge.dst, box, node):
                     arrow = by_pair.get((id(source), id(box)))

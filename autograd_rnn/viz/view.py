@@ -43,6 +43,12 @@ class VNode:
     name: str = ""  # DOT name "n<k>", set by build_view
     outputs: list[Tensor] = field(default_factory=list)  # cells: tensors used outside
 
+    @property
+    def op_name(self) -> str | None:
+        """The op that made the (first) tensor, None for a leaf."""
+        op = self.members[0].op
+        return None if op is None else op.name
+
 
 @dataclass
 class VEdge:
