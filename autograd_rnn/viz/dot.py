@@ -8,7 +8,7 @@
   once, feeding a bus line with a tap into each timestep that uses them;
 - the hidden-state chain h_0 -> h_1 -> ... kept on one straight line;
 - after backward, every edge is labelled with the gradient that flowed along it (its norm,
-  or its values for tensors of <= 3 entries; shapes with ``show_shapes``) and coloured /
+  or its values for tensors of <= 2 entries; shapes with ``show_shapes``) and coloured /
   thickened on a log scale (a small legend lists what the figure uses); a shared weight's
   node shows the sum of its edge contributions (BPTT's sum over timesteps); before backward
   the title says gradients are not computed yet;
@@ -74,7 +74,7 @@ def to_dot(
         show_values: print values (tiny tensors) or value norms in op nodes.
         show_grads: label and colour edges with the gradients of the last backward.
         show_shapes: add each tensor's shape to the arrow labels (off: gradient norms only,
-            or the values of tensors with at most 3 entries).
+            or the values of tensors with at most 2 entries).
         show_grad_values: write the gradient's first entries on every arrow, not only on
             tiny tensors (ops and cells views).
         bus: a parameter used more than once feeds a bus line with a tap per use (False:

@@ -14,7 +14,7 @@ import numpy as np
 from autograd_rnn.viz import style
 from autograd_rnn.viz.view import HIDDEN_NAME, VEdge, View, VNode, layer_path
 
-TINY = 3  # tensors with at most this many entries show their values, not just a norm
+TINY = 2  # tensors with at most this many entries show their values, not just a norm
 SHOWN = 4  # gradient entries written on an arrow with show_grad_values
 
 def edge_norms(edges: list[VEdge]) -> list[float]:
