@@ -8,7 +8,11 @@
 """
 
 from autograd_rnn.check.backward_check import check_backward
-from autograd_rnn.check.backward_report import BackwardCheckReport, CheckUsageError
+from autograd_rnn.check.backward_report import (
+    BackwardCheckReport,
+    CheckUsageError,
+    StudentCodeError,
+)
 from autograd_rnn.check.diagnostics import (
     dtype_warnings,
     eps_warnings,
@@ -32,7 +36,8 @@ from autograd_rnn.check.report import GradcheckReport, GradientComparison
 
 __all__ = [
     "REFERENCES", "BackwardCheckReport", "CheckUsageError", "GradcheckReport",
-    "GradientComparison", "NumericalGradient", "Reference", "assert_backward_correct",
+    "GradientComparison", "NumericalGradient", "Reference", "StudentCodeError",
+    "assert_backward_correct",
     "assert_gradients_close", "check_backward", "check_model",
     "compare_gradient", "dtype_warnings", "eps_warnings", "get_reference", "gradcheck",
     "gradgradcheck", "gradient_hints", "graph_kink_warnings", "named_parameters",

@@ -17,7 +17,8 @@ def test_zero_sign_and_scale():
         "dW is all zeros but the expected gradient is not"]
     assert gradient_hints("W", -N, N) == ["dW is -1 times the expected gradient (a sign error?)"]
     assert "1/4 times" in gradient_hints("b", N / 4, N)[0]
-    assert "a factor 2 too large" in gradient_hints("b", 2 * N, N)[0]
+    assert "a missing or extra factor 1/2" in gradient_hints("b", 2 * N, N)[0]
+    assert "a factor 3 too large" in gradient_hints("b", 3 * N, N)[0]
 
 
 def test_transpose():
