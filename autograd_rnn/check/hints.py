@@ -202,6 +202,8 @@ def shape_hint(name: str, got: tuple, shapes: dict[str, tuple], order: list[str]
     want = tuple(shapes[name])
     got = tuple(got)
     N = next(iter(shapes.values()))[0] if shapes and next(iter(shapes.values())) else None
+    if N and got == (N,) + want:
+        return ": not summed over the batch (axis 0)"
     others = [m for m in order if m != name and tuple(shapes[m]) == got]
     if others:
         return (f": {got} is the shape of {', '.join(others)}; are the gradients returned in "
@@ -213,8 +215,6 @@ def shape_hint(name: str, got: tuple, shapes: dict[str, tuple], order: list[str]
                 "(keepdims=True)?")
     if N and len(want) == 1 and got == (N,):
         return f": ({N},) is the batch size N: summed over the wrong axis? sum over axis 0"
-    if N and got == (N,) + want:
-        return ": not summed over the batch (axis 0)"
     if int(np.prod(got)) == int(np.prod(want)):
         return f": the right number of entries: reshape to {want}"
     return ""

@@ -68,8 +68,10 @@ def loss_inputs(rng, N=3, T=4, D=5, H=6, V=7, mask_density=MASK_DENSITY, **_):
             "mask": mask_with_density(rng, (N, T), mask_density)}
 
 
-def embedding_inputs(rng, N=3, T=4, D=5, H=6, V=7, repeats=REPEATS, **_):
-    """x (N, T) indices in [0, V) with at least ``repeats`` repeated entries, W (V, D)."""
+def embedding_inputs(rng, N=3, T=4, D=5, H=6, V=7, repeats=None, **_):
+    """x (N, T) indices in [0, V) with at least ``repeats`` repeated entries (default
+    min(REPEATS, N*T - 1)), W (V, D)."""
+    repeats = min(REPEATS, N * T - 1) if repeats is None else repeats
     return {"x": indices_with_repeats(rng, (N, T), V, repeats), "W": _w(rng, V, D, scale=1.0)}
 
 

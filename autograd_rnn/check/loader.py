@@ -113,6 +113,8 @@ def layer_inputs(layer: str, seed: int = 0, *, mask_density: float | None = None
     for name, n in sizes.items():
         if n < 1:
             raise CheckUsageError(f"size {name} must be >= 1, got {n}")
+    if mask_density is not None and not 0.0 <= mask_density <= 1.0:
+        raise CheckUsageError(f"mask density must be between 0 and 1, got {mask_density}")
     extra = {k: v for k, v in (("mask_density", mask_density), ("repeats", repeats))
              if v is not None}
     return reference.make_inputs(np.random.default_rng(seed + 1), **sizes, **extra)

@@ -29,6 +29,7 @@ from autograd_rnn.check.wire import MAX_MESSAGE_BYTES, WireError, decode
 
 EXIT_GRACE = 2.0  # seconds a child may take to exit after its report
 OUTPUT_SHOWN = 4000  # characters of the student's prints kept
+CRASH_DUMP_READ = 2**16  # bytes read back to find where a crash happened
 
 
 def _context():
@@ -142,14 +143,15 @@ def _finish(child: _Child, timeout: float) -> Outcome:
     else:
         child.process.join()
     child.reader.close()
-    output = _read_output(child.job.output_path)
+    output = _read_output(child.job.output_path, CRASH_DUMP_READ)
+    shown = output.split("Fatal Python error")[0][-OUTPUT_SHOWN:]
     if child.final is not None and child.final[0]["kind"] == "result":
-        return Outcome(child.final[0], child.final[1], None, output, seconds)
+        return Outcome(child.final[0], child.final[1], None, shown, seconds)
     if child.final is not None:
         error = {k: str(child.final[0].get(k, "")) for k in ("status", "message", "stage")}
     else:
         error = _silent_end(child, timeout, output)
-    return Outcome(None, {}, error, output.split("Fatal Python error")[0], seconds)
+    return Outcome(None, {}, error, shown, seconds)
 
 
 def _silent_end(child: _Child, timeout: float, output: str) -> dict:
@@ -176,11 +178,11 @@ def _crash_site(output: str) -> str:
     return ""
 
 
-def _read_output(path: str) -> str:
+def _read_output(path: str, limit: int) -> str:
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - OUTPUT_SHOWN))
+            f.seek(max(0, f.tell() - limit))
             return f.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
