@@ -18,6 +18,7 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from autograd_rnn.check.backward_report import CheckUsageError
+from autograd_rnn.check.report import finite_or_null, text_table
 from autograd_rnn.files import atomic_write_text
 
 FORMATS = {".csv": "csv", ".json": "json"}
@@ -77,7 +78,7 @@ class GradeResult:
         return [{k: v for k, v in asdict(r).items() if k != "report"} for r in self.rows]
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(_finite(self.to_rows()), indent=indent)
+        return json.dumps(finite_or_null(self.to_rows()), indent=indent)
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -111,7 +112,7 @@ class GradeResult:
         if fmt == "csv":
             return self.to_csv()
         if fmt == "gradescope":
-            return json.dumps(_finite(self.to_gradescope()), indent=2) + "\n"
+            return json.dumps(finite_or_null(self.to_gradescope()), indent=2) + "\n"
         if fmt == "json":
             return self.to_json() + "\n"
         raise ValueError(f"format must be csv, json or gradescope, got {fmt!r}")
@@ -136,23 +137,10 @@ class GradeResult:
             cells = [("ok" if (r := self.row(student, layer)).passed else r.status)
                      for layer in self.layers]
             table.append([student, *cells, f"{totals[student]:g}/{best:g}"])
-        widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                 for row in table]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = text_table(table)
         failed = [r for r in self.rows if not r.passed]
         lines.append(f"{len(self.rows) - len(failed)} of {len(self.rows)} checks passed")
         lines.extend(f"{r.student} {r.layer}: {r.status}: {r.message}" for r in failed)
         return "\n".join(lines)
 
     __repr__ = __str__
-
-
-def _finite(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value

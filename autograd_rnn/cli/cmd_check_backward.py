@@ -8,13 +8,7 @@ from __future__ import annotations
 
 import json
 
-from autograd_rnn.cli.grading_options import (
-    add_isolation_options,
-    add_size_options,
-    emit,
-    sizes,
-)
-from autograd_rnn.cli.options import add_check_options
+from autograd_rnn.cli.grading_options import add_grading_options, emit, sizes
 
 
 def register(subparsers) -> None:
@@ -38,9 +32,7 @@ def register(subparsers) -> None:
                         help="reference layer: draws inputs and compares with the engine")
     parser.add_argument("--inputs", default=None,
                         help=".npz file of inputs in order (default: drawn for --layer)")
-    add_size_options(parser)
-    add_isolation_options(parser)
-    add_check_options(parser, max_entries_default=0, what="input")
+    add_grading_options(parser)
     parser.set_defaults(run=run)
 
 

@@ -7,13 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from autograd_rnn.cli.grading_options import (
-    add_isolation_options,
-    add_size_options,
-    emit,
-    sizes,
-)
-from autograd_rnn.cli.options import add_check_options
+from autograd_rnn.cli.grading_options import add_grading_options, emit, sizes
 
 
 def register(subparsers) -> None:
@@ -41,9 +35,7 @@ def register(subparsers) -> None:
                         default="auto", help="how submissions are laid out (default: auto)")
     parser.add_argument("--points", default=None, metavar="LAYER=P,...",
                         help="max score per layer (default 1 each)")
-    add_size_options(parser)
-    add_isolation_options(parser)
-    add_check_options(parser, max_entries_default=0, what="input")
+    add_grading_options(parser)
     parser.set_defaults(run=run)
 
 

@@ -50,6 +50,15 @@ def add_isolation_options(parser) -> None:
                              "of a failure)")
 
 
+def add_grading_options(parser) -> None:
+    """Everything ``check-backward`` and ``grade`` share: sizes, isolation, tolerances."""
+    from autograd_rnn.cli.options import add_check_options
+
+    add_size_options(parser)
+    add_isolation_options(parser)
+    add_check_options(parser, max_entries_default=0, what="input")
+
+
 def sizes(args) -> dict:
     return {"N": args.batch, "T": args.steps, "D": args.input_size, "H": args.hidden,
             "V": args.vocab, "M": args.output_size}
