@@ -83,7 +83,7 @@ def make_job(forward: str, backward: str | None, prepared, settings: dict, folde
     _, names, arrays, wrt = prepared
     return Job(forward, backward, names, arrays, wrt, settings.get("seed", 0),
                settings.get("eps", 1e-6), settings.get("max_entries"), os.getcwd(),
-               os.path.join(folder, f"{tag}.out"), memory_mb)
+               os.path.join(folder, f"{tag}.out"), memory_mb, os.getpid())
 
 
 def check_backward_isolated(

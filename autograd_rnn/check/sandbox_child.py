@@ -1,8 +1,8 @@
 """The isolated check process: runs the student's code and sends back raw results.
 
 Forked (or spawned) by ``sandbox.run_many``. It starts in its own process group (the grader
-kills the whole group on a timeout; the terminal's Ctrl-C reaches the grader only), ignores
-SIGINT, limits its address space and the
+kills the whole group on a timeout; the terminal's Ctrl-C reaches the grader only), dies
+with the grader (Linux), ignores SIGINT, limits its address space and the
 size of files it writes, sends the student's prints to a file (so they never mix with the
 grader's output) and dumps a traceback there if it crashes. Messages go to the grader
 through ``wire`` (no pickle): one per stage ("import", "forward", "backward",
@@ -27,6 +27,7 @@ from autograd_rnn.check.student_run import describe, run_student
 from autograd_rnn.check.wire import encode, run_message
 
 OUTPUT_LIMIT_BYTES = 4 * 2**20  # what the student's prints may write
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Job:
     cwd: str
     output_path: str
     memory_mb: int | None
+    parent: int = 0  # the grader's pid
 
 
 def _limit(memory_mb: int | None) -> None:
@@ -68,7 +70,23 @@ def _limit(memory_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, get SIGKILL when the grader dies (even by SIGKILL), so a student's endless
+    loop never outlives it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the grader died before prctl took effect
+        os._exit(1)
+
+
 def _isolate(job: Job) -> None:
+    _die_with_parent(job.parent)
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

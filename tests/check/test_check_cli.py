@@ -180,3 +180,23 @@ def test_small_sizes_warn(capsys):
     out = capsys.readouterr().out
     assert "warning: N = 1: a batch of one cannot reveal a 1/N factor" in out
     assert "warning: T = 2: two steps cannot reveal" in out
+
+
+CLASS = Path(__file__).with_name("class_submissions")
+
+
+@pytest.mark.parametrize("student, layer, status", [
+    ("kim", "lstm_step", "raised"),        # sys.exit(0): was exit 0 with no report
+    ("leo", "rnn", "exited"),              # os._exit(0): was exit 0
+    ("leo", "word_embedding", "crashed"),  # segfault: was a dead process (139)
+    ("mallory", "rnn_step", "monkeypatch"),  # numpy.abs replaced: was exit 0
+    ("kim", "lstm", "timed out"),          # endless loop: hung the grader
+    ("hana", "rnn_step", "wrong dtype"),   # float32 gradients: was exit 0
+    ("gus", "rnn_step", "wrong shape"),    # swapped return order: was exit 2
+])
+def test_what_the_students_code_does_exits_1(student, layer, status, capsys):
+    f = CLASS / student / "rnn_layers.py"
+    assert main(["check-backward", f"{f}:{layer}_forward", f"{f}:{layer}_backward",
+                 "--layer", layer, "--timeout", "2", "--json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] is False and d["status"] == status

@@ -166,20 +166,48 @@ def test_package_files_are_imported_with_their_package(tmp_path):
     assert report.status == "passed"
 
 
-def test_ctrl_c_kills_the_check_and_exits_130():
+def start_endless_check():
+    """A check-backward process on kim's endless loop, and the pid of its check process."""
     f, b = specs("kim", "lstm")
     cli = subprocess.Popen([sys.executable, "-m", "autograd_rnn", "check-backward", f, b,
                             "--layer", "lstm", "--timeout", "60"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     child = None
     deadline = time.monotonic() + 30
-    while child is None and time.monotonic() < deadline:  # wait for the check process
+    while child is None and time.monotonic() < deadline:
         found = subprocess.run(["pgrep", "-P", str(cli.pid)], capture_output=True, text=True)
         child = int(found.stdout.split()[0]) if found.stdout.split() else None
         time.sleep(0.05)
     assert child is not None
     time.sleep(0.3)
+    return cli, child
+
+
+def gone(pid, within=10.0):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":  # killed, waiting for its (dead) parent's reaper
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and pgrep")
+def test_ctrl_c_kills_the_check_and_exits_130():
+    cli, child = start_endless_check()
     cli.send_signal(signal.SIGINT)
     out, err = cli.communicate(timeout=20)
     assert cli.returncode == 130 and "interrupted" in err
     assert not os.path.exists(f"/proc/{child}")  # killed and reaped, not left running
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and pgrep")
+def test_killing_the_grader_kills_the_check():
+    cli, child = start_endless_check()
+    cli.kill()
+    cli.communicate(timeout=20)
+    assert gone(child)  # the student's endless loop does not outlive the grader
