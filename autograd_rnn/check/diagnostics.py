@@ -114,7 +114,8 @@ def size_warnings(reference, names: Sequence[str], arrays: Sequence[np.ndarray])
     if first.ndim >= 1 and first.shape[0] == 1:
         out.append("N = 1: a batch of one cannot reveal a 1/N factor, a sum over the batch or "
                    "a batch axis mix-up (use N >= 2)")
-    if reference.sequence and first.ndim >= 2 and first.shape[1] < 3:
+    recurrent = reference.sequence and "h0" in reference.inputs  # a loop over time
+    if recurrent and first.ndim >= 2 and first.shape[1] < 3:
         T = first.shape[1]
         out.append(f"T = {T}: " + ("a single step cannot reveal a gradient not carried back "
                                    "in time" if T == 1 else "two steps cannot reveal a "

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd_rnn.check import CheckUsageError, grade
+from autograd_rnn.check import CheckUsageError, check_backward, get_reference, grade
+from autograd_rnn.check.loader import layer_inputs, load_function
 from autograd_rnn.cli.main import main
 
 CLASS = Path(__file__).with_name("class_submissions")
@@ -110,6 +111,20 @@ def _check_gradescope_list(result):
     assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
     assert test["name"] == "lstm_step" and test["status"] == "failed"
     assert "SystemExit(0)" in test["output"] and isinstance(kim["execution_time"], int)
+
+
+@pytest.mark.parametrize("sizes", [dict(N=2, T=3, D=4, H=5, V=6),
+                                   dict(N=5, T=6, D=3, H=2, V=9), dict(N=4, T=5, D=7, H=3, V=4)])
+def test_correct_students_pass_at_other_sizes(sizes):
+    """In this process (the class run covers the default sizes, isolated)."""
+    for student in ("alice", "bob", "chen"):
+        path = CLASS / student / "rnn_layers.py"
+        for layer in LAYERS:
+            f, b = get_reference(layer).functions[0]
+            report = check_backward(load_function(f"{path}:{f}"),
+                                    load_function(f"{path}:{b}") if b else None,
+                                    layer_inputs(layer, 3, **sizes), layer=layer)
+            assert report.status == "passed", (student, layer, sizes, report.summary)
 
 
 def test_gradescope_object_for_one_submission(tmp_path):

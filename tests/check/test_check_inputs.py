@@ -59,6 +59,7 @@ def test_size_warnings_name_the_bug_class_that_cannot_show():
     (w,) = warnings("rnn_step", N=1)
     assert w.startswith("N = 1: a batch of one cannot reveal a 1/N factor")
     assert any(w.startswith("T = 2: two steps cannot reveal") for w in warnings("rnn", T=2))
+    assert warnings("temporal_affine", T=2) == []  # no loop over time to get wrong
     assert any("single step cannot reveal a gradient not carried back" in w
                for w in warnings("lstm", T=1))
     assert any(w.startswith("no index of x repeats") for w in warnings("word_embedding",
