@@ -94,7 +94,7 @@ def judge(run: StudentRun, names: list[str], arrays: list[np.ndarray], wrt: list
     warnings = dtype_warnings(zip(names, arrays, strict=True)) + eps_warnings(
         [(n, arrays[names.index(n)]) for n in wrt], eps)
     if low_forward:
-        warnings.append(f"the forward computes in float32: finite differences used eps={step:g}"
+        warnings.append(f"the forward computes below float64: finite differences used eps={step:g}"
                         f" and tolerances atol={atol:g}, rtol={rtol:g}")
     problems = [] if allow_float32 else notes
     if allow_float32:
