@@ -16,13 +16,15 @@ FIXED_NODES = FIXED_EVENTS = 8  # parameters, initial state, the loss
 PAGE_BYTES_PER_NODE_FRAME = 5_000  # an SVG node in one frame, while the page is built
 
 
-def export_estimate(cell: str, steps: int, batch: int, hidden: int) -> Estimate:
+def export_estimate(cell: str, steps: int, batch: int, hidden: int, layers: int = 1,
+                    bidirectional: bool = False) -> Estimate:
     """``export``: the example network (D = 2, V = 1) with every edge's gradient recorded,
-    and its DOT/SVG text."""
+    and its DOT/SVG text; a reverse direction counts as one more layer."""
+    stacks = layers * (2 if bidirectional else 1)
     estimate = unrolled_estimate("export", cell, steps=steps, batch=batch, input_size=2,
-                                 hidden=hidden, output_size=1,
+                                 hidden=hidden, output_size=1, layers=stacks,
                                  names={"input_size": None, "output_size": None})
-    return estimate.add("drawing", steps * NODE_BYTES[cell], "--steps")
+    return estimate.add("drawing", steps * stacks * NODE_BYTES[cell], "--steps")
 
 
 def trace_estimate(cell: str, steps: int, batch: int, input_size: int, hidden: int,

@@ -45,7 +45,8 @@ OPTIONS = {
                 "--output": SIZE},
     # a valid demo takes seconds: only values it must refuse (its runs: tests/test_demo.py)
     "demo": {"--steps": HUGE_OR_BAD, "--seed": SEED},
-    "export": {"--steps": SIZE, "--hidden": SIZE, "--batch": SIZE, "--truncate": SIZE,
+    "export": {"--steps": SIZE, "--hidden": SIZE, "--batch": SIZE, "--layers": SIZE,
+               "--truncate": SIZE,
                "--max-nodes": SIZE, "--seed": SEED, "--weight-scale": FLOAT},
     "gradcheck": {"--steps": SIZE, "--hidden": SIZE, "--batch": SIZE, "--input-size": SIZE,
                   "--output-size": SIZE, "--layers": SIZE, "--seed": SEED,
