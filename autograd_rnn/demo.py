@@ -46,8 +46,8 @@ def _fresh_folder(out: Path) -> None:
                                   "it is (give --out a new or empty folder)")
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / MARKER).write_text("made by `autograd-rnn demo`, which replaces this folder on "
-                              "each run\n")
+    atomic_write_text(out / MARKER, "made by `autograd-rnn demo`, which replaces this folder "
+                      "on each run\n")
 
 
 def _train(seed: int, steps: int, progress: bool):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from autograd_rnn.train import SineTask, TrainConfig, Trainer, TrainingError
+from tests.reliability.test_rel_training_faults import _SineWithNaN
 
 CONFIG = TrainConfig(seq_len=5, hidden=3, batch=2, seed=3)
 STEPS = 6
@@ -57,21 +58,6 @@ class _InterruptedTask(SineTask):
         return b
 
 
-class _NaNTask(SineTask):
-    """Batch ``at`` holds a NaN (after drawing it), so that step's loss is NaN."""
-
-    def __init__(self, at: int) -> None:
-        super().__init__()
-        self.at, self.drawn = at, 0
-
-    def batch(self, rng, batch_size, seq_len):
-        b = super().batch(rng, batch_size, seq_len)
-        self.drawn += 1
-        if self.drawn == self.at:
-            b.x[0, 0, 0] = np.nan
-        return b
-
-
 def test_continuing_after_ctrl_c_in_the_same_process_matches(uninterrupted):
     trainer = Trainer(CONFIG, task=_InterruptedTask(at=4))
     result = trainer.run(STEPS, progress=False)
@@ -81,7 +67,7 @@ def test_continuing_after_ctrl_c_in_the_same_process_matches(uninterrupted):
 
 
 def test_continuing_after_a_nan_rollback_in_the_same_process_matches(uninterrupted):
-    trainer = Trainer(CONFIG, task=_NaNTask(at=4))
+    trainer = Trainer(CONFIG, task=_SineWithNaN(4))  # batch 4 holds a NaN
     with pytest.raises(TrainingError, match="back at step 3"):
         trainer.run(STEPS, progress=False)
     trainer.run(STEPS, progress=False)
