@@ -296,3 +296,33 @@ def test_trainer_and_bench_training_steps_record_lean_graphs(monkeypatch):
     calls.clear()
     engine_models.engine_step("lstm", params, x, targets, record_gradients=True)
     assert not calls  # drawing needs the full graph
+
+
+def test_backward_with_retain_graph_keeps_the_callers_lean_graph():
+    # issue 17's planted bug: gradients right, but the result tensor lost its graph
+    x = ar.tensor([0.5, -1.0], requires_grad=True, name="x")
+    with ar.lean_graph():
+        y = (ar.tanh(x) * 2.0).sum()
+    assert ar.viz.to_networkx(y).number_of_nodes() == 4  # x, tanh, multiply, sum
+    y.backward(retain_graph=True)
+    assert ar.viz.to_networkx(y).number_of_nodes() == 4
+    assert y.args is not None and y.parents[0] is not None and y.parents[0].args is not None
+    y.backward()  # and the graph still backpropagates
+    np.testing.assert_allclose(x.grad, 2 * 2.0 * (1 - np.tanh(x.data) ** 2), rtol=EXACT)
+
+
+@pytest.mark.parametrize("detail", ["ops", "cells", "textbook"])
+def test_lean_graphs_draw_with_values_not_kept_said_so(detail):
+    model = nn.SequenceModel("lstm", 2, 3, 2, seed=0)
+    x = np.random.default_rng(0).standard_normal((3, 1, 2))
+    with ar.lean_graph():
+        y, _ = model(x)
+        loss = (y * y).sum()
+    loss.name = "loss"
+    loss.backward()
+    source = ar.viz.to_dot(loss, detail=detail, show_values=True).source
+    assert "nan" not in source.lower()
+    if detail == "ops":
+        assert "value not kept (lean graph)" in source
+    graph = ar.viz.to_networkx(loss)
+    assert graph.nodes[loss.id]["value_norm"] is None  # sum keeps no value
