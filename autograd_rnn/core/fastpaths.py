@@ -109,9 +109,8 @@ class StackedSum:
 
 def add_in_place(node: Node, g, grads: dict, owned: set) -> list | None:
     """Add the in-place VJPs of ``node`` (Primitive.defvjp_inplace) straight into the
-    parents' running gradients, made our own first; return the indices handled."""
-    if node.args is None:
-        return None  # freed graph: input_gradients raises the error
+    parents' running gradients, made our own first; return the indices handled.
+    (``node`` was not freed: the sweep checks ``node.args`` first.)"""
     handled = []
     parents = node.parents
     for index, add_into in node.op.inplace_vjps.items():
@@ -133,8 +132,6 @@ def add_in_place(node: Node, g, grads: dict, owned: set) -> list | None:
 
 def defer_outer(node: Node, g, pending: PendingSums) -> list | None:
     """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices."""
-    if node.args is None:
-        return None  # freed graph: input_gradients raises the error
     deferred = []
     parents = node.parents
     for index, factors in node.op.outer_vjps.items():

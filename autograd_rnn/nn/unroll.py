@@ -19,10 +19,14 @@ from autograd_rnn.ops import broadcast_to, concat, stack, where
 
 
 class RecurrentBase(Module):
-    """Shared unrolling logic; subclasses pick the cell and the state's parts."""
+    """Shared unrolling logic; subclasses pick the cell, the state's parts and the default
+    name (the scope prefix). Arguments after ``name`` are keyword-only: ``rng``, ``seed``,
+    and the cell's own options (``nonlinearity`` for ``RNN``, ``forget_bias`` for ``LSTM``).
+    """
 
     cell_class: type = RNNCell
     state_names: tuple[str, ...] = ("h",)
+    default_name = "rnn"
 
     def __init__(
         self,
@@ -32,13 +36,14 @@ class RecurrentBase(Module):
         bidirectional: bool = False,
         dropout: float = 0.0,
         learn_initial_state: bool = False,
-        name: str = "rnn",
+        name: str | None = None,
         *,
         rng: np.random.Generator | None = None,
         seed: int | None = None,
         **cell_kwargs,
     ) -> None:
         super().__init__()
+        name = self.default_name if name is None else name
         self.input_size = check_size(input_size, "input_size")
         self.hidden_size = check_size(hidden_size, "hidden_size")
         self.num_layers = check_size(num_layers, "num_layers")

@@ -66,21 +66,23 @@ getitem.defvjp(
 @getitem.defvjp_inplace(0)
 def _getitem_add_into(acc, g, out, x, *, index):
     # the same scatter, straight into the running gradient of x (no zero array per slice)
-    if is_basic(index):
-        acc[index] += g
-    else:
-        np.add.at(acc, index, g)
+    _add_at(acc, index, g)
 
 
 @primitive
 def scatter_add(g, *, index, shape):
     """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
     out = np.zeros(shape, dtype=np.result_type(g, np.float16))
-    if is_basic(index):
-        out[index] = g
-    else:
-        np.add.at(out, index, g)
+    _add_at(out, index, g)
     return out
+
+
+def _add_at(acc: np.ndarray, index, g) -> None:
+    """acc[index] += g, repeated positions adding up (``np.add.at``, slow: only if needed)."""
+    if is_basic(index):
+        acc[index] += g
+    else:
+        np.add.at(acc, index, g)
 
 
 scatter_add.defvjp(lambda g, out, x, *, index, shape: getitem(g, index=index), saves=())
