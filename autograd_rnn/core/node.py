@@ -12,7 +12,7 @@ After backward the node holds the gradient that reached it (``grad``; for leaves
 (``edge_grads``). Graph readers (diagrams, checks, the compiler) walk nodes only.
 
 What a node keeps of its own output and its inputs is decided by the op's ``saves=`` in a
-lean graph (``ar.lean_graph()``, ``core/lean.py``); a value not kept is the explicit marker
+lean graph (``ar.lean_graph()``, ``Primitive._record``); a value not kept is the explicit marker
 ``Dropped`` (its shape and dtype), never an array.
 """
 

@@ -19,10 +19,16 @@ register ``defvjp_all(vjp)`` that returns a tuple with one entry per input.
 
 ``saves=`` (on ``defvjp``/``defvjp_all`` or ``@primitive``) declares what the VJPs read:
 input positions and/or ``"out"`` (``tanh``: ``("out",)``, ``add``: ``()``). Lean graphs
-(``ar.lean_graph()``, training) keep only those values; undeclared ops keep everything.
+(``ar.lean_graph()``, training) keep only those values (the others become the ``Dropped``
+marker); undeclared ops keep everything. In-place change checks watch the declared values.
 
-Arrays are positional, static parameters keyword-only. Broadcasting is undone centrally
-by the engine, so a VJP may return a gradient of the broadcast shape.
+Arrays are positional, static parameters keyword-only. A forward returns a NumPy array or a
+number. Broadcasting is undone centrally (``core/vjp.py``), so a VJP may return a gradient
+of the broadcast shape, as an array, a tensor or a number.
+
+Training speed-ups are declared beside the op they speed up, the VJP staying the
+definition: ``defvjp_outer`` (a weight's uses summed as one stacked matmul) and
+``defvjp_inplace`` (a slice's gradient added into the running gradient).
 
 Calling a primitive on plain arrays returns a plain array; on tensors it returns a tensor
 and records a node. VJPs are written with operators and primitives, so the same VJP runs

@@ -21,7 +21,7 @@ class _State:
         self.anomaly = False  # check every forward and backward value for NaN/Inf
         self.record_gradients = True  # keep per-node and per-edge gradients after backward
         self.listeners: list = []  # callables(event, *payload) used by step-through tracers
-        self.lean = False  # graph nodes keep only what their VJPs need (see core/lean.py)
+        self.lean = False  # graph nodes keep only what their VJPs need (saves=, core/primitive.py)
         self.watching = False  # some saved value was exposed: backward checks saved values
 
 
