@@ -10,11 +10,13 @@ into an array it holds, and it gets hold of a tensor's array through ``Tensor.da
 
 When both hold, the array is copied once (a *snapshot*, in ``node.watch``), and backward
 compares the snapshot with the array before a VJP reads it: a difference raises
-``InPlaceError`` naming the op, its scope and the tensor, never a wrong gradient. A saved
-array that is exposed again is compared when it is saved again, so a change between two
-uses is dated (``watch.changed``, on the node-id clock) and blames only the ops that saved
-the old value. Views (``x[0]``, ``x.T``, ``reshape``) and ``detach()`` share memory with
-another node's value: exposing them exposes that node too.
+``InPlaceError`` naming the op, its scope and the tensor, never a wrong gradient. An array
+exposed again is compared at its next save, so a change between two uses is dated
+(``watch.changed``, on the node-id clock) and blames only the ops that saved the old value
+(a write through an array read long before, between two later uses, is still caught, blaming
+both). Views (``x[0]``, ``x.T``, ``reshape``) and ``detach()`` share memory with another
+node's value: exposing them exposes that node too. An exposed array is compared again at
+each later save until user code gives it back (``t.data op= v``) or it is rebound.
 
 Costs: a bit test per saved input per op; copies and comparisons only for arrays that
 were both saved and exposed. ``t.data = new_array`` rebinds (the old array, still held by
@@ -64,7 +66,8 @@ def _snapshot(node: Node, array) -> None:
 
 
 def _same(array: np.ndarray, copy: np.ndarray) -> bool:
-    return np.array_equal(array, copy, equal_nan=True)
+    # NaNs left in place are an unchanged value; the NaN-aware comparison only on mismatch
+    return np.array_equal(array, copy) or np.array_equal(array, copy, equal_nan=True)
 
 
 def _refresh(node: Node, array) -> None:
@@ -78,7 +81,10 @@ def _refresh(node: Node, array) -> None:
 
 def note_saved(node: Node, array) -> None:
     """A recorded op keeps ``array``, the current value of ``node``'s tensor, for backward.
-    (Callers skip this when ``node.state == SAVED``: nothing to do then.)"""
+    (Callers skip this when ``node.state == SAVED``: nothing to do then.) While the array
+    is exposed every save compares it with its snapshot, so a change made through a held
+    array between two uses (gradcheck's perturbations) is dated, never blamed on the later
+    use; an array user code no longer holds (rebound, ``t.data op= v``) is not compared."""
     state = node.state
     node.state = state | SAVED
     if state & EXPOSED:

@@ -28,6 +28,11 @@ from autograd_rnn.core.state import STATE
 # One clock for node ids (a topological order) and for in-place change times (inplace.py).
 clock = itertools.count()
 
+# Scalar types of the dtypes values may have (bool, ints, floats, complex): a set lookup is
+# the cheapest check of an op's output (``dtype.kind`` builds a string each time).
+NUMERIC_TYPES = frozenset(np.dtype(c).type for c in "?bhilqpBHILQPefdgFDG")
+FLOAT_TYPES = frozenset(np.dtype(c).type for c in "efdg")
+
 
 class DroppedValueError(AutogradError):
     """A VJP read a value that its op's ``saves=`` did not declare (dropped in a lean graph)."""

@@ -46,7 +46,7 @@ import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, ShapeError, describe_value
 from autograd_rnn.core.inplace import SAVED, note_saved
-from autograd_rnn.core.node import MARKERS, Node, dropped
+from autograd_rnn.core.node import MARKERS, NUMERIC_TYPES, Node, dropped
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
@@ -197,7 +197,7 @@ class Primitive:
             data = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
-        if type(data) is not np.ndarray or data.dtype.kind not in "biufc":
+        if type(data) is not np.ndarray or data.dtype.type not in NUMERIC_TYPES:
             data = _checked_output(self, data)
         if STATE.anomaly:
             _check_finite(self, data, "forward")

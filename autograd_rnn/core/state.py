@@ -7,7 +7,6 @@ Every switch is a context manager that restores the previous value on exit.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -28,25 +27,47 @@ class _State:
 STATE = _State()
 
 
-@contextlib.contextmanager
-def _switch(attribute: str, value: Any) -> Iterator[Any]:
-    """Set ``STATE.<attribute>`` to ``value`` inside the block, restore it after."""
-    previous = getattr(STATE, attribute)
-    setattr(STATE, attribute, value)
-    try:
-        yield value
-    finally:
-        setattr(STATE, attribute, previous)
+class _Switch(contextlib.ContextDecorator):
+    """Sets ``STATE.<attribute>`` to ``value`` inside a ``with`` block (or a decorated
+    function) and restores the previous value after; re-entrant. (A class, not a
+    generator: ``ar.scope`` runs once per timestep.)"""
+
+    __slots__ = ("attribute", "value", "previous")
+
+    def __init__(self, attribute: str, value: Any) -> None:
+        self.attribute = attribute
+        self.value = value
+        self.previous: list = []
+
+    def _new_value(self, old: Any) -> Any:
+        return self.value
+
+    def __enter__(self) -> Any:
+        old = getattr(STATE, self.attribute)
+        self.previous.append(old)
+        new = self._new_value(old)
+        setattr(STATE, self.attribute, new)
+        return new
+
+    def __exit__(self, *exc_info) -> None:
+        setattr(STATE, self.attribute, self.previous.pop())
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
+class _Scope(_Switch):
+    __slots__ = ()
+
+    def _new_value(self, outer: str) -> str:
+        return f"{outer}/{self.value}" if outer else self.value
+
+
+def no_grad() -> _Switch:
     """Run ops without recording a graph (like ``torch.no_grad``)."""
-    return _switch("grad_enabled", False)
+    return _Switch("grad_enabled", False)
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
+def enable_grad() -> _Switch:
     """Record the graph again inside a ``no_grad`` block."""
-    return _switch("grad_enabled", True)
+    return _Switch("grad_enabled", True)
 
 
 def is_grad_enabled() -> bool:
@@ -54,17 +75,14 @@ def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[str]:
+def scope(name: str) -> _Switch:
     """Place every node created inside under ``name``; nests as ``outer/inner``.
 
     >>> with scope("rnn"), scope("t=3"): ...   # nodes get scope "rnn/t=3"
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"scope name must be a non-empty string, got {name!r}")
-    outer = STATE.scope
-    with _switch("scope", f"{outer}/{name}" if outer else name) as path:
-        yield path
+    return _Scope("scope", name)
 
 
 def current_scope() -> str:
@@ -72,22 +90,22 @@ def current_scope() -> str:
     return STATE.scope
 
 
-def detect_anomaly(enabled: bool = True) -> contextlib.AbstractContextManager[bool]:
+def detect_anomaly(enabled: bool = True) -> _Switch:
     """Raise ``AnomalyError`` naming the op and scope that first produces NaN/Inf,
     in the forward pass or in backward."""
-    return _switch("anomaly", enabled)
+    return _Switch("anomaly", enabled)
 
 
-def record_gradients(enabled: bool = True) -> contextlib.AbstractContextManager[bool]:
+def record_gradients(enabled: bool = True) -> _Switch:
     """Keep (True, the default) or skip (False) per-node and per-edge gradients in backward.
 
     Training loops turn this off: leaves still get ``.grad``, but intermediate nodes do not
     keep the gradient that reached them, which saves memory and a copy per fan-out.
     """
-    return _switch("record_gradients", enabled)
+    return _Switch("record_gradients", enabled)
 
 
-def lean_graph(enabled: bool = True) -> contextlib.AbstractContextManager[bool]:
+def lean_graph(enabled: bool = True) -> _Switch:
     """Record graphs that keep only what backward needs (a training mode, like PyTorch's).
 
     By default every node keeps its value, so a finished graph can be inspected, replayed
@@ -99,4 +117,4 @@ def lean_graph(enabled: bool = True) -> contextlib.AbstractContextManager[bool]:
     (``ar.viz.check_nodes`` refuses them); ``ar.compile`` and step-through traces
     (``ar.viz.trace``) always record full graphs.
     """
-    return _switch("lean", enabled)
+    return _Switch("lean", enabled)

@@ -22,7 +22,7 @@ from autograd_rnn.core.backward import add_to_leaf, reachable
 from autograd_rnn.core.errors import AnomalyError
 from autograd_rnn.core.fastpaths import PendingSums, add_in_place, defer_outer
 from autograd_rnn.core.inplace import check_saved
-from autograd_rnn.core.node import DroppedValueError, Node
+from autograd_rnn.core.node import FLOAT_TYPES, DroppedValueError, Node
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.core.vjp import fit_gradient, input_gradients
@@ -30,6 +30,9 @@ from autograd_rnn.core.vjp import fit_gradient, input_gradients
 
 class Sweep:
     """One backward pass. ``run(roots, seeds)`` returns {target node: its gradient}."""
+
+    __slots__ = ("create_graph", "retain_graph", "targets", "record", "listeners", "anomaly",
+                 "plain", "batch", "grads", "owned", "pending", "found", "checked")
 
     def __init__(self, create_graph: bool, retain_graph: bool, targets: set | None) -> None:
         self.create_graph = create_graph
@@ -110,15 +113,16 @@ class Sweep:
                 if c is not None:
                     self._accumulate(parent, c)
             return
-        out, params, count = node.value, node.params, len(vjps)
+        out, params, count, parents = node.value, node.params, len(vjps), node.parents
         try:
-            for index, parent in enumerate(node.parents):
+            for index in range(len(parents)):
+                parent = parents[index]
                 if (parent is None or not parent.requires_grad or index >= count
                         or vjps[index] is None or (skip and index in skip)):
                     continue
                 c = vjps[index](g, out, *args, **params) if params else vjps[index](g, out, *args)
                 if (type(c) is not np.ndarray or c.shape != parent.value.shape
-                        or c.dtype.kind not in "fc"):
+                        or c.dtype.type not in FLOAT_TYPES):
                     c = self._reshaped(node, index, parent, c)
                     if c is None:
                         continue
@@ -131,7 +135,7 @@ class Sweep:
         joins the bulk sum (``None``), anything else is fitted (or refused)."""
         shape = parent.value.shape
         if (self.batch and parent.op is None and type(c) is np.ndarray
-                and c.shape[1:] == shape and c.dtype.kind == "f"):
+                and c.shape[1:] == shape and c.dtype.type in FLOAT_TYPES):
             self.pending.entry(parent).add_rows(c)
             return None
         return fit_gradient(node, index, c)
