@@ -60,21 +60,20 @@ def backward_pass(root: Tensor, grad=None, *, create_graph: bool = False,
 def reachable(roots: Sequence, only_requires_grad: bool = True) -> list[Node]:
     """Every node reachable from ``roots`` (tensors or nodes) through parents, in
     increasing creation id (a topological order: parents before children). Iterative."""
-    seen: dict[int, Node] = {}
     stack = [r.node if isinstance(r, Tensor) else r for r in roots]
     stack = [n for n in stack if n.requires_grad or not only_requires_grad]
-    push = stack.append
+    seen: set[Node] = set()  # nodes hash by identity
+    push, visit = stack.append, seen.add
     while stack:
         node = stack.pop()
-        key = id(node)
-        if key in seen:
+        if node in seen:
             continue
-        seen[key] = node
+        visit(node)
         for parent in node.parents:
-            if parent is not None and (parent.requires_grad or not only_requires_grad):
-                if id(parent) not in seen:
-                    push(parent)
-    return sorted(seen.values(), key=_creation_id)
+            if parent is not None and parent not in seen and (
+                    parent.requires_grad or not only_requires_grad):
+                push(parent)
+    return sorted(seen, key=_creation_id)
 
 
 _creation_id = operator.attrgetter("id")

@@ -31,11 +31,10 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_rnn.core.errors import InPlaceError
-from autograd_rnn.core.node import Node, clock
+from autograd_rnn.core.node import EXPOSED, SAVED, Node, clock
 from autograd_rnn.core.state import STATE
 
-SAVED = 1
-EXPOSED = 2
+__all__ = ["EXPOSED", "SAVED", "assign", "check_saved", "expose", "note_saved", "rebind"]
 
 
 class Watch:

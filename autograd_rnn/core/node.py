@@ -28,6 +28,11 @@ from autograd_rnn.core.state import STATE
 # One clock for node ids (a topological order) and for in-place change times (inplace.py).
 clock = itertools.count()
 
+# ``node.state`` bits (``core/inplace.py``): a recorded op keeps the value of this node's
+# tensor for backward / user code got hold of that array (``Tensor.data``).
+SAVED = 1
+EXPOSED = 2
+
 # Scalar types of the dtypes values may have (bool, ints, floats, complex): a set lookup is
 # the cheapest check of an op's output (``dtype.kind`` builds a string each time).
 NUMERIC_TYPES = frozenset(np.dtype(c).type for c in "?bhilqpBHILQPefdgFDG")
@@ -113,19 +118,51 @@ class Node:
                  "requires_grad", "grad", "grad_tensor", "edge_grads", "detached_from",
                  "state", "watch", "__weakref__")
 
-    def __init__(self, op, parents: tuple, args: tuple, params, value,
-                 requires_grad: bool, state: int = 0) -> None:
+    def __init__(self, op, parents: tuple, inputs: tuple, params, value,
+                 requires_grad: bool) -> None:
+        """The one constructor: a leaf (``op=None``, ``value`` its array) or ``op`` applied
+        to ``inputs`` (the values of ``parents``) giving ``value``. The node keeps what the
+        op's VJPs read (``saves=``) in a lean graph, everything in a full one, and marks
+        the saved values for in-place checks (``core/inplace.py``)."""
         self.op = op
         self.parents = parents
-        self.args = args
         self.params = params
-        self.value = value
         self.requires_grad = requires_grad
-        self.state = state
-        self.id = next(clock)
         self.scope = STATE.scope
         self.name = self.grad = self.grad_tensor = self.edge_grads = None
         self.detached_from = self.watch = None
+        if op is None:
+            self.args, self.value, self.state = inputs, value, 0
+            self.id = next(clock)
+            return
+        positions, drop = op._layouts.get(len(inputs)) or op._layout(len(inputs))
+        for i in positions:  # these values must not change until backward
+            parent = parents[i]
+            if parent is not None and parent.state != SAVED:
+                if parent.state:  # exposed to user code: compare, snapshot
+                    from autograd_rnn.core.inplace import note_saved
+
+                    note_saved(parent, inputs[i])
+                else:
+                    parent.state = SAVED
+        self.id = next(clock)  # after a change note_saved dated: this node saw the new value
+        self.state = SAVED if op.saves_out else 0
+        if not STATE.lean or STATE.listeners:  # a full graph (traces always see one)
+            self.args, self.value = inputs, value
+            return
+        self.value = value if op.saves_out else (
+            MARKERS.get((value.shape, value.dtype)) or dropped(value))
+        # a dropped input that is a tensor's gets its node's own value (a marker, or the
+        # array that node keeps anyway: no copy); a dropped constant gets a marker
+        if drop is None:
+            self.args = inputs
+        elif len(inputs) == 1:  # (a recorded one-input op's input is a tensor)
+            self.args = (parents[0].value,)
+        elif None not in parents and len(inputs) == 2 and drop == (True, True):
+            self.args = (parents[0].value, parents[1].value)  # add, subtract
+        else:
+            self.args = tuple([v if not d else dropped(v) if p is None else p.value
+                               for p, v, d in zip(parents, inputs, drop, strict=True)])
 
     # ----- read like a tensor (diagrams, checks and the compiler walk nodes) -------------
     @property

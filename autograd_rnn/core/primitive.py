@@ -45,8 +45,7 @@ from collections.abc import Callable
 import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, ShapeError, describe_value
-from autograd_rnn.core.inplace import SAVED, note_saved
-from autograd_rnn.core.node import MARKERS, NUMERIC_TYPES, Node, dropped
+from autograd_rnn.core.node import NUMERIC_TYPES, Node
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
@@ -204,36 +203,15 @@ class Primitive:
         out = _new(Tensor)  # (``tensor.wrap``, inline: once per op)
         out._data = data
         if needs_grad and STATE.grad_enabled:
-            out.node = self._record(data, parents, values, params)
+            if self.vjps is None and self.vjp_all is None:
+                raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
+            out.node = Node(self, parents, values, params, data, True)
         else:
             out.node = Node(None, (), (), None, data, False)
         if STATE.listeners:
             for listener in STATE.listeners:
                 listener("node", out.node)
         return out
-
-    def _record(self, data, parents: tuple, values: tuple, params) -> Node:
-        """The graph node for one application: it keeps the inputs the VJPs read and, if
-        they read it, the output (in a lean graph; a full graph keeps everything)."""
-        if self.vjps is None and self.vjp_all is None:
-            raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-        positions, drop = self._layouts.get(len(values)) or self._layout(len(values))
-        for i in positions:  # in-place checks: these values must not change until backward
-            parent = parents[i]
-            if parent is not None and parent.state != SAVED:
-                note_saved(parent, values[i])
-        if STATE.lean and not STATE.listeners:  # traces always see full graphs
-            if drop is None:
-                args = values
-            elif len(values) == 1:  # a recorded one-input op: its input is a tensor
-                args = (parents[0].value,)
-            else:
-                args = _lean_args(parents, values, drop)
-            kept = data if self.saves_out else (
-                MARKERS.get((data.shape, data.dtype)) or dropped(data))
-        else:
-            args, kept = values, data
-        return Node(self, parents, args, params, kept, True, SAVED if self.saves_out else 0)
 
     def _forward(self, inputs, values, params):
         try:
@@ -247,18 +225,6 @@ class Primitive:
 
 _SCALARS = (float, int, bool, complex, np.generic)
 _new = object.__new__
-
-
-def _lean_args(parents: tuple, values: tuple, drop: tuple) -> tuple:
-    """The inputs a lean node keeps: the value where the VJPs read it, else the marker.
-    (A dropped input with a parent is given the parent node's own value, which is that
-    parent's ``Dropped`` marker unless it keeps the array anyway: no copy, no lookup.)"""
-    if len(values) == 2:
-        (pa, pb), (va, vb), (da, db) = parents, values, drop
-        return (va if not da else dropped(va) if pa is None else pa.value,
-                vb if not db else dropped(vb) if pb is None else pb.value)
-    return tuple([v if not d else dropped(v) if p is None else p.value
-                  for p, v, d in zip(parents, values, drop, strict=True)])
 
 
 def _checked_output(prim: Primitive, data) -> np.ndarray:

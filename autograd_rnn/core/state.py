@@ -39,25 +39,28 @@ class _Switch(contextlib.ContextDecorator):
         self.value = value
         self.previous: list = []
 
-    def _new_value(self, old: Any) -> Any:
-        return self.value
-
     def __enter__(self) -> Any:
-        old = getattr(STATE, self.attribute)
-        self.previous.append(old)
-        new = self._new_value(old)
-        setattr(STATE, self.attribute, new)
-        return new
+        self.previous.append(getattr(STATE, self.attribute))
+        setattr(STATE, self.attribute, self.value)
+        return self.value
 
     def __exit__(self, *exc_info) -> None:
         setattr(STATE, self.attribute, self.previous.pop())
 
 
 class _Scope(_Switch):
+    """``scope``'s switch: nests the path (and reads ``STATE.scope`` directly: hot)."""
+
     __slots__ = ()
 
-    def _new_value(self, outer: str) -> str:
-        return f"{outer}/{self.value}" if outer else self.value
+    def __enter__(self) -> str:
+        outer = STATE.scope
+        self.previous.append(outer)
+        STATE.scope = path = f"{outer}/{self.value}" if outer else self.value
+        return path
+
+    def __exit__(self, *exc_info) -> None:
+        STATE.scope = self.previous.pop()
 
 
 def no_grad() -> _Switch:

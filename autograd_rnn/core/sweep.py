@@ -73,8 +73,9 @@ class Sweep:
             if watching:
                 check_saved(node, self.checked)
             visit(node, g)
-            if not self.retain_graph:
-                node.free()
+            if not self.retain_graph:  # node.free(), inline: once per node
+                node.args = None
+                node.parents = (None,) * len(node.parents)
         return self.found
 
     def _take_pending(self, node: Node, g):
@@ -114,6 +115,7 @@ class Sweep:
                     self._accumulate(parent, c)
             return
         out, params, count, parents = node.value, node.params, len(vjps), node.parents
+        grads = self.grads
         try:
             for index in range(len(parents)):
                 parent = parents[index]
@@ -123,22 +125,19 @@ class Sweep:
                 c = vjps[index](g, out, *args, **params) if params else vjps[index](g, out, *args)
                 if (type(c) is not np.ndarray or c.shape != parent.value.shape
                         or c.dtype.type not in FLOAT_TYPES):
-                    c = self._reshaped(node, index, parent, c)
-                    if c is None:
+                    if (self.batch and parent.op is None and type(c) is np.ndarray
+                            and c.shape[1:] == parent.value.shape
+                            and c.dtype.type in FLOAT_TYPES):
+                        # a bias broadcast over a leading axis: one sum over all its uses
+                        self.pending.entry(parent).add_rows(c)
                         continue
-                self._accumulate(parent, c)
+                    c = fit_gradient(node, index, c)
+                if parent in grads:  # (most nodes have one consumer: nothing to add to)
+                    self._accumulate(parent, c)
+                else:
+                    grads[parent] = c
         except DroppedValueError as error:
             raise DroppedValueError(f"op {op.name!r}: {error}") from None
-
-    def _reshaped(self, node: Node, index: int, parent: Node, c):
-        """A contribution not of its parent's shape: a bias broadcast over a leading axis
-        joins the bulk sum (``None``), anything else is fitted (or refused)."""
-        shape = parent.value.shape
-        if (self.batch and parent.op is None and type(c) is np.ndarray
-                and c.shape[1:] == shape and c.dtype.type in FLOAT_TYPES):
-            self.pending.entry(parent).add_rows(c)
-            return None
-        return fit_gradient(node, index, c)
 
     # ----- everything else: recording, listeners, anomaly checks, create_graph ----------
     def _visit(self, node: Node, g) -> None:

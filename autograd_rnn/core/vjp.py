@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_rnn.core.errors import GraphFreedError, ShapeError, describe_value
-from autograd_rnn.core.node import DroppedValueError, Node
+from autograd_rnn.core.node import FLOAT_TYPES, DroppedValueError, Node
 from autograd_rnn.core.tensor import Tensor, wrap
 
 _NUMBERS = (float, int, bool, np.generic)
@@ -58,8 +58,15 @@ def input_gradients(node: Node, g, create_graph: bool = False, skip=()) -> list:
         raw = _call_vjps(node, g, out, args, needed)
     except DroppedValueError as error:
         raise DroppedValueError(f"op {op.name!r}: {error}") from None
-    return [fit_gradient(node, i, c, create_graph) if c is not None and needed[i] else None
-            for i, c in enumerate(raw)]
+    fitted = []
+    for i, c in enumerate(raw):
+        if c is None or not needed[i]:
+            c = None
+        elif (create_graph or type(c) is not np.ndarray or c.dtype.type not in FLOAT_TYPES
+              or c.shape != parents[i].value.shape):
+            c = fit_gradient(node, i, c, create_graph)
+        fitted.append(c)  # (an array of the input's shape as it is: the common case)
+    return fitted
 
 
 def _call_vjps(node: Node, g, out, args: tuple, needed: list) -> list:

@@ -65,24 +65,20 @@ getitem.defvjp(
 
 @getitem.defvjp_inplace(0)
 def _getitem_add_into(acc, g, out, x, *, index):
-    # the same scatter, straight into the running gradient of x (no zero array per slice)
-    _add_at(acc, index, g)
+    # the same scatter, straight into the running gradient of x (no zero array per slice);
+    # repeated positions add up (np.add.at, slow: only when the index can repeat)
+    if is_basic(index):
+        acc[index] += g
+    else:
+        np.add.at(acc, index, g)
 
 
 @primitive
 def scatter_add(g, *, index, shape):
     """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
     out = np.zeros(shape, dtype=np.result_type(g, np.float16))
-    _add_at(out, index, g)
+    _getitem_add_into(out, g, None, None, index=index)  # getitem's in-place VJP, into zeros
     return out
-
-
-def _add_at(acc: np.ndarray, index, g) -> None:
-    """acc[index] += g, repeated positions adding up (``np.add.at``, slow: only if needed)."""
-    if is_basic(index):
-        acc[index] += g
-    else:
-        np.add.at(acc, index, g)
 
 
 scatter_add.defvjp(lambda g, out, x, *, index, shape: getitem(g, index=index), saves=())
