@@ -39,13 +39,14 @@ __all__ = ["EXPOSED", "SAVED", "assign", "check_saved", "expose", "note_saved", 
 
 class Watch:
     """What in-place checks know about one node: the time of the last detected change
-    and snapshots {region of an array: (array, copy made when it was saved/exposed)}."""
+    and snapshots {id(array): (array, copy made when it was saved/exposed)} (the entry
+    holds the array, so its id stays its own)."""
 
     __slots__ = ("changed", "snapshots")
 
     def __init__(self) -> None:
         self.changed = -1
-        self.snapshots: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _watch(node: Node) -> Watch:
@@ -55,27 +56,25 @@ def _watch(node: Node) -> Watch:
     return node.watch
 
 
-def _region(array: np.ndarray) -> tuple:
-    return (array.__array_interface__["data"][0], array.shape, array.strides)
-
-
 def _snapshot(node: Node, array) -> None:
     if type(array) is np.ndarray:
-        _watch(node).snapshots[_region(array)] = (array, array.copy())
+        _watch(node).snapshots[id(array)] = (array, array.copy())
 
 
 def _same(array: np.ndarray, copy: np.ndarray) -> bool:
-    # NaNs left in place are an unchanged value; the NaN-aware comparison only on mismatch
-    return np.array_equal(array, copy) or np.array_equal(array, copy, equal_nan=True)
+    # NaNs left in place are an unchanged value: the NaN-aware comparison only on mismatch
+    return bool((array == copy).all()) or np.array_equal(array, copy, equal_nan=True)
 
 
 def _refresh(node: Node, array) -> None:
     """``array`` (the node's current value) is saved again: date a change since the last
-    snapshot, then snapshot what the new saver sees."""
-    entry = node.watch.snapshots.get(_region(array)) if node.watch is not None else None
-    if entry is not None and not _same(array, entry[1]):
+    snapshot (then snapshot what the new saver sees), or keep the snapshot."""
+    entry = node.watch.snapshots.get(id(array)) if node.watch is not None else None
+    if entry is None:
+        _snapshot(node, array)
+    elif not _same(array, entry[1]):
         node.watch.changed = next(clock)
-    _snapshot(node, array)
+        _snapshot(node, array)
 
 
 def note_saved(node: Node, array) -> None:
@@ -155,7 +154,7 @@ def check_saved(node: Node, seen: set) -> None:
     parents, args = node.parents, node.args
     if args is None:
         return  # freed: backward raises GraphFreedError
-    for i in op.saved_positions(len(parents)):
+    for i in (op._layouts.get(len(parents)) or op._layout(len(parents)))[0]:
         parent = parents[i]
         if parent is not None and parent.watch is not None:
             _verify(node, parent, args[i], i, seen)

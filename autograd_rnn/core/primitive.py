@@ -115,10 +115,6 @@ class Primitive:
         self.saves = saves
         self.saves_out = "out" in saves
 
-    def saved_positions(self, n: int) -> tuple[int, ...]:
-        """The input positions the VJPs read when the op is called with ``n`` inputs."""
-        return self._layout(n)[0]
-
     def _layout(self, n: int) -> tuple:
         """(saved input positions, a drop flag per input or None) for ``n`` inputs."""
         found = self._layouts.get(n)

@@ -147,16 +147,19 @@ class Sweep:
         for listener in self.listeners:
             listener("backward", node, g)
         gradients = input_gradients(node, g, create_graph)
-        for index, (parent, c) in enumerate(zip(node.parents, gradients, strict=True)):
+        parents = node.parents
+        for index in range(len(parents)):
+            c = gradients[index]
             if c is None:
                 continue
             if self.anomaly:
-                _check_finite(node, parent, c)
-            self._accumulate(parent, c)
+                _check_finite(node, parents[index], c)
+            self._accumulate(parents[index], c)
             for listener in self.listeners:
                 listener("edge", node, index, c)
         if self.record:
-            node.edge_grads = tuple(c._data if isinstance(c, Tensor) else c for c in gradients)
+            node.edge_grads = tuple(gradients if not create_graph else
+                                    [c if c is None else c._data for c in gradients])
 
 
 def _check_finite(node: Node, parent: Node, c) -> None:

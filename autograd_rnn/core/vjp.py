@@ -53,35 +53,43 @@ def input_gradients(node: Node, g, create_graph: bool = False, skip=()) -> list:
     if create_graph:  # tensors for the saved values: the VJPs' ops are recorded
         args = tuple([a if p is None else wrap(a, p) for p, a in zip(parents, args, strict=True)])
         out = wrap(out, node)
-    needed = [p is not None and p.requires_grad and i not in skip for i, p in enumerate(parents)]
     try:
-        raw = _call_vjps(node, g, out, args, needed)
+        if op.vjps is None:  # a variadic op: one call gives every input's gradient
+            raw = _call_vjp_all(node, g, out, args)
+        else:  # one call per input that needs a gradient (loops, not comprehensions: hot)
+            raw = []
+            vjps, params = op.vjps, node.params
+            for i in range(len(parents)):
+                p = parents[i]
+                vjp = vjps[i] if i < len(vjps) else None
+                if vjp is None or p is None or not p.requires_grad or i in skip:
+                    raw.append(None)
+                else:
+                    raw.append(vjp(g, out, *args, **params) if params else vjp(g, out, *args))
     except DroppedValueError as error:
         raise DroppedValueError(f"op {op.name!r}: {error}") from None
-    fitted = []
-    for i, c in enumerate(raw):
-        if c is None or not needed[i]:
-            c = None
+    for i in range(len(raw)):
+        c = raw[i]
+        if c is None:
+            continue
+        p = parents[i]
+        if p is None or not p.requires_grad or i in skip:
+            raw[i] = None
         elif (create_graph or type(c) is not np.ndarray or c.dtype.type not in FLOAT_TYPES
-              or c.shape != parents[i].value.shape):
-            c = fit_gradient(node, i, c, create_graph)
-        fitted.append(c)  # (an array of the input's shape as it is: the common case)
-    return fitted
+              or c.shape != p.value.shape):  # (else an array of the input's shape: as it is)
+            raw[i] = fit_gradient(node, i, c, create_graph)
+    return raw
 
 
-def _call_vjps(node: Node, g, out, args: tuple, needed: list) -> list:
-    op, params = node.op, node.params or {}
-    if op.vjps is None:  # a variadic op: one call for every input
-        raw = op.vjp_all(g, out, *args, **params)
-        if not isinstance(raw, (tuple, list)) or len(raw) != len(needed):
-            raise TypeError(
-                f"the VJP of op {op.name!r} must return one gradient per input "
-                f"({len(needed)}), got {describe_value(raw)}"
-            )
-        return list(raw)
-    vjps = op.vjps
-    return [vjps[i](g, out, *args, **params) if need and i < len(vjps) and vjps[i] else None
-            for i, need in enumerate(needed)]
+def _call_vjp_all(node: Node, g, out, args: tuple) -> list:
+    op, count = node.op, len(node.parents)
+    raw = op.vjp_all(g, out, *args, **(node.params or {}))
+    if not isinstance(raw, (tuple, list)) or len(raw) != count:
+        raise TypeError(
+            f"the VJP of op {op.name!r} must return one gradient per input ({count}), got "
+            f"{describe_value(raw)}"
+        )
+    return list(raw)
 
 
 def fit_gradient(node: Node, index: int, c, create_graph: bool = False):
