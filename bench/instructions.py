@@ -72,16 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default="step")
     args = parser.parse_args(argv)
     trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
-    print("| model | row | variant | " + " | ".join(f"{n} instr./step" for n, _ in trees)
-          + " | " + " | ".join(f"{n} / {trees[0][0]}" for n, _ in trees[1:]) + " |")
-    print("|---|---|---|" + "---|" * (2 * len(trees) - 1))
+    columns = [f"{n} instr./step" for n, _ in trees] + [f"{n} / {trees[0][0]}"
+                                                         for n, _ in trees[1:]]
+    print("| model | row | variant | " + " | ".join(columns) + " |")
+    print("|---|---|---|" + "---|" * len(columns))
     for kind in args.kinds.split(","):
         for row in args.rows.split(","):
             for variant in args.variants.split(","):
                 counts = [per_step(path, kind, row, variant) for _, path in trees]
-                cells = " | ".join(f"{c / 1e6:.2f} M" for c in counts)
-                ratios = " | ".join(f"{c / counts[0]:.3f}" for c in counts[1:])
-                print(f"| {kind} | {row} | {variant} | {cells} | {ratios} |", flush=True)
+                cells = [f"{c / 1e6:.2f} M" for c in counts]
+                cells += [f"{c / counts[0]:.3f}" for c in counts[1:]]
+                print(f"| {kind} | {row} | {variant} | {' | '.join(cells)} |", flush=True)
     return 0
 
 
