@@ -10,7 +10,9 @@ The parent asks the two workers for one step at a time, alternating which goes f
 its step (``time.process_time``, one BLAS thread, a full garbage collection before each
 step). The step is ``bench.engine_models.step``: forward + backward as ``ar.train.Trainer``
 runs it (lean graph, gradient recording off, graph freed), or with ``--record`` the full
-recorded graph. Medians and the after / before ratio are printed as a Markdown table.
+recorded graph; ``--tuned-malloc`` makes both workers keep freed memory (the allocator's
+state otherwise moves small/large rows by 10-20% between processes, bench/README.md).
+Medians and the after / before ratio are printed as a Markdown table.
 Used to show that an engine change does not slow the training step (bench/README.md).
 """
 
@@ -29,7 +31,10 @@ import gc, json, sys, time
 import numpy as np
 from bench import engine_models as em
 from bench.run import ROWS, problem
-kind, row, record = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+kind, row, record, tuned = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
+if tuned:
+    from autograd_rnn.train.allocator import keep_freed_memory
+    keep_freed_memory()
 params, x, targets = problem(kind, ROWS[row])
 leaves = em.make_leaves(kind, params)
 em.step(kind, leaves, x, targets, record)  # warm-up
@@ -42,11 +47,12 @@ for line in sys.stdin:
 """
 
 
-def _worker(tree: Path, kind: str, row: str, record: bool) -> subprocess.Popen:
+def _worker(tree: Path, kind: str, row: str, record: bool, tuned: bool) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(tree))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    proc = subprocess.Popen([sys.executable, "-c", WORKER, kind, row, "1" if record else "0"],
+    flags = ["1" if record else "0", "1" if tuned else "0"]
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, kind, row, *flags],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             cwd=str(tree), env=env)
     if proc.stdout.readline().strip() != "ready":
@@ -61,10 +67,10 @@ def _step(proc: subprocess.Popen) -> float:
 
 
 def compare(before: Path, after: Path, kind: str, row: str, repeats: int,
-            record: bool) -> dict:
+            record: bool, tuned: bool = False) -> dict:
     """{"before_ms", "after_ms", "ratio"}: medians of ``repeats`` interleaved steps."""
-    workers = {"before": _worker(before, kind, row, record),
-               "after": _worker(after, kind, row, record)}
+    workers = {"before": _worker(before, kind, row, record, tuned),
+               "after": _worker(after, kind, row, record, tuned)}
     times: dict[str, list[float]] = {"before": [], "after": []}
     try:
         for r in range(repeats):
@@ -89,13 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--record", action="store_true",
                         help="time the recorded full graph instead of the training step")
+    parser.add_argument("--tuned-malloc", action="store_true",
+                        help="workers keep freed memory (ar.train.keep_freed_memory): steadier")
     args = parser.parse_args(argv)
     print("| model | row | before ms | after ms | after / before |")
     print("|---|---|---|---|---|")
     for kind in args.kinds.split(","):
         for row in args.rows.split(","):
             r = compare(args.before.resolve(), args.after.resolve(), kind, row, args.repeats,
-                        args.record)
+                        args.record, args.tuned_malloc)
             print(f"| {kind} | {row} | {r['before_ms']:.2f} | {r['after_ms']:.2f} | "
                   f"{r['ratio']:.3f} |", flush=True)
     return 0
