@@ -32,6 +32,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from autograd_rnn.codegen.emit import Argument
+from autograd_rnn.codegen.lower import lower
 from autograd_rnn.codegen.naming import Namer
 from autograd_rnn.codegen.source import Generated, generate
 from autograd_rnn.core.backward import reachable
@@ -147,6 +148,28 @@ class CompiledFunction:
         return entry
 
     def _build(self, out: Tensor, call_args: list) -> Entry:
+        if not self.loops:
+            return self._build_new(out, call_args)
+        return self._build_old(out, call_args)
+
+    def _build_new(self, out: Tensor, call_args: list) -> Entry:
+        from autograd_rnn.codegen import pipeline
+
+        names = [(x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
+                 for i, x in enumerate(call_args)]
+        program, captured, grad_names, wrt = lower(out, call_args, names, self._first_id,
+                                                   self.wrt_spec, self.title)
+        wrt_vars = [program_var for program_var in _wrt_vars(program, wrt, call_args)]
+        source = pipeline.run(program, wrt_vars, loops=self.loops, inplace=self.inplace)
+        keys = self.wrt_keys or [w.name or n for w, n in zip(wrt, grad_names, strict=True)]
+        if len(set(keys)) != len(keys):
+            keys = [v.name for v in wrt_vars]
+        arguments = [Argument(a.var.name, a.kind, a.source, a.var.shape, str(a.var.dtype))
+                     for a in program.arguments]
+        generated = Generated(source, arguments, keys, 0)
+        return Entry(generated, [(t, t.data.shape) for t in captured], keys)
+
+    def _build_old(self, out: Tensor, call_args: list) -> Entry:
         order, detached = _graph_with_detached_sources(out, self._first_id)
         namer = Namer()
         arguments: list[Argument] = []
@@ -286,3 +309,14 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
         ``.source`` (the generated module) and ``.grad_names``.
     """
     return CompiledFunction(fn, list(example_inputs), wrt, loops, title, inplace)
+
+
+def _wrt_vars(program, wrt, call_args) -> list:
+    """The argument Var of each differentiated tensor (for zero gradients and names)."""
+    by_source = {}
+    for a in program.arguments:
+        if a.kind == "tensor":
+            by_source[id(a.source)] = a.var
+        elif a.kind == "input" and isinstance(call_args[a.source], Tensor):
+            by_source[id(call_args[a.source])] = a.var
+    return [by_source[id(w)] for w in wrt]

@@ -1,0 +1,227 @@
+"""The compiler's intermediate representation: the generated function as data.
+
+    Var      an array value, assigned once (shape, dtype, a name hint, its timestep)
+    Const    a static value (a number, or a small array written inline: zeros, arange)
+    At       row ``index`` of an array value: ``h[3]``, or ``h[t - 1]`` in a loop (``T(-1)``)
+    Carry    inside a loop body: a body value as the previous iteration left it
+    Stmt     ``out = op(*args, **params)``; ``op`` a ``Primitive`` (its ``source=`` writes
+             the line) or an ``Op`` of the compiler (gradient sums, zeros, in-place adds)
+    Loop     ``for t in ...``: one body of statements standing for consecutive timesteps
+    Program  the function: arguments, body, the returned value and gradients
+
+Operands sit in ``Stmt.args`` and also inside ``Stmt.params`` (index tuples may hold arrays:
+``y[rows, targets]``). Passes rewrite statements; ``render`` writes text once at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class Var:
+    """An array value of the generated function. ``hint``: base of its name (``h``,
+    ``matmul``, ``g_h``); ``t``: the timestep it belongs to (``h_3`` in straight code)."""
+
+    shape: tuple
+    dtype: np.dtype
+    hint: str
+    t: int | None = None
+    role: str = "value"  # "value" (forward), "grad" (a gradient sum), "temp" (inside a VJP)
+    name: str = ""  # set by naming
+    same_name: Var | None = None  # an earlier value of the same variable (``g = g + c``)
+    grad_of: Var | None = None  # a gradient sum: the value it is the gradient of
+
+    def __repr__(self) -> str:
+        return f"Var({self.name or self.hint}{'' if self.t is None else f'@{self.t}'})"
+
+
+@dataclass(frozen=True, eq=False)
+class Const:
+    """A static operand: a Python number or a small array written inline."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class T:
+    """``t + c`` inside a loop over t."""
+
+    c: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class At:
+    """``array[index]``: a row of a per-step array or of an input (index an int or ``T``)."""
+
+    array: Var
+    index: int | T
+    shape: tuple = ()
+    dtype: np.dtype | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Carry:
+    """In a loop body: the value ``var`` had at the end of the previous iteration."""
+
+    var: Var
+
+
+class Op:
+    """A compiler operation (not a primitive): ``source`` builds its expression from
+    symbols like a primitive's ``source=``; ``effect`` ops change ``args[0]`` in place
+    (``+=``, ``-=``, ``*=``, ``=`` into ``args[0][index]``, ``np.add.at``)."""
+
+    def __init__(self, name: str, source: Callable | None = None, effect: str = "") -> None:
+        self.name, self.source, self.effect = name, source, effect
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+@dataclass(eq=False)
+class Stmt:
+    out: Var | None
+    op: object  # a Primitive or an Op
+    args: tuple
+    params: dict = field(default_factory=dict)
+    scope: str = ""
+    phase: str = "forward"  # "forward" | "backward"
+    comment: str = ""
+
+    def __repr__(self) -> str:
+        return f"Stmt({self.out!r} = {self.op.name}{self.args!r})"
+
+
+@dataclass(eq=False)
+class Loop:
+    """``for t in ts``: ``body`` runs once per timestep (``T(c)`` is ``t + c`` in it).
+
+    ``carries``: body value -> its value before the first iteration (an operand, or None
+    for zeros). ``stored``: body value -> per-step array ``(rows, *shape)`` whose row ``t`` keeps
+    it. ``pre``/``post``: statements run once before/after the loop (allocations, hoisted
+    projections, weight gradients of all steps at once).
+    """
+
+    scope: str
+    ts: list[int]
+    body: list[Stmt]
+    carries: dict = field(default_factory=dict)
+    stored: dict = field(default_factory=dict)
+    pre: list = field(default_factory=list)
+    post: list = field(default_factory=list)
+    phase: str = "forward"
+
+    @property
+    def step(self) -> int:
+        return self.ts[1] - self.ts[0] if len(self.ts) > 1 else 1
+
+    def __repr__(self) -> str:
+        return f"Loop({self.scope}, t={self.ts[0]}..{self.ts[-1]}, {len(self.body)} stmts)"
+
+
+@dataclass(eq=False)
+class Argument:
+    """A parameter of the generated function and where its value comes from at call time:
+    ``("input", position)``, ``("tensor", Tensor)`` (read ``.data`` live) or ``("const",
+    array)`` (frozen at trace time)."""
+
+    var: Var
+    kind: str
+    source: object
+
+
+@dataclass(eq=False)
+class Program:
+    arguments: list[Argument]
+    body: list  # Stmt | Loop
+    output: object  # the returned value (an operand)
+    grads: list  # one operand per differentiated tensor (None: zeros)
+    title: str = ""
+    helpers: set = field(default_factory=set)
+
+
+# ----- operands ----------------------------------------------------------------------------
+def vars_in(value) -> Iterator[Var]:
+    """Every ``Var`` an operand or a params value refers to (``At`` and ``Carry`` included)."""
+    if isinstance(value, Var):
+        yield value
+    elif isinstance(value, At):
+        yield value.array
+    elif isinstance(value, Carry):
+        yield value.var
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from vars_in(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from vars_in(v)
+    elif isinstance(value, slice):
+        yield from vars_in((value.start, value.stop, value.step))
+
+
+def reads(stmt: Stmt) -> Iterator[Var]:
+    """Vars a statement reads (its arguments and any inside its params)."""
+    yield from vars_in(stmt.args)
+    yield from vars_in(stmt.params)
+
+
+def substitute(value, mapping: Callable):
+    """``value`` with every operand ``o`` replaced by ``mapping(o)`` (operands inside tuples,
+    lists, dicts and slices included)."""
+    if isinstance(value, (Var, At, Carry, Const)):
+        return mapping(value)
+    if isinstance(value, tuple):
+        return tuple(substitute(v, mapping) for v in value)
+    if isinstance(value, list):
+        return [substitute(v, mapping) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, mapping) for k, v in value.items()}
+    if isinstance(value, slice):
+        return slice(*(substitute(v, mapping) for v in (value.start, value.stop, value.step)))
+    return value
+
+
+def rewrite(stmt: Stmt, mapping: Callable) -> None:
+    """Replace the operands of ``stmt`` in place (see ``substitute``)."""
+    stmt.args = substitute(stmt.args, mapping)
+    stmt.params = substitute(stmt.params, mapping)
+
+
+def statements(body: list) -> Iterator[Stmt]:
+    """Every statement of a body, loop bodies (and their pre/post) included."""
+    for item in body:
+        if isinstance(item, Loop):
+            yield from item.pre
+            yield from item.body
+            yield from item.post
+        else:
+            yield item
+
+
+def shape_of(operand) -> tuple:
+    if isinstance(operand, Var):
+        return operand.shape
+    if isinstance(operand, Carry):
+        return operand.var.shape
+    if isinstance(operand, At):
+        return operand.shape
+    return np.shape(operand.value)
+
+
+def dtype_of(operand) -> np.dtype:
+    if isinstance(operand, Var):
+        return operand.dtype
+    if isinstance(operand, Carry):
+        return operand.var.dtype
+    if isinstance(operand, At):
+        return operand.dtype
+    return np.asarray(operand.value).dtype
+
+
+def at(array: Var, index) -> At:
+    """Row ``index`` of ``array`` (shape and dtype of one row)."""
+    return At(array, index, array.shape[1:], array.dtype)
