@@ -148,9 +148,7 @@ class CompiledFunction:
         return entry
 
     def _build(self, out: Tensor, call_args: list) -> Entry:
-        if not self.loops:
-            return self._build_new(out, call_args)
-        return self._build_old(out, call_args)
+        return self._build_new(out, call_args)
 
     def _build_new(self, out: Tensor, call_args: list) -> Entry:
         from autograd_rnn.codegen import pipeline

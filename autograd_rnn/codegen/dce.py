@@ -9,7 +9,7 @@ read after the loop.
 
 from __future__ import annotations
 
-from autograd_rnn.codegen.ir import Carry, Loop, Program, Stmt, Var, reads, vars_in
+from autograd_rnn.codegen.ir import Loop, Program, Stmt, reads, vars_in
 
 
 def _effect(stmt: Stmt) -> bool:
@@ -62,11 +62,11 @@ def _loop(loop: Loop, live: set) -> bool:
     if not body:
         return False
     loop.body = body
-    loop.stored = {v: a for v, a in loop.stored.items() if id(v) in inner or id(a) in live}
+    loop.stored = {v: a for v, a in loop.stored.items() if id(a) in live}
     loop.carries = {v: init for v, init in loop.carries.items() if id(v) in inner}
     live |= inner
     live.update(id(v) for init in loop.carries.values() for v in vars_in(init))
-    live.update(id(v) for s in loop.pre for v in reads(s))
+    loop.pre = _sweep(loop.pre, live)
     return True
 
 
@@ -84,5 +84,3 @@ def uses(body: list) -> dict[int, int]:
                     count[id(v)] = count.get(id(v), 0) + 1
     return count
 
-
-__all__ = ["Carry", "Var", "remove_dead", "uses"]

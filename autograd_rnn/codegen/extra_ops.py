@@ -27,6 +27,8 @@ def _zeros(*, shape, dtype):
 
 
 FORWARD = Op("forward", lambda f, *xs, **params: Sym("method", "forward", (f, *xs), params))
+EMPTY = Op("empty", lambda *, shape, dtype: Sym("call", np.empty, (tuple(shape),),
+                                                {"dtype": np.dtype(dtype)}))
 GSUM = Op("gsum", lambda *xs: functools.reduce(operator.add, xs))
 ZEROS = Op("zeros", _zeros)
 ONES_LIKE = Op("ones_like", lambda x: np.ones_like(x))
@@ -36,8 +38,10 @@ IMUL = Op("imul", effect="*=")
 SETITEM = Op("setitem", effect="=")
 ADD_AT = Op("add_at", effect="add.at")
 
+DIVIDE = REGISTRY["divide"]
 GETITEM = REGISTRY["getitem"]
 RESHAPE = REGISTRY["reshape"]
+TRANSPOSE = REGISTRY["transpose"]
 MAX = REGISTRY["max"]
 
 

@@ -64,6 +64,14 @@ class At:
 
 
 @dataclass(frozen=True, eq=False)
+class Part:
+    """``base[index]``: a basic-index view of a buffer, where a value is computed in place."""
+
+    base: object
+    index: object
+
+
+@dataclass(frozen=True, eq=False)
 class Carry:
     """In a loop body: the value ``var`` had at the end of the previous iteration."""
 
@@ -91,6 +99,7 @@ class Stmt:
     scope: str = ""
     phase: str = "forward"  # "forward" | "backward"
     comment: str = ""
+    dest: object = None  # where the value is computed (``out=``): a buffer, a row, a Part
 
     def __repr__(self) -> str:
         return f"Stmt({self.out!r} = {self.op.name}{self.args!r})"
@@ -114,6 +123,7 @@ class Loop:
     pre: list = field(default_factory=list)
     post: list = field(default_factory=list)
     phase: str = "forward"
+    copy_carries: bool = False  # the body changes carries in place: start from copies
 
     @property
     def step(self) -> int:
@@ -153,6 +163,8 @@ def vars_in(value) -> Iterator[Var]:
         yield value.array
     elif isinstance(value, Carry):
         yield value.var
+    elif isinstance(value, Part):
+        yield from vars_in((value.base, value.index))
     elif isinstance(value, (tuple, list)):
         for v in value:
             yield from vars_in(v)
@@ -172,7 +184,7 @@ def reads(stmt: Stmt) -> Iterator[Var]:
 def substitute(value, mapping: Callable):
     """``value`` with every operand ``o`` replaced by ``mapping(o)`` (operands inside tuples,
     lists, dicts and slices included)."""
-    if isinstance(value, (Var, At, Carry, Const)):
+    if isinstance(value, (Var, At, Carry, Const, Part)):
         return mapping(value)
     if isinstance(value, tuple):
         return tuple(substitute(v, mapping) for v in value)

@@ -18,6 +18,8 @@ that are views of an array input become ``x[k]`` statements; the max shift insid
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from autograd_rnn.codegen import extra_ops as cops
@@ -121,10 +123,37 @@ class Lowering:
         self.arguments.append(Argument(v, "const", data))
         return v
 
-    def constant(self, value, consumer: Tensor):
-        """The operand for a non-tensor input of ``consumer``."""
+    def constant(self, value, consumer: Tensor, frozen: bool = True):
+        """The operand for a non-tensor input of ``consumer``: a number, a known array (an
+        input, a view ``x[k]`` of one or its transpose, a recomputed shift), an array
+        written inline; else (``frozen``) a new argument holding the trace-time value."""
         if not isinstance(value, np.ndarray):
             return Const(value)
+        known = self._known(value, consumer)
+        if known is not None or not frozen:
+            return known
+        for array, v in self.array_inputs:
+            if np.shares_memory(value, array):
+                warnings.warn(
+                    f"codegen: a constant of shape {value.shape} is a view of input "
+                    f"{v.hint!r} that cannot be written as x[k] or x.reshape(...); its "
+                    "trace-time value is frozen into the compiled function", stacklevel=6)
+        v = Var(value.shape, value.dtype, "const")
+        self.arguments.append(Argument(v, "const", value))
+        self.consts[id(value)] = v
+        self.keep.append(value)
+        return v
+
+    def _known(self, value: np.ndarray, consumer: Tensor, transposed: bool = True):
+        found = self._direct(value, consumer)
+        if found is None and transposed and value.ndim == 2 and value.base is not None:
+            source = self._known(value.T, consumer, False)  # a matmul VJP transposed it
+            if isinstance(source, Var):
+                return self._stmt(cops.TRANSPOSE, (source,), {"axes": (1, 0)}, consumer, value,
+                                  source.hint)
+        return found
+
+    def _direct(self, value: np.ndarray, consumer: Tensor):
         known = self.consts.get(id(value))
         if known is not None:
             return known
@@ -141,11 +170,7 @@ class Lowering:
                               consumer, value, "shift")
         if cops.inline_array(value):
             return Const(value)
-        v = Var(value.shape, value.dtype, "const")
-        self.arguments.append(Argument(v, "const", value))
-        self.consts[id(value)] = v
-        self.keep.append(value)
-        return v
+        return None
 
     def _stmt(self, op, args, params, consumer, value, hint) -> Var:
         v = Var(np.shape(value), np.asarray(value).dtype, hint, timestep(consumer.scope))
@@ -169,9 +194,7 @@ class Lowering:
                 and array.flags.c_contiguous):
             return self._stmt(cops.RESHAPE, (v,), {"shape": value.shape}, consumer, value,
                               v.hint)
-        raise Uncompilable(
-            f"a constant of shape {value.shape} is a view of input {v.hint!r} that cannot be "
-            "written as x[k] or x.reshape(...)")
+        return None
 
     # ----- forward -------------------------------------------------------------------------
     def value_of(self, tensor: Tensor) -> Var:
@@ -247,10 +270,12 @@ class Lowering:
             leaf.requires_grad = True  # loops); what nothing returns is removed as dead code
         seed = Tensor(np.ones_like(self.out.data), requires_grad=True)  # (records what it feeds)
         recorder = _Recorder()
+        targets = list({id(t): t for t in [*wrt, *(n for n in self.order if n.op is None
+                                                    and n.data.dtype.kind == "f")]}.values())
         STATE.listeners.append(recorder)
         try:
             with enable_grad(), lean_graph(False), record_gradients(False):
-                totals = engine_grad(self.out, wrt, seed, create_graph=True)
+                totals = engine_grad(self.out, targets, seed, create_graph=True)
         finally:
             STATE.listeners.remove(recorder)
             for leaf in forced:
@@ -261,7 +286,7 @@ class Lowering:
         self.body.append(Stmt(v, cops.ONES_LIKE, (self.value_of(self.out),), {}, "",
                               "backward"))
         self.var[id(seed)] = v
-        return _Backward(self, recorder, seed).lower(wrt, totals)
+        return _Backward(self, recorder, seed).lower(wrt, targets, totals)
 
 
 class _Backward:
@@ -274,16 +299,24 @@ class _Backward:
         self.total: dict[int, Tensor] = {}  # id(node) -> the gradient that reached it
         self.gsum: dict[int, Var] = {}  # id(node) -> its gradient sum
         self.summing: set[int] = set()  # ids of the engine's accumulation adds
+        self.receiver: dict[int, Tensor] = {}  # id(contribution) -> the node it is sent to
+        tensors = {id(n): n for n in lowering.order}
+        for parent_id, edges in recorder.contributions.items():
+            for _, c in edges:
+                if parent_id in tensors:
+                    self.receiver.setdefault(id(c), tensors[parent_id])
 
-    def lower(self, wrt: list[Tensor], totals) -> list:
+    def lower(self, wrt: list[Tensor], leaves: list[Tensor], totals) -> list:
+        """Statements for the recorded events, then one gradient sum per leaf (those nobody
+        returns are removed as dead code later); returns the gradients of ``wrt``."""
         for event in self.rec.events:
             if event[0] == "bwd":
                 self.total[id(event[1])] = event[2]
         for node_id, g in self.total.items():
             self._mark_sums(node_id, g)
-        for w, g in zip(wrt, totals, strict=True):
-            if id(w) in self.rec.contributions:
-                self._mark_sums(id(w), g)
+        for leaf, g in zip(leaves, totals, strict=True):
+            if id(leaf) in self.rec.contributions:
+                self._mark_sums(id(leaf), g)
         owner = None
         for event in self.rec.events:
             if event[0] == "bwd":
@@ -291,13 +324,10 @@ class _Backward:
                 self._emit_sum(owner)
             elif id(event[1]) not in self.summing:
                 self._emit_node(event[1], owner)
-        grads = []
-        for w in wrt:
-            if id(w) not in self.rec.contributions:
-                grads.append(None)
-                continue
-            grads.append(self._emit_sum(w, leaf=True))
-        return grads
+        for leaf in leaves:
+            if id(leaf) in self.rec.contributions:
+                self._emit_sum(leaf, leaf=True)
+        return [self.gsum.get(id(w)) for w in wrt]
 
     def _mark_sums(self, node_id: int, g: Tensor) -> None:
         """The engine added the contributions c_1..c_k as ((c_1 + c_2) + c_3) + ...: mark
@@ -331,17 +361,19 @@ class _Backward:
         for parent, value in zip(node.parents, node.args, strict=True):
             if parent is not None:
                 args.append(self._operand(parent, owner))
-            elif isinstance(value, np.ndarray) and not cops.inline_array(value) and (
-                    id(value) not in self.low.consts):
-                name = owner.op.name if owner is not None else "?"
-                raise Uncompilable(
-                    f"the VJP of op {name!r} computed an array outside the graph (from "
-                    "values, e.g. with .data): compiled code could not recompute it for new "
-                    "inputs; write that VJP with ar ops")
             else:
-                args.append(self.low.constant(value, node))
+                operand = self.low.constant(value, node, frozen=False)
+                if operand is None:
+                    name = owner.op.name if owner is not None else "?"
+                    raise Uncompilable(
+                        f"the VJP of op {name!r} computed an array outside the graph (from "
+                        "values, e.g. with .data): compiled code could not recompute it for "
+                        "new inputs; write that VJP with ar ops")
+                args.append(operand)
         scope = owner.scope if owner is not None else ""
-        hint = "g_" + (self.low.value_of(owner).hint if owner is not None else node.op.name)
+        receiver = self.receiver.get(id(node), owner)  # a contribution: named after its parent
+        hint = "g_" + (self.low.value_of(receiver).hint if receiver is not None
+                       else node.op.name)
         t = timestep(scope)
         v = Var(node.data.shape, node.data.dtype, hint, t, "temp")
         self.low.var[id(node)] = v

@@ -69,15 +69,18 @@ class Namer:
 
 
 def name_program(program: Program) -> Namer:
-    """Give every Var of the program its final name (arguments keep theirs, made unique)."""
+    """Give every Var of the program its final name (arguments keep theirs, made unique).
+    Values and gradients are named before the temporaries inside VJPs, so ``g_h`` goes to
+    the gradient of ``h`` (temporaries are mostly written inside other lines anyway)."""
     namer = Namer()
     for arg in program.arguments:
         arg.var.name = namer.unique(arg.var.hint)
-    for item in program.body:
-        if isinstance(item, Loop):
-            _name_loop(item, namer)
-        elif item.out is not None and not item.out.name:
-            _name(item.out, namer)
+    for temps in (False, True):
+        for item in program.body:
+            if isinstance(item, Loop):
+                _name_loop(item, namer, temps)
+            elif item.out is not None and not item.out.name and _is_temp(item.out) == temps:
+                _name(item.out, namer)
     for stmt in statements(program.body):  # operands made by passes (e.g. hoisted arrays)
         for v in vars_in((stmt.out, stmt.args, stmt.params)):
             if isinstance(v, Var) and not v.name:
@@ -85,12 +88,16 @@ def name_program(program: Program) -> Namer:
     return namer
 
 
+def _is_temp(v: Var) -> bool:
+    return v.role == "temp" and v.same_name is None
+
+
 def _name(v: Var, namer: Namer) -> None:
     if v.same_name is not None:  # g = g + c: the sum keeps the name of its first part
         if not v.same_name.name:
             _name(v.same_name, namer)
         v.name = v.same_name.name
-    elif v.grad_of is not None and not isinstance(v.grad_of.name, int):
+    elif v.grad_of is not None:
         if not v.grad_of.name:
             _name(v.grad_of, namer)
         v.name = namer.unique("g_" + v.grad_of.name)
@@ -98,20 +105,23 @@ def _name(v: Var, namer: Namer) -> None:
         v.name = namer.numbered(v.hint, v.t)
 
 
-def _name_loop(loop: Loop, namer: Namer) -> None:
-    for stmt in loop.pre:
-        if stmt.out is not None and not stmt.out.name:
-            stmt.out.name = namer.unique(stmt.out.hint)
-    for var, array in loop.stored.items():
-        if not array.name:
-            array.name = namer.unique(var.hint)
-    for stmt in loop.body:
+def _name_loop(loop: Loop, namer: Namer, temps: bool) -> None:
+    """In a loop the step is ``t``: names without it (``h``; ``x_t`` when ``x`` is taken)."""
+    values = [*loop.pre, *loop.body, *loop.post]
+    if not temps:
+        for var, array in loop.stored.items():
+            array.name = array.name or namer.unique(var.hint)
+            var.name = var.name or array.name  # its rows are written h[t]
+    for stmt in values:
         v = stmt.out
-        if v is not None and not v.name:
-            v.name = namer.unique(v.hint + ("_carry" if v in loop.carries else ""))
-    for stmt in loop.post:
-        if stmt.out is not None and not stmt.out.name:
-            stmt.out.name = namer.unique(stmt.out.hint)
+        if v is None or v.name or _is_temp(v) != temps:
+            continue
+        if v in loop.carries:
+            v.name = namer.unique(v.hint + "_carry")
+        elif v.hint in namer.used and v.role == "value" and v.hint + "_t" not in namer.used:
+            v.name = namer.unique(v.hint + "_t")
+        else:
+            v.name = namer.unique(v.hint)
 
 
 def is_named(value) -> bool:

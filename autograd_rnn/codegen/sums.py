@@ -16,7 +16,7 @@ import numpy as np
 
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.dce import uses
-from autograd_rnn.codegen.ir import Const, Loop, Stmt, T, Var, substitute
+from autograd_rnn.codegen.ir import At, Const, Loop, Stmt, T, Var, rewrite, substitute
 from autograd_rnn.ops.shape import _is_basic
 
 VIEW_OPS = {"getitem", "reshape", "transpose", "broadcast_to"}  # outputs may share memory
@@ -76,19 +76,24 @@ def add_into(target, value, index=None, scope: str = "", phase: str = "backward"
 class _Sums:
     """Rewrites the gsum statements of one straight-line body."""
 
-    def __init__(self, body: list) -> None:
+    def __init__(self, body: list, keep: frozenset = frozenset()) -> None:
         self.body = body
+        self.keep = keep  # ids of values that must stay defined where they are (carries)
         self.count = uses(body)
         self.alias: dict[int, object] = {}
         self.after: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed after it
         self.before: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed before it
         self.dropped: set[int] = set()
+        self.start: dict[int, Stmt] = {}  # id(sum) -> the statement starting it
         self.defs: dict[int, Stmt] = {}
         self.position: dict[int, float] = {}
+        self.loop_of: dict[int, Loop] = {}  # id(per-step array) -> its loop
         for i, item in enumerate(body):
             self.position[id(item)] = i
             if isinstance(item, Stmt) and item.out is not None:
                 self.defs[id(item.out)] = item
+            elif isinstance(item, Loop):
+                self.loop_of.update((id(a), item) for a in item.stored.values())
 
     def run(self) -> list:
         for item in self.body:
@@ -102,14 +107,22 @@ class _Sums:
             if isinstance(item, tuple):  # ("emit", stmt): its own turn, after its before-list
                 stmt = item[1]
                 stack += reversed(self.after.get(id(stmt), ()))
-                if id(stmt) not in self.dropped:
-                    stmt.args = substitute(stmt.args, self._resolve)
-                    stmt.params = substitute(stmt.params, self._resolve)
+                if isinstance(stmt, Loop):
+                    self._resolve_loop(stmt)
+                    out.append(stmt)
+                elif id(stmt) not in self.dropped:
+                    rewrite(stmt, self._resolve)
                     out.append(stmt)
                 continue
             stack.append(("emit", item))
             stack += reversed(self.before.get(id(item), ()))
         return out
+
+    def _resolve_loop(self, loop: Loop) -> None:
+        for stmt in [*loop.pre, *loop.body, *loop.post]:
+            rewrite(stmt, self._resolve)
+        loop.carries = {v: None if init is None else self._resolve(init)
+                        for v, init in loop.carries.items()}
 
     def _resolve(self, operand):
         while isinstance(operand, Var) and id(operand) in self.alias:
@@ -122,7 +135,8 @@ class _Sums:
     def _owned(self, operand) -> Stmt | None:
         """The defining statement when ``operand`` is a fresh array read only by this sum."""
         stmt = self._def(operand)
-        if stmt is not None and self.count.get(id(operand), 0) == 1 and fresh(stmt):
+        if (stmt is not None and self.count.get(id(operand), 0) == 1 and fresh(stmt)
+                and id(stmt.out) not in self.keep):
             return stmt
         return None
 
@@ -133,8 +147,19 @@ class _Sums:
             return stmt
         return None
 
+    def _anchor(self, operand):
+        """The statement (or loop) after which ``operand`` exists; None: from the start."""
+        if isinstance(operand, At):
+            return self.loop_of.get(id(operand.array))
+        return self._def(operand)
+
+    def _scope(self, anchor, gsum: Stmt) -> str:
+        return anchor.scope if isinstance(anchor, Stmt) else gsum.scope
+
     def _lower(self, gsum: Stmt) -> None:
         v, parts = gsum.out, list(gsum.args)
+        if id(v) in self.keep and not any(self._scatter(p) for p in parts):
+            return  # a carry: assigned where it is (g = a + b)
         self.dropped.add(id(gsum))
         if len(parts) == 1 and self._scatter(parts[0]) is None:
             own = self._owned(parts[0])
@@ -144,48 +169,50 @@ class _Sums:
             else:
                 self.alias[id(v)] = parts[0]
             return
-        position = self.position
-        parts.sort(key=lambda p: position.get(id(self._def(p)), -1))
-        first = parts[0]
+        parts.sort(key=lambda p: self.position.get(id(self._anchor(p)), -1))
+        for part in self._start(gsum, parts):
+            self._add(gsum, part)
+
+    def _start(self, gsum: Stmt, parts: list) -> list:
+        """Place the statement starting the sum; returns the parts still to add."""
+        v, first = gsum.out, parts[0]
         scatter, own = self._scatter(first), self._owned(first)
-        named = self._def(first) if self.count.get(id(first), 0) == 1 and getattr(
-            first, "role", "") == "temp" else None
         if scatter is not None:
             self._place(None, Stmt(v, extra_ops.ZEROS, (), {"shape": v.shape, "dtype": v.dtype},
-                                   gsum.scope, "backward"), before=scatter)
-            rest = parts
-        elif own is not None:
+                                   scatter.scope, "backward"), before=scatter)
+            self.start[id(v)] = self.defs[id(v)]
+            return parts
+        if own is not None:
             own.out = v
             self.defs[id(v)] = own
-            rest = parts[1:]
-        elif named is not None:  # a view: named like the sum, then g = g + c2 (a new array)
-            first.role, first.same_name = v.role, v
-            d = self._def(parts[1])
-            self._place(d, Stmt(v, extra_ops.GSUM, (first, parts[1]), {},
-                                d.scope if d else gsum.scope, "backward"),
-                        before=None if d else gsum)
-            rest = parts[2:]
-        else:
-            second = parts[1]
-            anchor = max((self._def(p) for p in (first, second)),
-                         key=lambda s: position.get(id(s), -1), default=None)
-            self._place(anchor, Stmt(v, extra_ops.GSUM, (first, second), {},
-                                     anchor.scope if anchor else gsum.scope, "backward"),
-                        before=None if anchor else gsum)
-            rest = parts[2:]
-        for part in rest:
-            scatter = self._scatter(part)
-            if scatter is not None:
-                self.dropped.add(id(scatter))
-                g, = scatter.args
-                self._place(scatter, add_into(v, g, scatter.params["index"], scatter.scope))
-            else:
-                d = self._def(part)
-                self._place(d, add_into(v, part, None, d.scope if d else gsum.scope),
-                            before=None if d else gsum)
+            self.start[id(v)] = own
+            return parts[1:]
+        if self.count.get(id(first), 0) == 1 and getattr(first, "role", "") == "temp":
+            first.role, first.same_name = v.role, v  # a view named like the sum, then g + c2
+        anchor = max((self._anchor(p) for p in parts[:2]),
+                     key=lambda a: self.position.get(id(a), -1))
+        self._place(anchor, Stmt(v, extra_ops.GSUM, tuple(parts[:2]), {},
+                                 self._scope(anchor, gsum), "backward"), gsum)
+        self.start[id(v)] = self.defs[id(v)]
+        return parts[2:]
 
-    def _place(self, anchor: Stmt | None, stmt: Stmt, before: Stmt | None = None) -> None:
-        """Put ``stmt`` right after ``anchor`` (or right before ``before``)."""
+    def _add(self, gsum: Stmt, part) -> None:
+        scatter = self._scatter(part)
+        if scatter is not None:
+            self.dropped.add(id(scatter))
+            g, = scatter.args
+            self._place(scatter, add_into(gsum.out, g, scatter.params["index"], scatter.scope))
+            return
+        anchor, start = self._anchor(part), self.start[id(gsum.out)]
+        if self.position.get(id(anchor), -1) < self.position[id(start)]:
+            anchor = start  # (a part there from the start: added right after the start)
+        self._place(anchor, add_into(gsum.out, part, None, self._scope(anchor, gsum)), gsum)
+
+    def _place(self, anchor, stmt: Stmt, gsum: Stmt | None = None, before=None) -> None:
+        """Put ``stmt`` right after ``anchor``; without one, right before ``gsum`` (or
+        ``before``)."""
+        if anchor is None and before is None:
+            before = gsum
         if before is not None:
             self.before.setdefault(id(before), []).append(stmt)
             self.position[id(stmt)] = self.position[id(before)] - 0.5
@@ -197,10 +224,17 @@ class _Sums:
 
 
 def lower_sums(program) -> None:
-    """Rewrite every gsum of the program's straight-line code (see the docstring)."""
-    if any(isinstance(item, Loop) for item in program.body):
-        raise NotImplementedError("loops: sums are lowered by the loop passes")
+    """Rewrite every gsum of the program (see the module docstring); in a loop body the
+    carried values keep their statement (the next iteration reads them)."""
     sums = _Sums(program.body)
     program.body = sums.run()
     program.grads = [None if g is None else sums._resolve(g) for g in program.grads]
     program.output = sums._resolve(program.output)
+    for loop in program.body:
+        if isinstance(loop, Loop):
+            keep = frozenset(id(v) for v in [*loop.carries, *loop.stored])
+            inner = _Sums(loop.body, keep)
+            loop.body = inner.run()
+            if inner.alias:
+                for stmt in loop.post:
+                    rewrite(stmt, inner._resolve)
