@@ -16,7 +16,8 @@ computed in ``fn`` is recomputed (truncated BPTT works). Any other array ``fn`` 
 value must not depend on the inputs (the max shift inside ``log_softmax`` is recognised and
 recomputed).
 
-The source is cached per input shapes and dtypes; a call with new shapes re-traces.
+The source is cached per input shapes and dtypes; a call with new shapes re-traces. The
+pipeline from graph to source is ``codegen.pipeline`` (see ``autograd_rnn.codegen``).
 """
 
 from __future__ import annotations
@@ -31,11 +32,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from autograd_rnn.codegen.emit import Argument
+from autograd_rnn.codegen import pipeline
 from autograd_rnn.codegen.lower import lower
-from autograd_rnn.codegen.naming import Namer
-from autograd_rnn.codegen.source import Generated, generate
-from autograd_rnn.core.backward import reachable
+from autograd_rnn.codegen.render import FUNCTION
 from autograd_rnn.core.state import enable_grad, lean_graph
 from autograd_rnn.core.tensor import Tensor
 
@@ -45,25 +44,27 @@ _counter = itertools.count()
 class Entry:
     """One traced specialisation: the generated source and its loaded function."""
 
-    def __init__(self, generated: Generated, captured: list, grad_keys: list[str]) -> None:
-        self.generated = generated
-        self.captured = captured
+    def __init__(self, source: str, arguments: list, captured: list,
+                 grad_keys: list[str]) -> None:
+        self.source = source
+        self.arguments = arguments  # ir.Argument per parameter of the generated function
+        self.captured = captured  # [(tensor, shape at trace time)]
         self.grad_keys = grad_keys
         filename = f"<autograd_rnn.codegen #{next(_counter)}>"
-        lines = generated.source.splitlines(keepends=True)
-        linecache.cache[filename] = (len(generated.source), None, lines, filename)
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
         namespace: dict = {"__name__": "autograd_rnn_generated"}
-        exec(builtins.compile(generated.source, filename, "exec"), namespace)
-        self.function = namespace[generated.function]
-        self.consts = [a.source for a in generated.arguments if a.kind == "const"]
+        exec(builtins.compile(source, filename, "exec"), namespace)
+        self.function = namespace[FUNCTION]
+        self.consts = [a.source for a in arguments if a.kind == "const"]
 
 
 @contextmanager
 def _gc_paused():
     """Pause the cyclic garbage collector while generating code: generation makes many
     small objects per graph node and the collector's repeated passes over the growing
-    heap made long unrolls superlinear (a 10,000-step GRU: 7.8 s -> 6.5 s). Reference
-    counting still frees everything; the collector is re-enabled (if it was) after."""
+    heap made long unrolls superlinear. Reference counting still frees everything; the
+    collector is re-enabled (if it was) after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -98,7 +99,7 @@ class CompiledFunction:
     @property
     def source(self) -> str:
         """Source of the most recently used specialisation."""
-        return self.last.generated.source
+        return self.last.source
 
     @property
     def grad_names(self) -> list[str]:
@@ -132,7 +133,7 @@ class CompiledFunction:
                 call_args.append(t)
             else:
                 call_args.append(x.data if isinstance(x, Tensor) else x)
-        self._first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
+        first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
         try:
             with enable_grad(), lean_graph(False):  # every value: constants are emitted
                 out = self.fn(*call_args)
@@ -142,100 +143,25 @@ class CompiledFunction:
         if not isinstance(out, Tensor):
             raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
         with _gc_paused():
-            entry = self._build(out, call_args)
+            entry = self._build(out, call_args, first_id)
         self.cache[_key(inputs)] = entry
         self.last = entry
         return entry
 
-    def _build(self, out: Tensor, call_args: list) -> Entry:
-        return self._build_new(out, call_args)
-
-    def _build_new(self, out: Tensor, call_args: list) -> Entry:
-        from autograd_rnn.codegen import pipeline
-
+    def _build(self, out: Tensor, call_args: list, first_id: int) -> Entry:
         names = [(x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
                  for i, x in enumerate(call_args)]
-        program, captured, grad_names, wrt = lower(out, call_args, names, self._first_id,
-                                                   self.wrt_spec, self.title)
-        wrt_vars = [program_var for program_var in _wrt_vars(program, wrt, call_args)]
-        source = pipeline.run(program, wrt_vars, loops=self.loops, inplace=self.inplace)
-        keys = self.wrt_keys or [w.name or n for w, n in zip(wrt, grad_names, strict=True)]
+        program, captured, wrt = lower(out, call_args, names, first_id, self.wrt_spec,
+                                       self.title)
+        skip = set() if self.loops else {"loops"}
+        if not self.inplace:
+            skip |= {"gates", "buffers", "reuse"}
+        source = pipeline.run(program, skip=skip)
+        wrt_vars = program.wrt_vars
+        keys = self.wrt_keys or [w.name or v.name for w, v in zip(wrt, wrt_vars, strict=True)]
         if len(set(keys)) != len(keys):
             keys = [v.name for v in wrt_vars]
-        arguments = [Argument(a.var.name, a.kind, a.source, a.var.shape, str(a.var.dtype))
-                     for a in program.arguments]
-        generated = Generated(source, arguments, keys, 0)
-        return Entry(generated, [(t, t.data.shape) for t in captured], keys)
-
-    def _build_old(self, out: Tensor, call_args: list) -> Entry:
-        order, detached = _graph_with_detached_sources(out, self._first_id)
-        namer = Namer()
-        arguments: list[Argument] = []
-        leaf_names: dict[int, str] = {}
-        array_inputs = []
-        for i, x in enumerate(call_args):
-            base = (x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
-            name = namer.unique(base)
-            arguments.append(Argument(name, "input", i, np.shape(_data(x)),
-                                      str(np.asarray(_data(x)).dtype)))
-            if isinstance(x, Tensor):
-                leaf_names.setdefault(id(x), name)
-            elif isinstance(x, np.ndarray):
-                array_inputs.append((x, name))
-        captured, frozen = [], []
-        for node in order:
-            if id(node) in detached:
-                continue  # x.detach() of a value computed here: the same value, no gradient
-            if node.op is None and id(node) not in leaf_names and (
-                    node.id > self._first_id and not node.requires_grad):
-                frozen.append(node)  # made by fn itself (h_0 = zeros): a constant
-            elif node.op is None and id(node) not in leaf_names:
-                name = namer.unique(node.name or "captured")
-                leaf_names[id(node)] = name
-                arguments.append(Argument(name, "tensor", node, node.data.shape,
-                                          node.data.dtype.name))
-                captured.append((node, node.data.shape))
-        wrt = []
-        for kind, value in self.wrt_spec:
-            if kind == "position":
-                wrt.append(call_args[value])
-            elif kind == "captured":
-                wrt += [t for t, _ in captured if t.requires_grad]
-            elif id(value) not in leaf_names:
-                raise ValueError(f"wrt: tensor {value.label!r} is neither an input nor used by fn")
-            else:
-                wrt.append(value)
-        generated = generate(out, order, arguments, leaf_names, array_inputs, wrt,
-                             loops=self.loops, title=self.title, frozen=frozen,
-                             inplace=self.inplace,
-                             detached=detached)
-        keys = self.wrt_keys or [w.name or leaf_names[id(w)] for w in wrt]
-        if len(set(keys)) != len(keys):
-            keys = [leaf_names[id(w)] for w in wrt]
-        return Entry(generated, captured, keys)
-
-
-def _graph_with_detached_sources(out: Tensor, first_id: int) -> tuple[list, dict]:
-    """The graph of ``out`` plus, for every ``t.detach()`` made during the trace, the graph
-    of ``t`` (so the detached value is recomputed, not frozen). Returns (nodes in
-    topological order, {id(detached leaf): source tensor})."""
-    roots, detached = [out], {}
-    while True:
-        order = reachable(roots, only_requires_grad=False)
-        new = []
-        for node in order:
-            source = node.detached_from() if node.detached_from is not None else None
-            if (source is not None and node.id > first_id and source.id > first_id
-                    and id(node) not in detached):
-                detached[id(node)] = source
-                new.append(source)
-        if not new:
-            return order, detached
-        roots += new
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+        return Entry(source, program.arguments, [(t, t.data.shape) for t in captured], keys)
 
 
 def _arrays(inputs) -> list[np.ndarray]:
@@ -308,13 +234,3 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
     """
     return CompiledFunction(fn, list(example_inputs), wrt, loops, title, inplace)
 
-
-def _wrt_vars(program, wrt, call_args) -> list:
-    """The argument Var of each differentiated tensor (for zero gradients and names)."""
-    by_source = {}
-    for a in program.arguments:
-        if a.kind == "tensor":
-            by_source[id(a.source)] = a.var
-        elif a.kind == "input" and isinstance(call_args[a.source], Tensor):
-            by_source[id(call_args[a.source])] = a.var
-    return [by_source[id(w)] for w in wrt]

@@ -1,12 +1,12 @@
 """Operations the compiler adds to the primitives (an ``Op`` each, with its ``source``).
 
-``FORWARD`` calls a primitive without ``source=`` (the generated module then needs that
-primitive as an argument). ``GSUM`` is the gradient reaching a value: the sum of the contributions of its consumers.
-``ZEROS``/``ONES_LIKE`` make the constants of the generated code (``h_0``, the seed of
-backpropagation). Effect ops change their first argument in place: ``IADD`` (``a[i] += b``),
-``ISUB``, ``IMUL``, ``SETITEM`` (``a[i] = b``), ``ADD_AT`` (``np.add.at(a, i, b)``: repeated
-positions add up). The primitives the compiler itself emits (a view ``x[k]`` of an input, the
-recomputed softmax shift) are taken from the registry.
+``GSUM`` is the gradient reaching a value: the sum of the contributions of its consumers.
+``FORWARD`` calls a primitive without ``source=`` (the generated module then takes that
+primitive as an argument). ``ZEROS``/``ONES_LIKE``/``EMPTY`` make arrays (``h_0``, the seed
+of backpropagation, buffers). Effect ops change their first argument in place: ``IADD``
+(``a[i] += b``), ``ISUB``, ``IMUL``, ``SETITEM`` (``a[i] = b``), ``ADD_AT`` (``np.add.at(a,
+i, b)``: repeated positions add up). The primitives the compiler itself emits (a view
+``x[k]`` of an input, the recomputed softmax shift, a transpose) come from the registry.
 """
 
 from __future__ import annotations

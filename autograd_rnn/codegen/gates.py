@@ -13,12 +13,14 @@ same numbers: results are unchanged.
 from __future__ import annotations
 
 from autograd_rnn.codegen import extra_ops
-from autograd_rnn.codegen.ir import At, Const, Loop, Stmt, T, Var, reads, rewrite
+from autograd_rnn.codegen.ir import At, Const, Loop, Stmt, T, Var, reads
 
 
 def _column(index):
-    """(lo, hi) when ``index`` is ``(:, lo:hi)`` (a block of columns), else None."""
-    if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)):
+    """(lo, hi) when ``index`` is ``(:, lo:hi)`` or ``(..., lo:hi)`` (a block of columns of
+    a matrix), else None."""
+    if not (isinstance(index, tuple) and len(index) == 2
+            and (index[0] == slice(None) or index[0] is Ellipsis)):
         return None
     cols = index[1]
     if not isinstance(cols, slice) or cols.step is not None:

@@ -151,7 +151,8 @@ class Program:
     output: object  # the returned value (an operand)
     grads: list  # one operand per differentiated tensor (None: zeros)
     title: str = ""
-    helpers: set = field(default_factory=set)
+    wrt_vars: list = field(default_factory=list)  # the argument of each differentiated tensor
+    namer: object = None  # the names in use (set by names.name_program)
 
 
 # ----- operands ----------------------------------------------------------------------------

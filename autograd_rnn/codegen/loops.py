@@ -25,6 +25,7 @@ import numpy as np
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.ir import At, Carry, Const, Loop, Op, Stmt, T, Var, at, reads, rewrite
 from autograd_rnn.codegen.names import scope_key, timestep
+from autograd_rnn.codegen.sums import add_into
 
 MIN_STEPS = 4
 SINKABLE = {"getitem", "reshape", "transpose"}  # cheap views worth recomputing per step
@@ -326,7 +327,7 @@ class _Builder:
                           for s in self.base]
         signer = _Signer(self.f, self.run, 1)
         self.ints = iter(self.modes)
-        for k, s in enumerate(self.base):
+        for s in self.base:
             self.signer = signer
             signer.ints = []
             body = self._body_stmt(s, loop)
@@ -461,9 +462,15 @@ def _accumulate(loop: Loop, var: Var, gsum: Stmt, instances: list) -> None:
               grad_of=gsum.out.grad_of)
     loop.pre.append(Stmt(acc, extra_ops.ZEROS, (), {"shape": acc.shape, "dtype": acc.dtype},
                          loop.scope, loop.phase))
-    add = Stmt(None, extra_ops.IADD, (acc, var), {}, loop.scope, loop.phase)
     where = next(i for i, s in enumerate(loop.body) if s.out is var)
-    loop.body.insert(where + 1, add)  # right after the step's contribution
+    made = loop.body[where]
+    readers = [s for s in loop.body if any(r is var for r in reads(s))]
+    if made.op.name == "scatter_add" and not readers:  # the gradient of x[t - 1]: acc[t - 1] += g
+        add = add_into(acc, made.args[0], made.params["index"], loop.scope)
+        loop.body[where] = add
+    else:
+        add = Stmt(None, extra_ops.IADD, (acc, var), {}, loop.scope, loop.phase)
+        loop.body.insert(where + 1, add)  # right after the step's contribution
     gsum.args = tuple(a for a in gsum.args if id(a) not in ids) + (acc,)
 
 

@@ -123,13 +123,14 @@ class Lowering:
         self.arguments.append(Argument(v, "const", data))
         return v
 
-    def constant(self, value, consumer: Tensor, frozen: bool = True):
-        """The operand for a non-tensor input of ``consumer``: a number, a known array (an
-        input, a view ``x[k]`` of one or its transpose, a recomputed shift), an array
-        written inline; else (``frozen``) a new argument holding the trace-time value."""
+    def constant(self, value, where: tuple, frozen: bool = True):
+        """The operand for a non-tensor input of a node (``where``: its (scope, phase)): a
+        number, a known array (an input, a view ``x[k]`` of one or its transpose, a
+        recomputed shift), an array written inline; else (``frozen``) a new argument
+        holding the trace-time value."""
         if not isinstance(value, np.ndarray):
             return Const(value)
-        known = self._known(value, consumer)
+        known = self._known(value, where)
         if known is not None or not frozen:
             return known
         for array, v in self.array_inputs:
@@ -140,46 +141,46 @@ class Lowering:
                     "trace-time value is frozen into the compiled function", stacklevel=6)
         v = Var(value.shape, value.dtype, "const")
         self.arguments.append(Argument(v, "const", value))
-        self.consts[id(value)] = v
+        self.consts[_key(value)] = v
         self.keep.append(value)
         return v
 
-    def _known(self, value: np.ndarray, consumer: Tensor, transposed: bool = True):
-        found = self._direct(value, consumer)
+    def _known(self, value: np.ndarray, where: tuple, transposed: bool = True):
+        found = self._direct(value, where)
         if found is None and transposed and value.ndim == 2 and value.base is not None:
-            source = self._known(value.T, consumer, False)  # a matmul VJP transposed it
+            source = self._known(value.T, where, False)  # a matmul VJP transposed it
             if isinstance(source, Var):
-                return self._stmt(cops.TRANSPOSE, (source,), {"axes": (1, 0)}, consumer, value,
+                return self._stmt(cops.TRANSPOSE, (source,), {"axes": (1, 0)}, where, value,
                                   source.hint)
         return found
 
-    def _direct(self, value: np.ndarray, consumer: Tensor):
-        known = self.consts.get(id(value))
+    def _direct(self, value: np.ndarray, where: tuple):
+        known = self.consts.get(_key(value))
         if known is not None:
             return known
         for array, v in self.array_inputs:
             if value is array:
                 return v
-            view = self._view_of(value, array, v, consumer)
+            view = self._view_of(value, array, v, where)
             if view is not None:
                 return view
         base = value.base
-        if isinstance(base, np.ndarray) and id(base) in self.consts and (
+        if isinstance(base, np.ndarray) and _key(base) in self.consts and (
                 base.size == value.size and value.flags.c_contiguous):
-            return self._stmt(cops.RESHAPE, (self.consts[id(base)],), {"shape": value.shape},
-                              consumer, value, "shift")
+            return self._stmt(cops.RESHAPE, (self.consts[_key(base)],), {"shape": value.shape},
+                              where, value, "shift")
         if cops.inline_array(value):
             return Const(value)
         return None
 
-    def _stmt(self, op, args, params, consumer, value, hint) -> Var:
-        v = Var(np.shape(value), np.asarray(value).dtype, hint, timestep(consumer.scope))
-        self.body.append(Stmt(v, op, args, params, consumer.scope))
-        self.consts[id(value)] = v
+    def _stmt(self, op, args, params, where: tuple, value, hint) -> Var:
+        v = Var(np.shape(value), np.asarray(value).dtype, hint, timestep(where[0]))
+        self.body.append(Stmt(v, op, args, params, *where))
+        self.consts[_key(value)] = v
         self.keep.append(value)
         return v
 
-    def _view_of(self, value: np.ndarray, array: np.ndarray, v: Var, consumer):
+    def _view_of(self, value: np.ndarray, array: np.ndarray, v: Var, where: tuple):
         """``x[k]`` or ``x.reshape(shape)`` when ``value`` is that view of input ``array``."""
         if value.base is None or not (value.base is array or value.base is array.base):
             return None
@@ -189,10 +190,10 @@ class Lowering:
                 and offset % array.strides[0] == 0
                 and 0 <= offset // array.strides[0] < array.shape[0]):
             return self._stmt(cops.GETITEM, (v,), {"index": offset // array.strides[0]},
-                              consumer, value, v.hint)
+                              where, value, v.hint)
         if (offset == 0 and value.size == array.size and value.flags.c_contiguous
                 and array.flags.c_contiguous):
-            return self._stmt(cops.RESHAPE, (v,), {"shape": value.shape}, consumer, value,
+            return self._stmt(cops.RESHAPE, (v,), {"shape": value.shape}, where, value,
                               v.hint)
         return None
 
@@ -211,21 +212,27 @@ class Lowering:
                 if parent is not None:
                     args.append(self.value_of(parent))
                 else:
-                    args.append(self._recomputed_shift(node, value) or self.constant(value, node))
+                    args.append(self._recomputed_shift(node, value)
+                                or self.constant(value, (node.scope, "forward")))
             self.var[id(node)] = v = self._new_var(node, node.name)
             op, args = self.op_and_args(node.op, args)
-            self.body.append(Stmt(v, op, args, self.params(node), node.scope))
+            self.body.append(Stmt(v, op, args, self.params(node, (node.scope, "forward")),
+                                  node.scope))
 
-    def params(self, node: Tensor) -> dict:
+    def params(self, node: Tensor, where: tuple) -> dict:
         """The node's static parameters; arrays in them (index arrays) become operands."""
         def convert(value):
             if isinstance(value, np.ndarray):
-                return self.constant(value, node)
+                return self.constant(value, where)
             if isinstance(value, tuple):
                 return tuple(convert(v) for v in value)
             return value
 
-        return {k: convert(v) for k, v in (node.params or {}).items()}
+        params = {k: convert(v) for k, v in (node.params or {}).items()}
+        if node.op.name in ("getitem", "scatter_add") and isinstance(params.get("index"), tuple):
+            ndim = np.ndim(node.args[0]) if node.op.name == "getitem" else len(params["shape"])
+            params["index"] = _without_ellipsis(params["index"], ndim)
+        return params
 
     def op_and_args(self, op, args: list) -> tuple:
         """A primitive without ``source=`` is called: ``<primitive>.forward(*args)``."""
@@ -249,14 +256,15 @@ class Lowering:
         if node.op.name != "subtract" or node.parents[0] is None or node.parents[1] is not None:
             return None
         x = node.parents[0]
-        if (not isinstance(shift, np.ndarray) or id(shift) in self.consts
+        if (not isinstance(shift, np.ndarray) or _key(shift) in self.consts
                 or shift.ndim != x.data.ndim or shift.shape == x.data.shape):
             return None
         axes = [a for a in range(shift.ndim) if shift.shape[a] == 1 and x.data.shape[a] != 1]
         if len(axes) != 1 or not np.array_equal(shift, x.data.max(axis=axes[0], keepdims=True)):
             return None
         params = {"axis": axes[0] - shift.ndim, "keepdims": True}
-        return self._stmt(cops.MAX, (self.value_of(x),), params, node, shift, "shift")
+        return self._stmt(cops.MAX, (self.value_of(x),), params, (node.scope, "forward"), shift,
+                          "shift")
 
     # ----- backward ------------------------------------------------------------------------
     def backward(self, wrt: list[Tensor]) -> list:
@@ -357,12 +365,13 @@ class _Backward:
     def _emit_node(self, node: Tensor, owner) -> None:
         if node.op is None:
             raise Uncompilable("a leaf tensor was created inside a VJP")
+        scope = owner.scope if owner is not None else ""
         args = []
         for parent, value in zip(node.parents, node.args, strict=True):
             if parent is not None:
                 args.append(self._operand(parent, owner))
             else:
-                operand = self.low.constant(value, node, frozen=False)
+                operand = self.low.constant(value, (scope, "backward"), frozen=False)
                 if operand is None:
                     name = owner.op.name if owner is not None else "?"
                     raise Uncompilable(
@@ -370,7 +379,6 @@ class _Backward:
                         "values, e.g. with .data): compiled code could not recompute it for "
                         "new inputs; write that VJP with ar ops")
                 args.append(operand)
-        scope = owner.scope if owner is not None else ""
         receiver = self.receiver.get(id(node), owner)  # a contribution: named after its parent
         hint = "g_" + (self.low.value_of(receiver).hint if receiver is not None
                        else node.op.name)
@@ -378,7 +386,26 @@ class _Backward:
         v = Var(node.data.shape, node.data.dtype, hint, t, "temp")
         self.low.var[id(node)] = v
         op, args = self.low.op_and_args(node.op, args)
-        self.low.body.append(Stmt(v, op, args, self.low.params(node), scope, "backward"))
+        self.low.body.append(Stmt(v, op, args, self.low.params(node, (scope, "backward")),
+                                  scope, "backward"))
+
+
+def _without_ellipsis(index: tuple, ndim: int) -> tuple:
+    """``x[..., 4:8]`` of a matrix as ``x[:, 4:8]`` (reads as the textbook slice)."""
+    if sum(part is Ellipsis for part in index) != 1:
+        return index
+    k = index.index(Ellipsis)
+    rest = len(index) - 1 - sum(part is None for part in index)
+    return index[:k] + (slice(None),) * (ndim - rest) + index[k + 1:]
+
+
+def _key(value):
+    """Arrays are known by the memory they view (a transposed transpose is the same array);
+    anything else by identity."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.__array_interface__["data"][0], value.shape, value.strides,
+                value.dtype.str)
+    return id(value)
 
 
 def _strip_step(name: str, t: int | None) -> str:
@@ -392,10 +419,12 @@ def _strip_step(name: str, t: int | None) -> str:
 
 
 def lower(out: Tensor, call_args: list, names: list[str], first_id: int, wrt_spec,
-          title: str) -> tuple[Program, list, list[str]]:
-    """Lower the trace of ``fn`` (its output ``out``) to a ``Program``.
+          title: str) -> tuple[Program, list, list]:
+    """Lower the trace of ``fn`` (its output ``out``) to a ``Program``: arguments ordered
+    inputs, captured tensors, constants; ``program.wrt_vars`` the argument of each tensor
+    differentiated with respect to.
 
-    Returns (program, captured tensors in argument order, gradient names per ``wrt``)."""
+    Returns (program, captured tensors in argument order, the tensors of ``wrt``)."""
     if out.op is None:
         raise ValueError("the traced function returned a leaf tensor: there is nothing to compile")
     low = Lowering(out, call_args, names, first_id)
@@ -406,9 +435,11 @@ def lower(out: Tensor, call_args: list, names: list[str], first_id: int, wrt_spe
             "(size-1) output: reduce it with .sum() or .mean()")
     low.forward()
     grads = low.backward(wrt)
-    names_out = [low.value_of(w).hint for w in wrt]
-    program = Program(low.arguments, low.body, low.value_of(out), grads, title)
-    return program, low.captured, names_out, wrt
+    order = {"input": 0, "tensor": 1, "const": 2}
+    arguments = sorted(low.arguments, key=lambda a: order[a.kind])
+    program = Program(arguments, low.body, low.value_of(out), grads, title,
+                      wrt_vars=[low.value_of(w) for w in wrt])
+    return program, low.captured, wrt
 
 
 def _resolve_wrt(spec, call_args: list, low: Lowering) -> list[Tensor]:

@@ -85,6 +85,7 @@ def name_program(program: Program) -> Namer:
         for v in vars_in((stmt.out, stmt.args, stmt.params)):
             if isinstance(v, Var) and not v.name:
                 _name(v, namer)
+    program.namer = namer  # rendering adds a few names (rows taken once per step)
     return namer
 
 

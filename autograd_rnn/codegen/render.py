@@ -51,7 +51,7 @@ class Writer:
         self.lines += [indent + line for line in setup_lines(loop)]
         self.body(loop.pre, indent, comments=False)
         self.lines.append(indent + range_line(loop))
-        self.lines += [indent + IND + line for line in body_lines(loop)]
+        self.lines += [indent + IND + line for line in body_lines(loop, self.program.namer)]
         self.body(loop.post, indent, comments=False)
 
     def _comment(self, stmt: Stmt, indent: str) -> None:
@@ -78,13 +78,13 @@ class Writer:
         return text
 
 
-def render_program(program: Program, wrt_vars: list[Var]) -> str:
+def render_program(program: Program) -> str:
     """The generated module (``FUNCTION`` is the function it defines)."""
     writer = Writer(program)
     writer.lines.append(f"{IND}# ----- forward -----")
     writer.body(program.body)
     grads = []
-    for g, w in zip(program.grads, wrt_vars, strict=True):
+    for g, w in zip(program.grads, program.wrt_vars, strict=True):
         if g is None:
             dtype = "" if w.dtype == np.float64 else f", dtype=np.{w.dtype.name}"
             grads.append(f"np.zeros({tuple(w.shape)!r}{dtype})")

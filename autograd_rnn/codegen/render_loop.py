@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.ir import At, Carry, Loop, Op, Part, Stmt, T, Var, at, substitute
 from autograd_rnn.codegen.render_stmt import expression, inline_plan, leaf, statement_lines
 from autograd_rnn.codegen.symbolic import Sym, render
@@ -41,7 +42,7 @@ def range_line(loop: Loop) -> str:
     return f"for t in range({t0}, {t1 + d}{'' if d == 1 else ', -1'}):"
 
 
-def body_lines(loop: Loop) -> list[str]:
+def body_lines(loop: Loop, namer) -> list[str]:
     """The body with stored values as rows (``h[t]``, the previous step's ``h[t - 1]``) and
     temporaries computed in place as their destination."""
     d = loop.step
@@ -51,11 +52,14 @@ def body_lines(loop: Loop) -> list[str]:
               if s.dest is not None and s.out is not None and s.out.role == "temp"
               and id(s.out) not in rows}
 
+    bases = {id(s.out): s.dest for s in loop.body  # a sum assembled in a buffer's slices
+             if s.op is extra_ops.ZEROS and s.dest is not None and id(s.out) not in rows}
+
     def place(o):
         if isinstance(o, Carry):
             return previous.get(id(o.var), o)
         if isinstance(o, Part):
-            return Part(place(o.base), o.index)
+            return Part(bases.get(id(o.base)) or place(o.base), o.index)
         if isinstance(o, Var):
             found = rows.get(id(o)) or placed.get(id(o))
             return place(found) if isinstance(found, Part) else (found or o)
@@ -64,7 +68,7 @@ def body_lines(loop: Loop) -> list[str]:
     body = [Stmt(s.out, s.op, substitute(s.args, place), substitute(s.params, place), s.scope,
                  s.phase, s.comment, None if s.dest is None else place(s.dest))
             for s in loop.body]
-    body = _bind_rows(body)
+    body = _bind_rows(body, namer)
     plan = inline_plan(body)
     inlined: dict[int, Sym] = {}
     lines = []
@@ -74,7 +78,7 @@ def body_lines(loop: Loop) -> list[str]:
             continue
         target = render(leaf(rows[id(s.out)])) if s.out is not None and id(s.out) in rows \
             else None
-        lines += statement_lines(s, inlined, target)
+        lines += statement_lines(s, inlined, target, placed=True)
     return lines
 
 
@@ -90,7 +94,7 @@ def _rewrite(body: list[Stmt], use) -> list[Stmt]:
                  s.phase, s.comment, None if s.dest is None else use(s.dest)) for s in body]
 
 
-def _bind_rows(body: list[Stmt]) -> list[Stmt]:
+def _bind_rows(body: list[Stmt], namer) -> list[Stmt]:
     """A row read or written twice or more per step (``h[t]``) is taken once at the top
     of the body (``h_t = h[t]``), and so is a slice a value is computed in (named after
     the value): indexing costs about as much as a small ufunc call."""
@@ -132,7 +136,7 @@ def _bind_rows(body: list[Stmt]) -> list[Stmt]:
         if count[k] < 2:
             continue
         o = found[k]
-        name = _row_name(o) if k[0] == "row" else owners.get(k) or f"part{len(bound)}"
+        name = owners.get(k) or namer.unique(_row_name(o) if k[0] == "row" else "part")
         binding.append(Stmt(Var(o.shape if isinstance(o, At) else (), o.dtype if isinstance(
             o, At) else None, "", name=name), _ROW, (use(o),), {}))
         bound[k] = binding[-1].out

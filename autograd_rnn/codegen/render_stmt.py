@@ -101,12 +101,14 @@ def _call_line(stmt: Stmt, inlined: dict, dest: str) -> str:
     return f"np.{'dot' if name == 'matmul' else name}({args}, out={dest})"
 
 
-def statement_lines(stmt: Stmt, inlined: dict, target: str | None = None) -> list[str]:
-    """The lines of one statement; ``target``: text the value is assigned to (a row)."""
+def statement_lines(stmt: Stmt, inlined: dict, target: str | None = None,
+                    placed: bool = False) -> list[str]:
+    """The lines of one statement; ``target``: text the value is assigned to (a row);
+    ``placed``: temporaries computed in place are read as their destination (no name)."""
     if getattr(stmt.op, "effect", ""):
         lines = [_effect_line(stmt, inlined)]
     elif stmt.dest is not None:
-        lines = _in_place(stmt, inlined, target)
+        lines = _in_place(stmt, inlined, target, placed)
     else:
         lines = assignment(target or stmt.out.name, expression(stmt, inlined))
     if stmt.comment and lines:
@@ -114,10 +116,10 @@ def statement_lines(stmt: Stmt, inlined: dict, target: str | None = None) -> lis
     return lines
 
 
-def _in_place(stmt: Stmt, inlined: dict, target: str | None) -> list[str]:
+def _in_place(stmt: Stmt, inlined: dict, target: str | None, placed: bool) -> list[str]:
     dest = render(leaf(stmt.dest))
-    bind = [] if target is not None or stmt.out.role == "temp" or dest == stmt.out.name else [
-        stmt.out.name]
+    anonymous = target is not None or (placed and stmt.out.role == "temp")
+    bind = [] if anonymous or dest == stmt.out.name else [stmt.out.name]
     if stmt.op is extra_ops.ZEROS:
         lines = [f"{stmt.out.name} = {dest}"] if bind else []
         if stmt.params.get("fill", True):

@@ -49,7 +49,7 @@ def ufunc_op(ufunc) -> UfuncOp:
 
 
 # ----- one statement per ufunc ----------------------------------------------------------
-def _tree(stmt: Stmt):
+def ufunc_tree(stmt: Stmt):
     """The statement's source evaluated on placeholder leaves (``#k`` is operand k)."""
     if any(isinstance(v, (Var, At, Carry, Part)) for v in vars_in(stmt.params)):
         return None
@@ -61,7 +61,8 @@ def _tree(stmt: Stmt):
             leaves.append(Sym.leaf(f"#{k}", shape_of(a), dtype_of(a)))
     if any(leaf is None for leaf in leaves) or stmt.op.source is None:
         return None
-    return evaluate(stmt.op.source, leaves, dict(stmt.params))
+    tree = evaluate(stmt.op.source, leaves, dict(stmt.params))
+    return tree if tree.kind == "ufunc" and _all_ufuncs(tree) else None
 
 
 def _all_ufuncs(sym) -> bool:
@@ -79,15 +80,17 @@ def split(loop: Loop) -> None:
         tree = None
         if v is not None and not getattr(stmt.op, "effect", "") and len(v.shape) and (
                 np.dtype(v.dtype).kind == "f"):
-            tree = _tree(stmt)
-        if tree is None or tree.kind != "ufunc" or not _all_ufuncs(tree):
+            tree = ufunc_tree(stmt)
+        if tree is None:
             body.append(stmt)
             continue
-        body += _steps(stmt, tree)
+        body += ufunc_steps(stmt, tree)
     loop.body = body
 
 
-def _steps(stmt: Stmt, tree: Sym) -> list[Stmt]:
+def ufunc_steps(stmt: Stmt, tree: Sym) -> list[Stmt]:
+    """One ``UfuncOp`` statement per node of ``tree`` (post-order); the last defines
+    ``stmt.out``."""
     out: list[Stmt] = []
     operand_of: dict[int, object] = {}
 
@@ -150,7 +153,7 @@ def covers(loop: Loop) -> dict[int, Part]:
         defs = {id(s.out): i for i, s in enumerate(body) if s.out is not None}
         homed = [s for s in adds if id(s.args[1]) in defs
                  and sum(1 for x in body if s.args[1] in reads(x)) == 1]
-        first = min([defs[id(s.args[1])] for s in homed] + [body.index(z)])
+        first = min([_chain_start(body, s.args[1], defs) for s in homed] + [body.index(z)])
         for s in adds:
             if s in homed:  # computed in its slice
                 body.remove(s)
@@ -161,3 +164,18 @@ def covers(loop: Loop) -> dict[int, Part]:
         z.params = {**z.params, "fill": False}
         body.insert(first, z)
     return homes
+
+
+def _chain_start(body: list, v: Var, defs: dict) -> int:
+    """Where the chain of elementwise calls ending in ``v`` starts (its temporaries read
+    once, of ``v``'s shape, may be computed where ``v`` goes): the slice must exist then."""
+    start, stack = defs[id(v)], [v]
+    while stack:
+        x = stack.pop()
+        i = defs.get(id(x)) if isinstance(x, Var) else None
+        if i is None or not isinstance(body[i].op, UfuncOp) or x.shape != v.shape:
+            continue
+        start = min(start, i)
+        stack += [a for a in body[i].args if isinstance(a, Var) and a.role == "temp"
+                  and sum(1 for s in body if a in reads(s)) == 1]
+    return start

@@ -16,7 +16,18 @@ import numpy as np
 
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.dce import uses
-from autograd_rnn.codegen.ir import At, Const, Loop, Stmt, T, Var, rewrite, substitute
+from autograd_rnn.codegen.ir import (
+    At,
+    Carry,
+    Const,
+    Loop,
+    Stmt,
+    T,
+    Var,
+    rewrite,
+    substitute,
+    vars_in,
+)
 from autograd_rnn.ops.shape import _is_basic
 
 VIEW_OPS = {"getitem", "reshape", "transpose", "broadcast_to"}  # outputs may share memory
@@ -92,8 +103,10 @@ class _Sums:
             self.position[id(item)] = i
             if isinstance(item, Stmt) and item.out is not None:
                 self.defs[id(item.out)] = item
-            elif isinstance(item, Loop):
+            elif isinstance(item, Loop):  # arrays and sums a loop makes exist after it
                 self.loop_of.update((id(a), item) for a in item.stored.values())
+                self.loop_of.update((id(s.out), item) for s in [*item.pre, *item.post]
+                                    if s.out is not None)
 
     def run(self) -> list:
         for item in self.body:
@@ -136,8 +149,8 @@ class _Sums:
         """The defining statement when ``operand`` is a fresh array read only by this sum."""
         stmt = self._def(operand)
         if (stmt is not None and self.count.get(id(operand), 0) == 1 and fresh(stmt)
-                and id(stmt.out) not in self.keep):
-            return stmt
+                and id(stmt.out) not in self.keep and id(operand) not in self.start):
+            return stmt  # (a sum still being added into is not taken over)
         return None
 
     def _scatter(self, operand) -> Stmt | None:
@@ -147,11 +160,26 @@ class _Sums:
             return stmt
         return None
 
+    def _keep(self, gsum: Stmt) -> None:
+        """A carry that is one contribution computed after the last read of its previous
+        value is computed as the carry itself (no copy)."""
+        part = gsum.args[0] if len(gsum.args) == 1 else None
+        stmt = self._def(part) if getattr(part, "role", "") == "temp" else None
+        if stmt is None or self.count.get(id(part), 0) != 1 or not fresh(stmt):
+            return
+        last_read = max((i for i, s in enumerate(self.body) if isinstance(s, Stmt) and any(
+            isinstance(o, Carry) and o.var is gsum.out for o in (*s.args, *vars_in(
+                s.params)))), default=-1)
+        if self.position[id(stmt)] >= last_read:
+            stmt.out = gsum.out
+            self.defs[id(gsum.out)] = stmt
+            self.dropped.add(id(gsum))
+
     def _anchor(self, operand):
         """The statement (or loop) after which ``operand`` exists; None: from the start."""
         if isinstance(operand, At):
             return self.loop_of.get(id(operand.array))
-        return self._def(operand)
+        return self._def(operand) or self.loop_of.get(id(operand))
 
     def _scope(self, anchor, gsum: Stmt) -> str:
         return anchor.scope if isinstance(anchor, Stmt) else gsum.scope
@@ -159,7 +187,8 @@ class _Sums:
     def _lower(self, gsum: Stmt) -> None:
         v, parts = gsum.out, list(gsum.args)
         if id(v) in self.keep and not any(self._scatter(p) for p in parts):
-            return  # a carry: assigned where it is (g = a + b)
+            self._keep(gsum)  # a carry: assigned where it is (g = a + b)
+            return
         self.dropped.add(id(gsum))
         if len(parts) == 1 and self._scatter(parts[0]) is None:
             own = self._owned(parts[0])
