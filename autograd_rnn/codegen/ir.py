@@ -215,24 +215,22 @@ def statements(body: list) -> Iterator[Stmt]:
             yield item
 
 
-def shape_of(operand) -> tuple:
-    if isinstance(operand, Var):
-        return operand.shape
+def meta_of(operand) -> tuple[tuple, np.dtype]:
+    """(shape, dtype) of an operand."""
     if isinstance(operand, Carry):
-        return operand.var.shape
-    if isinstance(operand, At):
-        return operand.shape
-    return np.shape(operand.value)
+        operand = operand.var
+    if isinstance(operand, (Var, At)):
+        return tuple(operand.shape), np.dtype(operand.dtype)
+    value = np.asarray(operand.value)
+    return value.shape, value.dtype
+
+
+def shape_of(operand) -> tuple:
+    return meta_of(operand)[0]
 
 
 def dtype_of(operand) -> np.dtype:
-    if isinstance(operand, Var):
-        return operand.dtype
-    if isinstance(operand, Carry):
-        return operand.var.dtype
-    if isinstance(operand, At):
-        return operand.dtype
-    return np.asarray(operand.value).dtype
+    return meta_of(operand)[1]
 
 
 def at(array: Var, index) -> At:
