@@ -48,6 +48,7 @@ def _sweep(body: list, live: set) -> list:
 
 def _loop(loop: Loop, live: set) -> bool:
     """Shrink the loop to what ``live`` needs; False when nothing of it is needed."""
+    loop.post = _sweep(loop.post, live)  # (runs after the loop: what it reads is live)
     for var, array in loop.stored.items():
         if id(array) in live:
             live.add(id(var))

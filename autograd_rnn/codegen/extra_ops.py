@@ -41,6 +41,7 @@ ADD_AT = Op("add_at", effect="add.at")
 DIVIDE = REGISTRY["divide"]
 GETITEM = REGISTRY["getitem"]
 RESHAPE = REGISTRY["reshape"]
+SUM = REGISTRY["sum"]
 TRANSPOSE = REGISTRY["transpose"]
 MAX = REGISTRY["max"]
 

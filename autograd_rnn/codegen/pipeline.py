@@ -16,9 +16,10 @@ from autograd_rnn.codegen.names import name_program
 from autograd_rnn.codegen.render import render_program
 from autograd_rnn.codegen.reuse import reuse_dead_arrays
 from autograd_rnn.codegen.sums import lower_sums
+from autograd_rnn.codegen.vectorize import vectorize
 from autograd_rnn.codegen.xent import fuse_cross_entropy
 
-OPTIONAL = ("xent", "loops", "hoist", "gates", "buffers", "reuse")
+OPTIONAL = ("xent", "loops", "hoist", "gates", "vectorize", "buffers", "reuse")
 
 
 def run(program: Program, skip=frozenset()) -> str:
@@ -38,6 +39,9 @@ def run(program: Program, skip=frozenset()) -> str:
             optimise_loops(program)
         if "gates" not in skip:
             fuse_gates(program)
+        if "vectorize" not in skip:
+            vectorize(program)
+            remove_dead(program)
         if "buffers" not in skip:
             allocate(program)
         if "reuse" not in skip:

@@ -62,10 +62,28 @@ def _inputs(seed):
     return [x, W, U, b]
 
 
+def _per_step(cell):
+    """The model of bench.compile_compare.per_step_forward: output layer and cross-entropy
+    inside the time loop, the loss summed over steps."""
+    from bench.compile_compare import per_step_forward
+
+    def loss(x, targets, *params):  # targets (T, B)
+        return per_step_forward(cell, dict(zip(PARAMS[cell], params, strict=True)), x, targets)
+
+    return loss
+
+
+def _per_step_inputs(cell):
+    inputs = example_inputs(cell, 7, 3, 4, 2)
+    inputs[1] = inputs[1].reshape(7, 2)
+    return inputs
+
+
 def _cases():
     cases = [(make_loss(cell), example_inputs(cell, 6, 3, 4, 2), range(2, 2 + len(PARAMS[cell])))
              for cell in ("rnn", "lstm", "gru")]
     cases += [(fn, _inputs(4), (1, 2, 3)) for fn in (_gru_tbptt, _relu_where)]
+    cases += [(_per_step(cell), _per_step_inputs(cell), range(2, 7)) for cell in ("rnn", "lstm")]
     return cases
 
 
@@ -78,7 +96,8 @@ def _with(generated, inputs):
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
-@pytest.mark.parametrize("skipped", ["xent", "loops", "hoist", "gates", "buffers", "reuse"])
+@pytest.mark.parametrize("skipped", ["xent", "loops", "hoist", "gates", "vectorize", "buffers",
+                                     "reuse"])
 def test_each_pass_keeps_the_results(case, skipped):
     """Every optional pass on its own: the program compiled with all passes and without
     that one computes the same (to rounding: hoisting reorders sums) as the engine."""
@@ -101,6 +120,20 @@ def test_each_pass_changes_the_lstm_source(skipped, marker):
     fn, inputs, wrt = CASES[1]
     assert marker in pipeline.run(program_of(fn, inputs, wrt))
     assert marker not in pipeline.run(program_of(fn, inputs, wrt), skip={skipped})
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_per_step_output_layer_runs_for_all_steps_outside_the_loop(cell):
+    fn, inputs, wrt = _per_step(cell), _per_step_inputs(cell), range(2, 7)
+    source, extra = generate(fn, inputs, wrt)
+    loops = [block for block in source.split("for t in range(")[1:]]
+    assert len(loops) == 2
+    for block in loops:  # inside the loops: the recurrence only
+        body = [line for line in block.splitlines()[1:] if line.startswith("        ")]
+        assert not any("W_y" in line or "log" in line for line in body)
+    assert "the steps' sum" in source and "np.arange(6)[:, None]" in source
+    unvectorized = run_source(*_with(generate(fn, inputs, wrt, {"vectorize"}), inputs))
+    assert_same_results(run_source(source, inputs, extra), unvectorized)
 
 
 def test_carry_overwritten_before_its_old_value_is_read_gets_a_per_step_array():
