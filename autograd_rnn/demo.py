@@ -2,13 +2,16 @@
 
 1. unroll a vanilla RNN on the built-in sine-wave task and train it with BPTT;
 2. gradient-check every parameter of the trained model against finite differences;
-3. draw the unrolled graph with the gradient on every edge (SVG and DOT);
+3. draw the unrolled network as in a textbook (one column per timestep, the weights on the
+   arrows with each step's share of their gradient; SVG and PNG), then every op (SVG, DOT);
 4. write the step-through page (construction op by op, then backprop edge by edge);
 5. plot the training curve and the vanishing-gradient curves of RNN vs LSTM vs GRU;
 6. write the BPTT of the unrolled network as plain NumPy source (``ar.compile``);
 7. print where each file is.
 
-The output folder belongs to the demo: its files are replaced on each run.
+The output folder belongs to the demo: it is replaced on each run. A folder the demo did not
+make (no ``.autograd-rnn-demo`` marker in it) is never deleted: if it holds anything, the run
+is refused, so ``demo --out .`` cannot wipe a project.
 """
 
 from __future__ import annotations
@@ -29,8 +32,26 @@ def _step(title: str) -> None:
     print(f"\n== {title}")
 
 
+DEMO_SETTINGS = {"task": "sine", "cell": "rnn", "seq_len": 30, "hidden": 16, "batch": 16}
+MARKER = ".autograd-rnn-demo"  # marks a folder the demo made, which it may replace
+
+
+def _fresh_folder(out: Path) -> None:
+    """Empty ``out`` for this run: delete it only when an earlier demo made it."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise NotADirectoryError(f"{out} is not a folder; give --out a folder for the demo")
+    if out.exists():
+        if any(out.iterdir()) and not (out / MARKER).exists():
+            raise FileExistsError(f"{out} exists and was not made by the demo; it is left as "
+                                  "it is (give --out a new or empty folder)")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    atomic_write_text(out / MARKER, "made by `autograd-rnn demo`, which replaces this folder "
+                      "on each run\n")
+
+
 def _train(seed: int, steps: int, progress: bool):
-    config = TrainConfig(task="sine", cell="rnn", seq_len=30, hidden=16, batch=16, seed=seed)
+    config = TrainConfig(**DEMO_SETTINGS, seed=seed)
     trainer = Trainer(config)
     before = evaluate(trainer.model, trainer.task, seq_len=30)
     start = time.perf_counter()
@@ -73,9 +94,7 @@ def run_demo(out_dir: str = "out/demo", seed: int = 0, steps: int = 300,
              progress: bool = True) -> bool:
     """Run the demo, writing its files into ``out_dir``; True when the gradient check passes."""
     out = Path(out_dir)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _fresh_folder(out)
 
     _step("1. Train a vanilla RNN with backpropagation through time")
     trainer, mse = _train(seed, steps, progress)
@@ -86,14 +105,23 @@ def run_demo(out_dir: str = "out/demo", seed: int = 0, steps: int = 300,
     report = check_model(model, batch.x, loss_fn=lambda out: task.loss(out[0], batch.target))
     print(report)
 
-    _step("3. Draw the unrolled graph with the gradient on every edge")
+    _step("3. Draw the unrolled network: textbook view, then every op with its gradient")
     loss, _ = _unrolled_loss(model, task, steps=4, seed=seed + 2)
     loss.backward()
     files = {}
-    files["unrolled graph (SVG)"] = ar.viz.render(loss, out / "rnn_unrolled.svg", detail="ops",
-                                                  title="vanilla RNN unrolled 4 steps")
-    files["unrolled graph (DOT)"] = ar.viz.render(loss, out / "rnn_unrolled.dot", detail="ops",
-                                                  title="vanilla RNN unrolled 4 steps")
+    textbook = "the trained RNN unrolled 4 steps, after loss.backward()"
+    files["unrolled network, textbook view (SVG)"] = ar.viz.render(
+        loss, out / "rnn_textbook.svg", detail="textbook", title=textbook)
+    files["unrolled network, textbook view (PNG)"] = ar.viz.render(
+        loss, out / "rnn_textbook.png", detail="textbook", title=textbook)
+    book = ar.viz.build_textbook(loss)
+    W_h = next(row for row in book.params if row.param.name == "W_h")
+    print(f"dL/dW_h = sum of {len(W_h.contributions)} per-step contributions, "
+          f"|dL/dW_h| = {np.linalg.norm(W_h.param.grad):.3g}")
+    files["unrolled graph, every op (SVG)"] = ar.viz.render(
+        loss, out / "rnn_unrolled.svg", detail="ops", title="vanilla RNN unrolled 4 steps")
+    files["unrolled graph, every op (DOT)"] = ar.viz.render(
+        loss, out / "rnn_unrolled.dot", detail="ops", title="vanilla RNN unrolled 4 steps")
     long_loss, _ = _unrolled_loss(model, task, steps=30, seed=seed + 3)
     long_loss.backward()
     files["30 steps, one node per cell (SVG)"] = ar.viz.render(

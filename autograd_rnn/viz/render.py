@@ -16,7 +16,7 @@ from pathlib import Path
 
 import graphviz
 
-from autograd_rnn.files import atomic_write_bytes
+from autograd_rnn.files import atomic_write_bytes, check_writable
 from autograd_rnn.viz.dot import to_dot
 from autograd_rnn.viz.errors import INSTALL_HINT, GraphTooLargeError, GraphvizNotFoundError
 
@@ -25,16 +25,13 @@ LAYOUT_TIMEOUT = 120.0  # seconds before a layout is declared too large
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (``autograd_rnn.files``), creating its folder.
+    """Write ``data`` (bytes, or text as UTF-8) to ``path`` with ``autograd_rnn.files``' one
+    writer: atomic, never into a missing folder, never over a non-regular file.
 
     Raises ``FileExistsError`` if ``path`` exists and ``overwrite`` is False.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, expected a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    return atomic_write_bytes(path, payload, overwrite=overwrite)
+    return Path(atomic_write_bytes(path, payload, overwrite=overwrite))
 
 
 def resolve_format(path: str | os.PathLike, format: str | None) -> str:  # noqa: A002
@@ -76,7 +73,7 @@ def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
 
 
 _GROUP = re.compile(r' group=(?:"[^"]*"|[^\s\]]+)')
-_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
+_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[(?:minlen=\d+ )?style=invis weight=10\]")
 
 
 def _no_groups(source: str) -> str:
@@ -127,16 +124,15 @@ def render(
 ) -> Path:
     """Draw the graph behind ``roots`` into ``path`` (svg, png, pdf or dot); returns the path.
 
-    ``to_dot_options`` are those of ``to_dot`` (detail, group, rankdir, show_values,
-    show_grads, title, ...). For format "dot" there is no node limit unless ``max_nodes``
+    ``to_dot_options`` are those of ``to_dot`` (detail: "auto", "textbook", "ops" or
+    "cells"; group, rankdir, show_values, show_grads, show_shapes, bus, title, ...). For
+    format "dot" there is no node limit unless ``max_nodes``
     is given. Without ``dot`` the source is saved to ``path`` with suffix ``.dot`` and
     ``GraphvizNotFoundError`` is raised.
     """
     path = Path(path)
     fmt = resolve_format(path, format)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to "
-                              "replace it")
+    check_writable(path, overwrite)  # before the (possibly slow) layout
     if fmt == "dot":
         to_dot_options.setdefault("max_nodes", None)
     source = dot_source(to_dot(roots, **to_dot_options))
