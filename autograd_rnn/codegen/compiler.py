@@ -61,10 +61,10 @@ class Entry:
 
 @contextmanager
 def _gc_paused():
-    """Pause the cyclic garbage collector while generating code: generation makes many
-    small objects per graph node and the collector's repeated passes over the growing
-    heap made long unrolls superlinear. Reference counting still frees everything; the
-    collector is re-enabled (if it was) after."""
+    """Pause the cyclic garbage collector while tracing and generating code: both make many
+    small objects per graph node and the collector's repeated passes over the growing heap
+    cost about a quarter of a long unroll's compile time. Reference counting still frees
+    everything; the collector is re-enabled (if it was) after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -134,24 +134,26 @@ class CompiledFunction:
             else:
                 call_args.append(x.data if isinstance(x, Tensor) else x)
         first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
-        try:
-            with enable_grad(), lean_graph(False):  # every value: constants are emitted
-                out = self.fn(*call_args)
-        finally:
-            for t in forced:
-                t.requires_grad = False
-        if not isinstance(out, Tensor):
-            raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
         with _gc_paused():
-            entry = self._build(out, call_args, first_id)
+            try:
+                with enable_grad(), lean_graph(False):  # every value: constants are emitted
+                    out = self.fn(*call_args)
+            finally:
+                for t in forced:
+                    t.requires_grad = False
+            if not isinstance(out, Tensor):
+                raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
+            traced = [out]
+            del out  # (the graph is freed once lowered: the passes need only statements)
+            entry = self._build(traced, call_args, first_id)
         self.cache[_key(inputs)] = entry
         self.last = entry
         return entry
 
-    def _build(self, out: Tensor, call_args: list, first_id: int) -> Entry:
+    def _build(self, traced: list, call_args: list, first_id: int) -> Entry:
         names = [(x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
                  for i, x in enumerate(call_args)]
-        program, captured, wrt = lower(out, call_args, names, first_id, self.wrt_spec,
+        program, captured, wrt = lower(traced.pop(), call_args, names, first_id, self.wrt_spec,
                                        self.title)
         skip = set() if self.loops else {"loops"}
         if not self.inplace:

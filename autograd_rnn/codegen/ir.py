@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Var:
     """An array value of the generated function. ``hint``: base of its name (``h``,
     ``matmul``, ``g_h``); ``t``: the timestep it belongs to (``h_3`` in straight code)."""
@@ -39,21 +39,21 @@ class Var:
         return f"Var({self.name or self.hint}{'' if self.t is None else f'@{self.t}'})"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Const:
     """A static operand: a Python number or a small array written inline."""
 
     value: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class T:
     """``t + c`` inside a loop over t."""
 
     c: int = 0
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class At:
     """``array[index]``: a row of a per-step array or of an input (index an int or ``T``)."""
 
@@ -63,7 +63,7 @@ class At:
     dtype: np.dtype | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Part:
     """``base[index]``: a basic-index view of a buffer, where a value is computed in place."""
 
@@ -71,7 +71,7 @@ class Part:
     index: object
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Carry:
     """In a loop body: the value ``var`` had at the end of the previous iteration."""
 
@@ -90,7 +90,7 @@ class Op:
         return f"<op {self.name}>"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Stmt:
     out: Var | None
     op: object  # a Primitive or an Op
@@ -105,7 +105,7 @@ class Stmt:
         return f"Stmt({self.out!r} = {self.op.name}{self.args!r})"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Loop:
     """``for t in ts``: ``body`` runs once per timestep (``T(c)`` is ``t + c`` in it).
 
@@ -133,7 +133,7 @@ class Loop:
         return f"Loop({self.scope}, t={self.ts[0]}..{self.ts[-1]}, {len(self.body)} stmts)"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Argument:
     """A parameter of the generated function and where its value comes from at call time:
     ``("input", position)``, ``("tensor", Tensor)`` (read ``.data`` live) or ``("const",
@@ -144,7 +144,7 @@ class Argument:
     source: object
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Program:
     arguments: list[Argument]
     body: list  # Stmt | Loop

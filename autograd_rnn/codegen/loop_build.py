@@ -109,6 +109,8 @@ class Builder:
         that is ``x[t + c]``), or sums accumulated by the loop."""
         members = {id(s) for period in self.periods for s in period}
         defining = {id(s.out): s for s in loop.body if s.out is not None}
+        rows_of: dict[int, At] = {}  # id(a period's value) -> the row standing for it
+        users: dict[int, Stmt] = {}
         for k, var in enumerate(self.body_vars):
             if var is None:
                 continue
@@ -121,17 +123,18 @@ class Builder:
             pick = _pick(stmt) if id(stmt.args[0] if stmt.args else None) not in defining else None
             if pick is not None:
                 array, c = pick
-                rows_of = {id(v): at(array, t + c) for v, t in zip(instances, self.ts,
-                                                                   strict=True)}
+                rows_of.update((id(v), at(array, t + c)) for v, t in zip(instances, self.ts,
+                                                                        strict=True))
             elif _reduction(outside, instances):
                 _accumulate(loop, var, outside[0][1], instances)
                 continue
             else:
                 array = self._array(loop, var)
-                rows_of = {id(v): at(array, t) for v, t in zip(instances, self.ts, strict=True)}
-            for _, user in outside:
-                rewrite(user, lambda o, rows_of=rows_of: rows_of.get(id(o), o)
-                        if isinstance(o, Var) else o)
+                rows_of.update((id(v), at(array, t)) for v, t in zip(instances, self.ts,
+                                                                    strict=True))
+            users.update((id(u), u) for _, u in outside)
+        for user in users.values():  # (each once: a stack of every step reads T values)
+            rewrite(user, lambda o: rows_of.get(id(o), o) if isinstance(o, Var) else o)
         self._bound_rows(loop)
 
     def _array(self, loop: Loop, var: Var) -> Var:

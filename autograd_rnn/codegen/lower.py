@@ -19,6 +19,7 @@ that are views of an array input become ``x[k]`` statements; the max shift insid
 from __future__ import annotations
 
 import warnings
+from types import MappingProxyType
 
 import numpy as np
 
@@ -29,6 +30,8 @@ from autograd_rnn.core.backward import grad as engine_grad
 from autograd_rnn.core.backward import reachable
 from autograd_rnn.core.state import STATE, enable_grad, lean_graph, record_gradients
 from autograd_rnn.core.tensor import Tensor
+
+_NO_PARAMS = MappingProxyType({})  # shared by the many statements without static params
 
 
 class Uncompilable(Exception):
@@ -228,7 +231,9 @@ class Lowering:
                 return tuple(convert(v) for v in value)
             return value
 
-        params = {k: convert(v) for k, v in (node.params or {}).items()}
+        if not node.params:
+            return _NO_PARAMS
+        params = {k: convert(v) for k, v in node.params.items()}
         if node.op.name in ("getitem", "scatter_add") and isinstance(params.get("index"), tuple):
             ndim = np.ndim(node.args[0]) if node.op.name == "getitem" else len(params["shape"])
             params["index"] = _without_ellipsis(params["index"], ndim)
@@ -266,16 +271,31 @@ class Lowering:
         return self._stmt(cops.MAX, (self.value_of(x),), params, (node.scope, "forward"), shift,
                           "shift")
 
+    def _initial_values(self) -> list[Tensor]:
+        """Leaves that need no gradient but get one while the backward is recorded: every
+        leaf an op reads directly (its VJPs then record what they compute from it, ``x.T``),
+        and every one that starts a recurrence (``h_0``), so the first step's backward looks
+        like the others'. Not a leaf only sliced (``x[t]``): its gradient would cost an array
+        of its size per step."""
+        direct: set[int] = set()
+        for node in self.order:
+            for parent in node.parents if node.op is not None else ():
+                if parent is not None and parent.op is None and node.op.name != "getitem":
+                    direct.add(id(parent))
+        return [n for n in self.order if n.op is None and not n.requires_grad
+                and n.data.dtype.kind == "f" and id(n) in direct]
+
     # ----- backward ------------------------------------------------------------------------
     def backward(self, wrt: list[Tensor]) -> list:
         """Record the backward pass and lower it; returns one gradient operand per ``wrt``
         tensor (None where the output does not depend on it)."""
         if not wrt or not self.out.requires_grad:
             return [None] * len(wrt)
-        forced = [n for n in self.order if n.op is None and not n.requires_grad
-                  and n.data.dtype.kind == "f"]
-        for leaf in forced:  # every leaf gets a gradient: each step sends one back (regular
-            leaf.requires_grad = True  # loops); what nothing returns is removed as dead code
+        forced = self._initial_values()
+        known = {id(leaf) for leaf in forced}
+        forced += [w for w in wrt if not w.requires_grad and id(w) not in known]  # asked for
+        for leaf in forced:  # the last step sends its gradient back to it like the others
+            leaf.requires_grad = True  # (a regular loop); unused, it is removed as dead code
         seed = Tensor(np.ones_like(self.out.data), requires_grad=True)  # (records what it feeds)
         recorder = _Recorder()
         targets = list({id(t): t for t in [*wrt, *(n for n in self.order if n.op is None
@@ -289,6 +309,7 @@ class Lowering:
             for leaf in forced:
                 leaf.requires_grad = False
         self.keep += [recorder, totals, seed]
+        _release_values(recorder.events)
         v = Var(self.out.data.shape, self.out.data.dtype, "g_" + self.value_of(self.out).hint,
                 role="grad")
         self.body.append(Stmt(v, cops.ONES_LIKE, (self.value_of(self.out),), {}, "",
@@ -388,6 +409,19 @@ class _Backward:
         op, args = self.low.op_and_args(node.op, args)
         self.low.body.append(Stmt(v, op, args, self.low.params(node, (scope, "backward")),
                                   scope, "backward"))
+
+
+def _release_values(events: list) -> None:
+    """The recorded backward's values are not needed any more (statements need shapes and
+    dtypes only): each node keeps a zero-memory stand-in, so a long unroll's backward graph
+    does not hold its arrays while it is lowered."""
+    for event in events:
+        if event[0] != "node":
+            continue
+        node = event[1]
+        node.data = np.broadcast_to(np.zeros((), node.data.dtype), node.data.shape)
+        node.args = tuple(None if p is not None else a
+                          for p, a in zip(node.parents, node.args, strict=True))
 
 
 def _without_ellipsis(index: tuple, ndim: int) -> tuple:

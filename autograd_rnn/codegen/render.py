@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_rnn.codegen.ir import Loop, Program, Stmt, Var, statements
+from autograd_rnn.codegen.ir import Loop, Program, Stmt, Var, statements, vars_in
 from autograd_rnn.codegen.render_loop import body_lines, header, range_line, setup_lines
 from autograd_rnn.codegen.render_stmt import expression, inline_plan, leaf, statement_lines
 from autograd_rnn.codegen.sums import fresh
@@ -29,7 +29,8 @@ class Writer:
         self.defs = {id(s.out): s for s in statements(program.body) if s.out is not None}
 
     def body(self, body: list, indent: str = IND, comments: bool = True) -> None:
-        plan = inline_plan(body)
+        returned = frozenset(id(v) for v in vars_in((self.program.output, self.program.grads)))
+        plan = inline_plan(body, returned)
         inlined: dict[int, Sym] = {}
         for item in body:
             if isinstance(item, Loop):

@@ -129,8 +129,9 @@ def _in_place(stmt: Stmt, inlined: dict, target: str | None, placed: bool) -> li
     return [f"{bind[0]} = {call}" if bind else call]
 
 
-def inline_plan(body: list) -> set[int]:
-    """ids of statements written inside the statement that reads them (see the docstring)."""
+def inline_plan(body: list, returned: frozenset = frozenset()) -> set[int]:
+    """ids of statements written inside the statement that reads them (see the docstring);
+    ``returned``: ids of values the function returns (they keep their names)."""
     count = uses(body)
     consumer: dict[int, int] = {}
     for j, item in enumerate(body):
@@ -143,7 +144,8 @@ def inline_plan(body: list) -> set[int]:
         if (not isinstance(item, Stmt) or item.out is None or item.out.role != "temp"
                 or item.dest is not None):
             continue
-        if count.get(id(item.out), 0) != 1 or item.op.name == "scatter_add":
+        if (count.get(id(item.out), 0) != 1 or item.op.name == "scatter_add"
+                or id(item.out) in returned):
             continue
         j = consumer.get(id(item.out), -1)
         if i < j <= i + _NEAR and isinstance(body[j], Stmt) and all(inline[i + 1:j]):

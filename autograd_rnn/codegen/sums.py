@@ -195,8 +195,10 @@ class _Sums:
             if own is not None and parts[0].role == "temp":
                 own.out = v  # the contribution is computed as the gradient itself
                 self.defs[id(v)] = own
-            else:
+            else:  # the sum is its one part: its readers read the part
                 self.alias[id(v)] = parts[0]
+                self.count[id(parts[0])] = self.count.get(id(parts[0]), 0) + self.count.get(
+                    id(v), 0) - 1
             return
         parts.sort(key=lambda p: self.position.get(id(self._anchor(p)), -1))
         for part in self._start(gsum, parts):
