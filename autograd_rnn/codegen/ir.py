@@ -236,3 +236,12 @@ def dtype_of(operand) -> np.dtype:
 def at(array: Var, index) -> At:
     """Row ``index`` of ``array`` (shape and dtype of one row)."""
     return At(array, index, array.shape[1:], array.dtype)
+
+
+def explicit_index(index: tuple, ndim: int) -> tuple:
+    """``x[..., 4:8]`` of a matrix as ``x[:, 4:8]`` (reads as the textbook slice)."""
+    if sum(part is Ellipsis for part in index) != 1:
+        return index
+    k = index.index(Ellipsis)
+    rest = len(index) - 1 - sum(part is None for part in index)
+    return index[:k] + (slice(None),) * (ndim - rest) + index[k + 1:]

@@ -24,8 +24,8 @@ from types import MappingProxyType
 import numpy as np
 
 from autograd_rnn.codegen import extra_ops as cops
-from autograd_rnn.codegen.ir import Argument, Const, Program, Stmt, Var
-from autograd_rnn.codegen.names import timestep
+from autograd_rnn.codegen.ir import Argument, Const, Program, Stmt, Var, explicit_index
+from autograd_rnn.codegen.names import strip_step, timestep
 from autograd_rnn.core.backward import grad as engine_grad
 from autograd_rnn.core.backward import reachable
 from autograd_rnn.core.state import STATE, enable_grad, lean_graph, record_gradients
@@ -236,7 +236,7 @@ class Lowering:
         params = {k: convert(v) for k, v in node.params.items()}
         if node.op.name in ("getitem", "scatter_add") and isinstance(params.get("index"), tuple):
             ndim = np.ndim(node.args[0]) if node.op.name == "getitem" else len(params["shape"])
-            params["index"] = _without_ellipsis(params["index"], ndim)
+            params["index"] = explicit_index(params["index"], ndim)
         return params
 
     def op_and_args(self, op, args: list) -> tuple:
@@ -252,7 +252,7 @@ class Lowering:
 
     def _new_var(self, node: Tensor, name: str | None, prefix: str = "") -> Var:
         t = timestep(node.scope)
-        hint = _strip_step(name, t) if name else node.op.name
+        hint = strip_step(name, t) if name else node.op.name
         return Var(node.data.shape, node.data.dtype, prefix + hint, t)
 
     def _recomputed_shift(self, node: Tensor, shift):
@@ -424,15 +424,6 @@ def _release_values(events: list) -> None:
                           for p, a in zip(node.parents, node.args, strict=True))
 
 
-def _without_ellipsis(index: tuple, ndim: int) -> tuple:
-    """``x[..., 4:8]`` of a matrix as ``x[:, 4:8]`` (reads as the textbook slice)."""
-    if sum(part is Ellipsis for part in index) != 1:
-        return index
-    k = index.index(Ellipsis)
-    rest = len(index) - 1 - sum(part is None for part in index)
-    return index[:k] + (slice(None),) * (ndim - rest) + index[k + 1:]
-
-
 def _key(value):
     """Arrays are known by the memory they view (a transposed transpose is the same array);
     anything else by identity."""
@@ -440,16 +431,6 @@ def _key(value):
         return ("array", value.__array_interface__["data"][0], value.shape, value.strides,
                 value.dtype.str)
     return id(value)
-
-
-def _strip_step(name: str, t: int | None) -> str:
-    """``h_3`` at timestep 3 -> ``h`` (the timestep is added back by naming)."""
-    if t is None:
-        return name
-    for suffix in (f"_{t}", str(t)):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def lower(out: Tensor, call_args: list, names: list[str], first_id: int, wrt_spec,

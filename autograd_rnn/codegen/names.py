@@ -25,6 +25,16 @@ def timestep(scope: str | None) -> int | None:
     return None
 
 
+def strip_step(name: str, t: int | None) -> str:
+    """``h_3`` at timestep 3 -> ``h`` (the timestep is added back by naming)."""
+    if t is None:
+        return name
+    for suffix in (f"_{t}", str(t)):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def scope_key(scope: str) -> str:
     """A scope with its timestep segments replaced by ``t=*`` (same for every step)."""
     return "/".join("t=*" if p.startswith("t=") and p[2:].isdigit() else p

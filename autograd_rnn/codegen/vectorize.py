@@ -22,6 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_rnn.codegen import extra_ops
+from autograd_rnn.codegen.carries import (
+    final_sum,
+    flat,
+    invariant_carries,
+    reduction_carries,
+    rows_of,
+)
 from autograd_rnn.codegen.ir import (
     At,
     Carry,
@@ -35,7 +42,6 @@ from autograd_rnn.codegen.ir import (
     rewrite,
     shape_of,
     statements,
-    substitute,
     vars_in,
 )
 
@@ -46,42 +52,6 @@ PICK_ALL = Op("pick", lambda z, log, *, index, rows: z[index] - log[:, rows, 0])
 
 class _Cannot(Exception):
     """A statement without a rule for all steps at once."""
-
-
-def _carry_reads(loop: Loop, v: Var) -> list[Stmt]:
-    return [s for s in loop.body if any(isinstance(o, Carry) and o.var is v
-                                        for o in (*s.args, *vars_in(s.params)))]
-
-
-def _rows_of(program, array: Var, mapping) -> None:
-    """Rewrite every read of ``array`` (``At`` rows) in the program."""
-    for s in statements(program.body):
-        rewrite(s, lambda o: mapping(o) if isinstance(o, At) and o.array is array else o)
-    program.output = substitute(program.output, lambda o: mapping(o) if isinstance(
-        o, At) and o.array is array else o)
-    program.grads = [None if g is None else substitute(g, lambda o: mapping(o) if isinstance(
-        o, At) and o.array is array else o) for g in program.grads]
-
-
-def _invariant_carries(program, loop: Loop) -> None:
-    """``v = v_carry`` every step: ``v`` is its initial value everywhere."""
-    for s in list(loop.body):
-        v = s.out
-        if not (v in loop.carries and s.op is extra_ops.GSUM and len(s.args) == 1
-                and isinstance(s.args[0], Carry) and s.args[0].var is v):
-            continue
-        init = loop.carries.pop(v)
-        if init is None:
-            init = Var(v.shape, v.dtype, v.hint)
-            loop.pre.append(Stmt(init, extra_ops.ZEROS, (), {"shape": v.shape,
-                                                              "dtype": v.dtype}))
-        loop.body.remove(s)
-        for t in loop.body:
-            rewrite(t, lambda o, v=v, init=init: init if o is v or (
-                isinstance(o, Carry) and o.var is v) else o)
-        array = loop.stored.pop(v, None)
-        if array is not None:
-            _rows_of(program, array, lambda o, init=init: init)
 
 
 class Vectorizer:
@@ -278,51 +248,13 @@ class Vectorizer:
 
 
 def _steps_in(value) -> bool:
-    return any(isinstance(v, T) for v in _flat(value))
-
-
-def _flat(value):
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _flat(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _flat(v)
-    elif isinstance(value, slice):
-        yield from _flat((value.start, value.stop, value.step))
-    else:
-        yield value
-
-
-def _reduction_carries(program, loop: Loop) -> list[tuple]:
-    """``v = v_carry + w`` where nothing else reads ``v`` but its last value after the
-    loop: take the statement out of the loop (``v`` is its initial value plus the sum of the
-    steps' ``w``). Returns (statement, v, w, initial value, position) per carry."""
-    found = []
-    for s in list(loop.body):
-        v = s.out
-        if v not in loop.carries or s.op.name not in ("add", "gsum") or len(s.args) != 2:
-            continue
-        carries = [a for a in s.args if isinstance(a, Carry) and a.var is v]
-        w = next((a for a in s.args if a is not (carries[0] if carries else None)), None)
-        if len(carries) != 1 or not isinstance(w, Var) or _carry_reads(loop, v) != [s] or any(
-                v in reads(t) for t in loop.body if t is not s):
-            continue
-        array = loop.stored.get(v)
-        last = loop.ts[-1]
-        if array is None or any(isinstance(o, At) and o.array is array and o.index != last
-                                for t in statements(program.body) for o in _flat(
-                                    (t.args, t.params))):
-            continue
-        found.append((s, v, w, loop.carries.pop(v), loop.body.index(s)))
-        loop.body.remove(s)
-    return found
+    return any(isinstance(v, T) for v in flat(value))
 
 
 def vectorize_loop(program, loop: Loop) -> None:
     """Rewrite ``loop`` (see the module docstring)."""
-    _invariant_carries(program, loop)
-    reduced = _reduction_carries(program, loop)
+    invariant_carries(program, loop)
+    reduced = reduction_carries(program, loop)
     vec = Vectorizer(program, loop)
     before, _, after = vec.parts()
     made_before = vec.block(before) if before else []
@@ -339,7 +271,7 @@ def vectorize_loop(program, loop: Loop) -> None:
     if made_after:
         _commit(program, loop, vec, after, made_after, front=False)
         for v, w, init in done:
-            _final_sum(program, loop, vec, v, w, init)
+            final_sum(program, loop, vec.all[id(w)], v, w, init)
 
 
 def _commit(program, loop: Loop, vec: Vectorizer, stmts: list, made: list,
@@ -371,7 +303,7 @@ def _moved(program, array: Var, every: Var, lo: int) -> None:
         index = T(index.c - lo) if isinstance(index, T) else index - lo
         return At(every, index, o.shape, o.dtype)
 
-    _rows_of(program, array, shift)
+    rows_of(program, array, shift)
     for s in statements(program.body):
         if s.op.name == "getitem" and s.args and s.args[0] is array:
             index = s.params["index"]
@@ -379,16 +311,6 @@ def _moved(program, array: Var, every: Var, lo: int) -> None:
                 raise AssertionError("a per-step array read other than by rows")
             s.args = (every,)
             s.params = {"index": slice(index.start - lo, index.stop - lo)}
-
-
-def _final_sum(program, loop: Loop, vec: Vectorizer, v: Var, w: Var, init) -> None:
-    every = vec.all[id(w)]
-    total = Var(w.shape, w.dtype, w.hint + "_sum", role="temp")
-    loop.post.append(Stmt(total, extra_ops.SUM, (every,), {"axis": 0, "keepdims": False}))
-    final = Var(v.shape, v.dtype, v.hint)
-    loop.post.append(Stmt(final, extra_ops.GSUM, (init, total) if init is not None else
-                          (total,), {}, loop.scope, loop.phase, "the steps' sum"))
-    _rows_of(program, loop.stored.pop(v), lambda o: final)
 
 
 def vectorize(program) -> None:
