@@ -6,26 +6,33 @@ shows the code. Each primitive declares only how generated code writes its forwa
 (``defsource``); the backward code comes from the graph ``backward(create_graph=True)``
 records, whose nodes are primitives too.
 
-How data flows (one module per step)::
+How data flows (each step and its modules)::
 
     fn(*inputs) traced           compiler.py    the API, tracing, one cache entry per shape
       -> graph + recorded backward  lower.py    the only reader of graph nodes: one ir.Stmt
-                                                per node, a gsum per gradient sum (ir.py)
+                                                per node, a gsum per gradient sum (ir.py;
+                                                the compiler's own ops: extra_ops.py)
       -> fused cross-entropy     xent.py        softmax - onehot for the summed loss
       -> loops                   loops.py       periods per timestep scope with equal
-                                                structural keys become ir.Loop
+                                 loop_keys.py   structural keys become ir.Loop
+                                 loop_ends.py   (the first and last steps made alike,
+                                 loop_build.py  then the loop body built)
       -> dead code removed       dce.py
       -> gradient sums written   sums.py        g = c1 (+= c2 ...), g[i] += c, aliases
       -> work out of the loops   hoist.py       W_h.T once, x @ W_x (+ b) for all steps,
                                                 weight gradients after the loop
       -> sibling gates           gates.py       sigmoid(a[:, 0:2H]) once for i and f
+      -> off the recurrence      vectorize.py   work no carry depends on runs for all
+                                 carries.py     steps at once (the output layer, the
+                                                loss); sums over steps leave the loop
       -> buffers                 split.py, buffers.py   one ufunc per statement, out=
       -> straight-line reuse     reuse.py       dying arrays reused outside the loops
       -> names                   names.py
       -> text, once              render.py, render_loop.py, render_stmt.py, symbolic.py
 
 ``pipeline.py`` runs them in that order; every pass after ``lower`` is optional (switched off
-by name in tests). ``models.py`` unrolls the ``nn`` cells for the CLI and the benchmark.
+by name in tests). ``models.py`` unrolls the ``nn`` cells for the CLI and the benchmark;
+``cli_source.py`` is ``autograd-rnn codegen``'s source.
 """
 
 from autograd_rnn.codegen.compiler import CompiledFunction, compile

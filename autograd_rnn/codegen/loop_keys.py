@@ -127,7 +127,8 @@ def agree(ints: list[int], found: list, t: int) -> bool:
 
 def first_binding(template: list, first: list) -> dict | None:
     """Carry positions the first period binds: {k: ("X", id(var))} where it reads a value
-    from before the loop, {k: ("Z", None)} where it leaves a sum without it (zeros); None
+    from before the loop, {k: ("Z", None)} where it leaves a sum without it or adds to 0
+    (zeros: ``gsum`` without the carry, ``0 + loss_1``, see ``loops.open_sums``); None
     when the first period does not fit the template so."""
     if len(template) != len(first):
         return None
@@ -147,7 +148,10 @@ def first_binding(template: list, first: list) -> dict | None:
             return None
         if len(targs) == len(fargs):
             for ta, fa in zip(targs, fargs, strict=True):
-                if ta != fa and (ta[0] != "P" or fa[0] != "X" or not note(ta[1], ("X", fa[1]))):
+                if ta == fa:
+                    continue
+                if ta[0] != "P" or not (fa[0] == "X" and note(ta[1], ("X", fa[1])) or fa == (
+                        "C", float, 0.0) and note(ta[1], ("Z", None))):
                     return None
         elif op == id(extra_ops.GSUM):  # the first step's gradient sum lacks the carry
             if [a for a in targs if a[0] != "P"] != list(fargs):

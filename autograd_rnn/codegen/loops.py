@@ -6,8 +6,10 @@ least ``MIN_STEPS`` of them, become one ``Loop`` (``loop_build``) whose body is 
 with a symbolic ``t``. The template is taken from the second and third periods of a run; the
 first may differ where it reads, instead of the previous period, a value from before the
 loop (``h_0``: the carry's initial value) or leaves a gradient sum without it (zero). A run
-may start at one of its first three periods (the others stay straight-line). Then
-``np.stack`` of consecutive rows of one per-step array becomes a view of them.
+may start at one of its first three periods (the others stay straight-line). Before that,
+``loop_ends`` makes the periods at the ends of a run look like the others (a running sum's
+first step, the last step's missing gradient for ``h_0``). Then ``np.stack`` of consecutive
+rows of one per-step array becomes a view of them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.ir import At, Const, Loop, Op, Stmt, Var, reads
 from autograd_rnn.codegen.loop_build import Builder
+from autograd_rnn.codegen.loop_ends import close_sums, open_sums, pad_last
 from autograd_rnn.codegen.loop_keys import (
     Mismatch,
     Period,
@@ -181,6 +184,8 @@ _RETURN = Op("return")
 
 def find_loops(program) -> None:
     """Replace matching runs of timesteps in ``program.body`` by loops."""
+    opened = open_sums(program.body)
+    pad_last(program.body)
     returned = Stmt(None, _RETURN, (program.output, *(Const(None) if g is None else g
                                                        for g in program.grads)))
     body = LoopFinder([*program.body, returned]).find()
@@ -188,4 +193,5 @@ def find_loops(program) -> None:
     program.body = body[:-1]
     program.output = returned.args[0]
     program.grads = [None if isinstance(g, Const) else g for g in returned.args[1:]]
+    close_sums(program, opened)
     stacked_rows(program.body)

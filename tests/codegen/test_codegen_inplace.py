@@ -73,9 +73,9 @@ def _per_step(cell):
     return loss
 
 
-def _per_step_inputs(cell):
-    inputs = example_inputs(cell, 7, 3, 4, 2)
-    inputs[1] = inputs[1].reshape(7, 2)
+def _per_step_inputs(cell, T=7):
+    inputs = example_inputs(cell, T, 3, 4, 2)
+    inputs[1] = inputs[1].reshape(T, 2)
     return inputs
 
 
@@ -131,9 +131,31 @@ def test_per_step_output_layer_runs_for_all_steps_outside_the_loop(cell):
     for block in loops:  # inside the loops: the recurrence only
         body = [line for line in block.splitlines()[1:] if line.startswith("        ")]
         assert not any("W_y" in line or "log" in line for line in body)
-    assert "the steps' sum" in source and "np.arange(6)[:, None]" in source
+    assert "the steps' sum" in source and "np.arange(7)[:, None]" in source
     unvectorized = run_source(*_with(generate(fn, inputs, wrt, {"vectorize"}), inputs))
     assert_same_results(run_source(source, inputs, extra), unvectorized)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_per_step_loss_sum_lets_every_step_join_the_loops(cell):
+    """``total = loss_1`` then ``total + loss_t``: step 1 lacks the add (forward) and the
+    gradient passed along the sum (backward); the loops still run over all 7 steps."""
+    fn, inputs, wrt = _per_step(cell), _per_step_inputs(cell), range(2, 7)
+    source, extra = generate(fn, inputs, wrt)
+    assert "for t in range(1, 8):" in source and "for t in range(7, 0, -1):" in source
+    assert "0.0 +" not in source and "+ 0.0" not in source
+    assert_same_results(run_source(source, inputs, extra),
+                        run_source(*_with(generate(fn, inputs, wrt, {"loops"}), inputs)))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_running_sum_start_is_plain_when_no_loop_forms(cell):
+    """Too few steps for a loop: the first step's ``0 + loss_1`` is ``loss_1`` again."""
+    fn, inputs, wrt = _per_step(cell), _per_step_inputs(cell, T=3), range(2, 7)
+    source, extra = generate(fn, inputs, wrt)
+    assert "for t in" not in source and "0.0" not in source
+    assert_same_results(run_source(source, inputs, extra),
+                        run_source(*_with(generate(fn, inputs, wrt, {"loops"}), inputs)))
 
 
 def test_carry_overwritten_before_its_old_value_is_read_gets_a_per_step_array():
