@@ -178,8 +178,13 @@ def vars_in(value) -> Iterator[Var]:
 
 def reads(stmt: Stmt) -> Iterator[Var]:
     """Vars a statement reads (its arguments and any inside its params)."""
-    yield from vars_in(stmt.args)
-    yield from vars_in(stmt.params)
+    for a in stmt.args:  # most operands are plain values: no recursion for them
+        if type(a) is Var:
+            yield a
+        elif type(a) is not Const:
+            yield from vars_in(a)
+    if stmt.params:
+        yield from vars_in(stmt.params)
 
 
 def substitute(value, mapping: Callable):

@@ -158,15 +158,15 @@ def _ends(pers: list[Period]):
 
 def pad_last(body: list) -> None:
     """Give the last period of each run the statements it lacks (see the docstring)."""
+    ends = [(before, a, b) for before, a, b in _ends(periods(body))
+            if b.end - b.start < a.end - a.start]
     readers: dict[int, list] = {}
-    for s in body:
+    for s in body if ends else ():
         if isinstance(s, Stmt):
             for o in _vars(s):
                 readers.setdefault(id(o), []).append(s)
-    for before, a, b in reversed(list(_ends(periods(body)))):
+    for before, a, b in reversed(ends):
         prev, last = body[a.start:a.end], body[b.start:b.end]
-        if len(last) >= len(prev):
-            continue
         padded = _pad(prev, body[before.start:before.end] if before else [], last,
                       readers)
         if padded is not None:

@@ -10,6 +10,7 @@ per-step array ``h[t]``); a value carried to the next iteration is ``<base>_carr
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 
 from autograd_rnn.codegen.ir import Loop, Program, Var, statements, vars_in
@@ -17,6 +18,7 @@ from autograd_rnn.codegen.ir import Loop, Program, Var, statements, vars_in
 RESERVED = {"np", "t", "g", "self", "None", "True", "False", "forward_backward"}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a few scopes, read for every statement
 def timestep(scope: str | None) -> int | None:
     """The ``t`` of the innermost ``t=<t>`` segment of a scope path, or None."""
     for part in reversed((scope or "").split("/")):
@@ -35,6 +37,7 @@ def strip_step(name: str, t: int | None) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def scope_key(scope: str) -> str:
     """A scope with its timestep segments replaced by ``t=*`` (same for every step)."""
     return "/".join("t=*" if p.startswith("t=") and p[2:].isdigit() else p
