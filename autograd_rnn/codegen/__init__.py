@@ -33,6 +33,12 @@ How data flows (each step and its modules)::
 ``pipeline.py`` runs them in that order; every pass after ``lower`` is optional (switched off
 by name in tests). ``models.py`` unrolls the ``nn`` cells for the CLI and the benchmark;
 ``cli_source.py`` is ``autograd-rnn codegen``'s source.
+
+A training step is the same program with more statements: after ``lower`` a trainer appends
+an in-place update of each differentiated argument (``W_h -= g_W_h * lr``: ``ir.Stmt`` with
+an effect op of ``extra_ops``, reading ``program.grads`` and ``program.wrt_vars``) and runs
+the pipeline; dead-code removal keeps changes of arguments (see
+``tests/codegen/test_codegen_training_step.py``).
 """
 
 from autograd_rnn.codegen.compiler import CompiledFunction, compile

@@ -4,7 +4,7 @@ The recorded backward computes a gradient for every leaf (also inputs and consta
 each timestep has the same statements); the gradients nobody asked for, and the forward
 values only they read, disappear here. In a loop body a statement stays when a kept statement
 reads it in the same iteration, the next one reads it as a carry, or its per-step array is
-read after the loop.
+read after the loop. Statements changing an argument in place are kept.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ def _needed(stmt: Stmt, live: set) -> bool:
 
 
 def remove_dead(program: Program) -> None:
-    """Drop every statement the output and the returned gradients do not depend on."""
+    """Drop every statement the output and the returned gradients do not depend on (an
+    in-place change of an argument, such as an optimizer's update, is seen by the caller)."""
     live = {id(v) for v in vars_in((program.output, program.grads))}
+    live.update(id(a.var) for a in program.arguments)
     program.body = _sweep(program.body, live)
 
 
