@@ -17,6 +17,7 @@ from autograd_rnn.codegen.ir import (
     Loop,
     Stmt,
     Var,
+    leaves,
     reads,
     rewrite,
     statements,
@@ -78,7 +79,7 @@ def reduction_carries(program, loop: Loop) -> list[tuple]:
         array = loop.stored.get(v)
         last = loop.ts[-1]
         if array is None or any(isinstance(o, At) and o.array is array and o.index != last
-                                for t in statements(program.body) for o in flat(
+                                for t in statements(program.body) for o in leaves(
                                     (t.args, t.params))):
             continue
         found.append((s, v, w, loop.carries.pop(v), loop.body.index(s)))
@@ -95,16 +96,3 @@ def final_sum(program, loop: Loop, every: Var, v: Var, w: Var, init) -> None:
     loop.post.append(Stmt(final, extra_ops.GSUM, (init, total) if init is not None else
                           (total,), {}, loop.scope, loop.phase, "the steps' sum"))
     rows_of(program, loop.stored.pop(v), lambda o: final)
-
-
-def flat(value):
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            yield from flat(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from flat(v)
-    elif isinstance(value, slice):
-        yield from flat((value.start, value.stop, value.step))
-    else:
-        yield value

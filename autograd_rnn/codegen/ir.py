@@ -156,24 +156,31 @@ class Program:
 
 
 # ----- operands ----------------------------------------------------------------------------
-def vars_in(value) -> Iterator[Var]:
-    """Every ``Var`` an operand or a params value refers to (``At`` and ``Carry`` included)."""
-    if isinstance(value, Var):
-        yield value
-    elif isinstance(value, At):
-        yield value.array
-    elif isinstance(value, Carry):
-        yield value.var
-    elif isinstance(value, Part):
-        yield from vars_in((value.base, value.index))
-    elif isinstance(value, (tuple, list)):
+def leaves(value) -> Iterator[object]:
+    """The operands and plain values inside tuples, lists, dicts and slices, in order."""
+    if isinstance(value, (tuple, list)):
         for v in value:
-            yield from vars_in(v)
+            yield from leaves(v)
     elif isinstance(value, dict):
         for v in value.values():
-            yield from vars_in(v)
+            yield from leaves(v)
     elif isinstance(value, slice):
-        yield from vars_in((value.start, value.stop, value.step))
+        yield from leaves((value.start, value.stop, value.step))
+    else:
+        yield value
+
+
+def vars_in(value) -> Iterator[Var]:
+    """Every ``Var`` an operand or a params value refers to (``At`` and ``Carry`` included)."""
+    for o in leaves(value):
+        if isinstance(o, Var):
+            yield o
+        elif isinstance(o, At):
+            yield o.array
+        elif isinstance(o, Carry):
+            yield o.var
+        elif isinstance(o, Part):
+            yield from vars_in((o.base, o.index))
 
 
 def reads(stmt: Stmt) -> Iterator[Var]:

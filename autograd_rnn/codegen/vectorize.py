@@ -24,7 +24,6 @@ import numpy as np
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.carries import (
     final_sum,
-    flat,
     invariant_carries,
     reduction_carries,
     rows_of,
@@ -38,6 +37,7 @@ from autograd_rnn.codegen.ir import (
     Stmt,
     T,
     Var,
+    leaves,
     reads,
     rewrite,
     shape_of,
@@ -248,7 +248,7 @@ class Vectorizer:
 
 
 def _steps_in(value) -> bool:
-    return any(isinstance(v, T) for v in flat(value))
+    return any(isinstance(v, T) for v in leaves(value))
 
 
 def vectorize_loop(program, loop: Loop) -> None:
