@@ -49,6 +49,13 @@ def register(subparsers) -> None:
     parser.add_argument("--fan-out", action="store_true",
                         help="draw an arrow from a shared weight to every use instead of a "
                         "bus line (ops and cells views)")
+    parser.add_argument("--wrap", type=int, default=None, metavar="N",
+                        help="textbook and cells views: lay the unroll out in bands of at most "
+                        "N steps, read like lines of text (default: what fits a 16:9 slide "
+                        "best; 0: one band)")
+    parser.add_argument("--compact", action=argparse.BooleanOptionalAction, default=None,
+                        help="textbook view: draw only the recurrent states and their "
+                        "gradient norms (default: beyond 40 steps)")
     parser.add_argument("--loss-at", choices=("all", "last"), default="all",
                         help="loss on every step (default) or on the last step only")
     parser.add_argument("--truncate", type=int, default=None, metavar="K",
@@ -72,6 +79,8 @@ def run(args) -> int:
                         ("--batch", args.batch), ("--layers", args.layers)):
         if value < 1:
             raise UsageError(f"{flag} must be >= 1, got {value}")
+    if args.wrap is not None and args.wrap < 0:
+        raise UsageError(f"--wrap must be >= 0 (0: one band), got {args.wrap}")
     if args.truncate is not None and args.truncate < 1:
         raise UsageError(f"--truncate must be >= 1, got {args.truncate}")
     if args.truncate is not None and args.bidirectional:
@@ -101,7 +110,7 @@ def run(args) -> int:
             detail=args.detail, group=not args.no_group, rankdir=args.rankdir,
             show_values=args.show_values, show_grads=not args.no_grads,
             show_shapes=args.show_shapes, show_grad_values=args.show_grad_values,
-            bus=not args.fan_out,
+            bus=not args.fan_out, wrap=args.wrap, compact=args.compact,
             max_nodes=args.max_nodes if fmt != "dot" else None,
         )
     except GraphTooLargeError as error:

@@ -60,6 +60,8 @@ def to_dot(
     title: str | None = None,
     node_check=None,
     legend: bool = True,
+    wrap: int | None = None,
+    compact: bool | None = None,
 ) -> Diagram:
     """The graph behind ``roots`` (a Tensor or a list) as a Graphviz ``Digraph``.
 
@@ -87,6 +89,11 @@ def to_dot(
         node_check: a ``NodeCheckReport`` from ``check_nodes``: failing nodes are filled
             vermillion and their failing input edges marked.
         legend: add the colour legend when gradients are drawn.
+        wrap: textbook and cells views: lay a long unroll out in bands of at most this many
+            timesteps, read like lines of text (None, the default: as many as make the
+            figure closest to a 16:9 slide; 0: one band).
+        compact: textbook view: draw only the recurrent states (None, the default: beyond
+            40 timesteps; see ``textbook_compact.py``).
 
     Returns a ``graphviz.Digraph`` (``.source`` is the DOT text) that Jupyter shows at a
     readable size (see ``notebook.py``).
@@ -112,7 +119,7 @@ def to_dot(
                 f"{max_nodes} that Graphviz lays out in reasonable time: draw fewer "
                 "timesteps, or write the DOT source only (render(..., format='dot'))")
         return textbook_to_dot(roots, show_grads=show_grads, title=title, legend=legend,
-                               book=book)
+                               book=book, wrap=wrap, compact=compact)
     if max_nodes is not None and visible_nodes is None:
         count = count_nodes(roots, detail)  # fail fast, before building labels
         if count > max_nodes:
