@@ -24,12 +24,21 @@ from collections.abc import Iterable
 import graphviz
 
 from autograd_rnn.viz import labels, style
+from autograd_rnn.viz.columns import (
+    DOT_RANKDIR,
+    bus_lines,
+    emit_bus_lines,
+    emit_edge,
+    emit_levels,
+    merged_branches,
+    plan_columns,
+)
+from autograd_rnn.viz.columns_wrap import band_points, emit_band_chain, wrap_columns
 from autograd_rnn.viz.errors import GraphTooLargeError
 from autograd_rnn.viz.layout_hints import buses, edge_weight, emit_buses, emit_time_order
 from autograd_rnn.viz.notebook import Diagram
 from autograd_rnn.viz.view import (
     View,
-    VNode,
     build_view,
     count_nodes,
     filter_view,
@@ -72,7 +81,10 @@ def to_dot(
             ``textbook.py``) or "auto" (the default): ops for graphs of at most
             ``AUTO_OPS_STEPS`` timesteps, else textbook for recurrent networks, else cells.
         group: draw scopes as clusters (labelled "t=1", "layer0", ...).
-        rankdir: "LR" (time flows left to right) or "TB" (ops and cells views).
+        rankdir: ops and cells views: "LR" (the default: one column per timestep, time
+            left to right, each step's ops bottom to top) or "TB" (the same turned a quarter:
+            one row per timestep, time top to bottom, ops left to right). Graphs without
+            timestep scopes flow left to right (LR) or top to bottom (TB).
         show_values: print values (tiny tensors) or value norms in op nodes.
         show_grads: label and colour edges with the gradients of the last backward.
         show_shapes: add each tensor's shape to the arrow labels (off: gradient norms only,
@@ -100,8 +112,9 @@ def to_dot(
     """
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if rankdir not in DOT_RANKDIR:
+        raise ValueError(f"rankdir must be 'LR' (time left to right) or 'TB' (time top to "
+                         f"bottom), got {rankdir!r}")
     frames = visible_nodes is not None or bool(highlight_nodes) or node_check is not None
     if detail == "auto":
         detail = "ops" if frames else auto_detail(roots)
@@ -136,32 +149,57 @@ def to_dot(
     hl_nodes = set(highlight_nodes)
     hl_edges = {tuple(p) for p in highlight_edges}
 
+    plan = plan_columns(full)
+    if plan is not None and detail == "cells":
+        wrap_columns(full, plan, wrap)
     dot = Diagram("autograd_rnn", strict=False)
-    dot.attr(rankdir=rankdir, fontname="Helvetica", newrank="true", nodesep="0.25",
-             ranksep="0.35")
+    dot.attr(rankdir=DOT_RANKDIR[rankdir] if plan else rankdir, fontname="Helvetica",
+             newrank="true", nodesep="0.25", ranksep="0.2" if plan else "0.35")
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
     caption = _caption(title, show_grads, view, full)
     if caption:
         dot.attr(label=caption, labelloc="t", fontsize="14")
 
-    bodies = _cluster_bodies(view.nodes, group)
+    where = {id(n): plan.cluster(n, boxes=detail == "ops") if plan else n.cluster
+             for n in view.nodes}
+    bodies = _cluster_bodies(where.values(), group)
     for node in view.nodes:
         attrs = labels.node_attrs(node, show_values, grads_on, view, scale, failed, hl_nodes)
-        bodies[node.cluster if group else ""].append((node.name, attrs))
+        bodies[where[id(node)] if group else ""].append((node.name, attrs))
     _emit_clusters(dot, bodies)
 
-    emit_time_order(dot, view, detail)
-    taps, segments = buses(view) if bus else ({}, [])
+    if plan is not None:  # one column per timestep (columns.py), in bands (columns_wrap.py)
+        taps, points, segments, anchors = bus_lines(view, plan, bus)
+        points += band_points(view, plan)
+        emit_levels(dot, view, plan, points)
+        heights, bands = plan.heights(points), plan.point_bands(points)
+        emit_band_chain(dot, view, plan, points)
+    else:
+        emit_time_order(dot, view, detail)
+        taps, segments = buses(view) if bus else ({}, [])
+        heights, bands = {}, {}
     states = {id(n) for chain in view.chains.values() for n in chain}
+    branches = merged_branches(view, taps) if detail == "cells" else {}
     for edge in view.edges:
+        if branches.get(id(edge)) == []:
+            continue  # drawn with the first branch from its tap into the same cell
         attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges, show_shapes,
                                   show_grad_values)
         weight = edge_weight(view, edge, states)
         if weight:
             attrs["weight"] = weight
-        dot.edge(taps.get(id(edge), edge.src.name), edge.dst.name, **attrs)
-    emit_buses(dot, segments)
+        if id(edge) in branches:
+            attrs.update(labels.branch_attrs(branches[id(edge)], grads_on, scale))
+        elif id(edge) in taps and grads_on:  # a branch off a bus says which weight it is
+            attrs["label"] = labels.label_lines(edge.src.members[0].name,
+                                                attrs.get("label", ""))
+        emit_edge(dot, taps.get(id(edge), edge.src.name), edge.dst.name, attrs, heights,
+                  bands)
+    if plan is not None:
+        emit_bus_lines(dot, points, segments, anchors, heights, stubs=plan.width is not None)
+    else:
+        emit_buses(dot, segments)
     if grads_on and legend and scale is not None and not scale.empty:
         kinds = {e.kind for e in view.edges}
         zero = any(labels.edge_norm(e) == 0 for e in view.edges)
@@ -217,11 +255,11 @@ def _caption(title, show_grads, view: View, full: View) -> str:
     return "\\n".join(lines)
 
 
-def _cluster_bodies(nodes: list[VNode], group: bool) -> dict[str, list]:
+def _cluster_bodies(clusters, group: bool) -> dict[str, list]:
     bodies: dict[str, list] = {"": []}
     if group:
-        for node in nodes:
-            parts = node.cluster.split("/") if node.cluster else []
+        for cluster in clusters:
+            parts = cluster.split("/") if cluster else []
             for k in range(1, len(parts) + 1):
                 bodies.setdefault("/".join(parts[:k]), [])
     return bodies
