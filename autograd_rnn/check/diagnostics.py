@@ -7,6 +7,9 @@
 - kinks: the check point sits within ~eps of a relu / abs / max non-differentiability,
   where the two one-sided slopes differ, so a mismatch there may be spurious. Found either
   numerically (one-sided slopes, see ``numeric.py``) or by scanning the engine's graph.
+- sizes that cannot reveal a class of bug (``size_warnings``): N = 1 hides batch bugs, T < 3
+  hides carries and loop bounds, no repeated index hides ``dW[x] += dout``, a mask with one
+  value hides a mask ignored in backward.
 """
 
 from __future__ import annotations
@@ -102,3 +105,29 @@ def _near_ties(x: np.ndarray, axis, eps: float) -> int:
     top = np.sort(x, axis=axis)
     gap = np.take(top, -1, axis=axis) - np.take(top, -2, axis=axis)
     return int(np.sum(gap <= 2 * KINK_WINDOW * eps))
+
+
+def size_warnings(reference, names: Sequence[str], arrays: Sequence[np.ndarray]) -> list[str]:
+    """Warnings for inputs of ``reference`` too small or too regular to reveal a bug class."""
+    out = []
+    first = np.asarray(arrays[0]) if len(arrays) else np.zeros(())
+    if first.ndim >= 1 and first.shape[0] == 1:
+        out.append("N = 1: a batch of one cannot reveal a 1/N factor, a sum over the batch or "
+                   "a batch axis mix-up (use N >= 2)")
+    recurrent = reference.sequence and "h0" in reference.inputs  # a loop over time
+    if recurrent and first.ndim >= 2 and first.shape[1] < 3:
+        T = first.shape[1]
+        out.append(f"T = {T}: " + ("a single step cannot reveal a gradient not carried back "
+                                   "in time" if T == 1 else "two steps cannot reveal a "
+                                   "backward loop covering only the last two steps")
+                   + " (use T >= 3)")
+    for name, a in zip(names, arrays, strict=True):
+        a = np.asarray(a)
+        if a.dtype == np.bool_ and a.size and (a.all() or not a.any()):
+            out.append(f"{name} is all {bool(a.flat[0])}: a mask ignored in backward cannot "
+                       "show (use a mask density strictly between 0 and 1)")
+        elif reference.name == "word_embedding" and name == reference.inputs[0] and \
+                np.unique(a).size == a.size:
+            out.append(f"no index of {name} repeats: dW[x] += dout (instead of np.add.at) "
+                       "cannot show (use repeats >= 1)")
+    return out

@@ -120,25 +120,45 @@ def numerical_gradient_details(
         picked = sample_entries(x.size, max_entries, np.random.default_rng(seed))
     else:
         picked = np.asarray(entries, dtype=np.int64)
-    grad = np.zeros(x.shape, dtype=np.float64)
-    gflat = grad.reshape(-1)
-    kinks = []
     base = s(x) if picked.size else 0.0
-    for j in picked:
+    plus, minus = probe_values(s, x, picked, eps)
+    grad, kinks = central_differences(x.shape, picked, plus, minus, base, eps)
+    return NumericalGradient(grad, picked, kinks)
+
+
+def probe_values(s: Callable[[np.ndarray], float], x: np.ndarray, entries: np.ndarray,
+                 eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """s(x + eps e_j) and s(x - eps e_j) for each flat index j in ``entries``, perturbing the
+    contiguous array ``x`` in place and restoring it exactly."""
+    flat = x.reshape(-1)
+    plus = np.zeros(len(entries), dtype=np.float64)
+    minus = np.zeros(len(entries), dtype=np.float64)
+    for k, j in enumerate(entries):
         original = flat[j]
         try:
             flat[j] = original + eps
-            plus = s(x)
+            plus[k] = s(x)
             flat[j] = original - eps
-            minus = s(x)
+            minus[k] = s(x)
         finally:
             flat[j] = original
-        g = (plus - minus) / (2 * eps)
-        gflat[j] = g
-        forward, backward = (plus - base) / eps, (base - minus) / eps
-        if abs(forward - backward) > KINK_FACTOR * eps * (1.0 + abs(g)):
-            kinks.append(int(j))
-    return NumericalGradient(grad, picked, np.asarray(kinks, dtype=np.int64))
+    return plus, minus
+
+
+def central_differences(shape, entries, plus, minus, base: float, eps: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(grad of ``shape``, zeros at unchecked entries; flat indices at a kink) from the probed
+    values s(x +- eps e_j) and s(x): g_j = (plus_j - minus_j) / (2 eps), and a kink where the
+    one-sided slopes (plus - base) / eps and (base - minus) / eps disagree."""
+    entries = np.asarray(entries, dtype=np.int64)
+    plus = np.asarray(plus, dtype=np.float64)
+    minus = np.asarray(minus, dtype=np.float64)
+    grad = np.zeros(shape, dtype=np.float64)
+    g = (plus - minus) / (2 * eps)
+    grad.reshape(-1)[entries] = g
+    forward, backward = (plus - base) / eps, (base - minus) / eps
+    at_kink = np.abs(forward - backward) > KINK_FACTOR * eps * (1.0 + np.abs(g))
+    return grad, entries[at_kink]
 
 
 def numerical_gradient(

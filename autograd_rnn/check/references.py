@@ -13,16 +13,17 @@ Row-vector convention (x @ W). Every forward takes arrays or tensors and returns
     lstm_step(x, prev_h, prev_c, Wx (D, 4H), Wh (H, 4H), b (4H,)) -> (next_h, next_c)
         gate order i, f, o, g (cs231n); lstm_step_ifgo uses PyTorch's i, f, g, o
     lstm(x (N, T, D), h0 (N, H), Wx, Wh, b)            -> h (N, T, H), c0 = 0
+        (lstm_ifgo: gate order i, f, g, o)
     gru_step(x, prev_h, Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)) -> next_h
         PyTorch variant, gates r, z, n: n = tanh(x Wxn + bxn + r * (h Whn + bhn)),
         next_h = (1 - z) * n + z * prev_h
-    temporal_affine(x (N, T, D), w (D, M), b (M,))    -> out (N, T, M)
+    temporal_affine(x (N, T, D), w (D, M), b (M,))    -> out (N, T, M)   (M: output size)
     temporal_softmax_loss(x (N, T, V), y (N, T) int, mask (N, T) bool) -> scalar
         loss = -sum_{n,t} mask * log softmax(x[n, t])[y[n, t]] / N
     word_embedding(x (N, T) int, W (V, D))              -> out (N, T, D) = W[x]
 
 ``REFERENCES[name]`` describes each layer (input names, which are differentiable, and
-``make_inputs(rng, ...)`` drawing random well-conditioned inputs).
+``make_inputs(rng, ...)`` drawing random well-conditioned inputs, see ``inputs.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograd_rnn.check.inputs import (
+    affine_inputs,
+    embedding_inputs,
+    loss_inputs,
+    sequence_inputs,
+    step_inputs,
+    temporal_affine_inputs,
+)
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.ops import log_softmax, sigmoid, stack, tanh
 
@@ -82,15 +91,20 @@ def lstm_step_ifgo(x, prev_h, prev_c, Wx, Wh, b):
     return lstm_step(x, prev_h, prev_c, Wx, Wh, b, gate_order="ifgo")
 
 
-def lstm(x, h0, Wx, Wh, b) -> Tensor:
+def lstm(x, h0, Wx, Wh, b, *, gate_order: str = "ifog") -> Tensor:
     """Unroll ``lstm_step`` over x (N, T, D) from h0 and c0 = 0; returns h (N, T, H)."""
     x, h = _t(x), _t(h0)
     c = Tensor(np.zeros(h.shape, dtype=h.dtype))
     hs = []
     for t in range(x.shape[1]):
-        h, c = lstm_step(x[:, t, :], h, c, Wx, Wh, b)
+        h, c = lstm_step(x[:, t, :], h, c, Wx, Wh, b, gate_order=gate_order)
         hs.append(h)
     return stack(*hs, axis=1)
+
+
+def lstm_ifgo(x, h0, Wx, Wh, b) -> Tensor:
+    """``lstm`` with PyTorch's gate order i, f, g, o."""
+    return lstm(x, h0, Wx, Wh, b, gate_order="ifgo")
 
 
 def gru_step(x, prev_h, Wx, Wh, bx, bh) -> Tensor:
@@ -131,7 +145,12 @@ def word_embedding(x, W) -> Tensor:
 @dataclass(frozen=True)
 class Reference:
     """A reference layer: forward (ar ops), input names in order, the differentiable ones,
-    output names and a generator of random inputs for the given sizes."""
+    output names and a generator of random inputs for the given sizes.
+
+    ``functions``: the (forward, backward) names a cs231n-style file defines for it, in order
+    of preference (backward None: one function returning (loss, grad)); ``sequence``: inputs
+    are batch-major sequences (N, T, ...); ``gate_order``: an LSTM's; ``kinks``: whether the
+    layer has non-differentiable points (relu, max), where finite differences can mislead."""
 
     name: str
     forward: Callable
@@ -139,78 +158,48 @@ class Reference:
     differentiable: tuple[str, ...]
     outputs: tuple[str, ...]
     make_inputs: Callable[..., dict]
+    functions: tuple[tuple[str, str | None], ...] = ()
+    sequence: bool = False
+    gate_order: str | None = None
+    kinks: bool = False
 
     @property
     def signature(self) -> str:
         return f"{self.name}({', '.join(self.inputs)}) -> {', '.join(self.outputs)}"
 
 
-def _w(rng, *shape, scale=0.4):
-    return scale * rng.standard_normal(shape)
-
-
-def _step_inputs(gates: int, c: bool = False, two_biases: bool = False):
-    def make(rng, N=3, T=4, D=5, H=6, V=7):
-        d = {"x": _w(rng, N, D, scale=1.0), "prev_h": _w(rng, N, H, scale=1.0)}
-        if c:
-            d["prev_c"] = _w(rng, N, H, scale=1.0)
-        d["Wx"] = _w(rng, D, gates * H)
-        d["Wh"] = _w(rng, H, gates * H)
-        if two_biases:
-            d["bx"], d["bh"] = _w(rng, gates * H), _w(rng, gates * H)
-        else:
-            d["b"] = _w(rng, gates * H)
-        return d
-    return make
-
-
-def _seq_inputs(gates: int):
-    def make(rng, N=3, T=4, D=5, H=6, V=7):
-        return {"x": _w(rng, N, T, D, scale=1.0), "h0": _w(rng, N, H, scale=1.0),
-                "Wx": _w(rng, D, gates * H), "Wh": _w(rng, H, gates * H), "b": _w(rng, gates * H)}
-    return make
-
-
-def _affine_inputs(rng, N=3, T=4, D=5, H=6, V=7):
-    return {"x": _w(rng, N, D, scale=1.0), "w": _w(rng, D, H), "b": _w(rng, H)}
-
-
-def _temporal_affine_inputs(rng, N=3, T=4, D=5, H=6, V=7):
-    return {"x": _w(rng, N, T, D, scale=1.0), "w": _w(rng, D, V), "b": _w(rng, V)}
-
-
-def _loss_inputs(rng, N=3, T=4, D=5, H=6, V=7):
-    return {"x": _w(rng, N, T, V, scale=1.0), "y": rng.integers(0, V, size=(N, T)),
-            "mask": rng.random((N, T)) > 0.3}
-
-
-def _embedding_inputs(rng, N=3, T=4, D=5, H=6, V=7):
-    return {"x": rng.integers(0, V, size=(N, T)), "W": _w(rng, V, D, scale=1.0)}
+def _fns(stem: str) -> tuple[tuple[str, str | None], ...]:
+    return ((f"{stem}_forward", f"{stem}_backward"),)
 
 
 REFERENCES: dict[str, Reference] = {r.name: r for r in [
-    Reference("affine", affine, ("x", "w", "b"), ("x", "w", "b"), ("out",), _affine_inputs),
+    Reference("affine", affine, ("x", "w", "b"), ("x", "w", "b"), ("out",),
+              affine_inputs, _fns("affine")),
     Reference("rnn_step", rnn_step, ("x", "prev_h", "Wx", "Wh", "b"),
-              ("x", "prev_h", "Wx", "Wh", "b"), ("next_h",), _step_inputs(1)),
+              ("x", "prev_h", "Wx", "Wh", "b"), ("next_h",), step_inputs(1), _fns("rnn_step")),
     Reference("rnn", rnn, ("x", "h0", "Wx", "Wh", "b"), ("x", "h0", "Wx", "Wh", "b"),
-              ("h",), _seq_inputs(1)),
+              ("h",), sequence_inputs(1), _fns("rnn"), sequence=True),
     Reference("lstm_step", lstm_step, ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
               ("x", "prev_h", "prev_c", "Wx", "Wh", "b"), ("next_h", "next_c"),
-              _step_inputs(4, c=True)),
+              step_inputs(4, c=True), _fns("lstm_step"), gate_order="ifog"),
     Reference("lstm_step_ifgo", lstm_step_ifgo, ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
               ("x", "prev_h", "prev_c", "Wx", "Wh", "b"), ("next_h", "next_c"),
-              _step_inputs(4, c=True)),
+              step_inputs(4, c=True), _fns("lstm_step"), gate_order="ifgo"),
     Reference("lstm", lstm, ("x", "h0", "Wx", "Wh", "b"), ("x", "h0", "Wx", "Wh", "b"),
-              ("h",), _seq_inputs(4)),
+              ("h",), sequence_inputs(4), _fns("lstm"), sequence=True, gate_order="ifog"),
+    Reference("lstm_ifgo", lstm_ifgo, ("x", "h0", "Wx", "Wh", "b"),
+              ("x", "h0", "Wx", "Wh", "b"), ("h",), sequence_inputs(4), _fns("lstm"),
+              sequence=True, gate_order="ifgo"),
     Reference("gru_step", gru_step, ("x", "prev_h", "Wx", "Wh", "bx", "bh"),
               ("x", "prev_h", "Wx", "Wh", "bx", "bh"), ("next_h",),
-              _step_inputs(3, two_biases=True)),
+              step_inputs(3, two_biases=True), _fns("gru_step")),
     Reference("temporal_affine", temporal_affine, ("x", "w", "b"), ("x", "w", "b"), ("out",),
-              _temporal_affine_inputs),
+              temporal_affine_inputs, _fns("temporal_affine"), sequence=True),
     Reference("temporal_softmax_loss", temporal_softmax_loss, ("x", "y", "mask"), ("x",),
-              ("loss",), _loss_inputs),
+              ("loss",), loss_inputs,
+              (("temporal_softmax_loss", None),) + _fns("temporal_softmax_loss"), sequence=True),
     Reference("word_embedding", word_embedding, ("x", "W"), ("W",), ("out",),
-              _embedding_inputs),
+              embedding_inputs, _fns("word_embedding"), sequence=True),
 ]}
 
 

@@ -70,7 +70,7 @@ class GradcheckReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         """Strict JSON (parseable outside Python): NaN/Inf errors become null."""
-        return json.dumps(_finite_or_null(self.to_dict()), indent=indent, allow_nan=False)
+        return json.dumps(finite_or_null(self.to_dict()), indent=indent, allow_nan=False)
 
     def __str__(self) -> str:
         rows = [
@@ -86,14 +86,8 @@ class GradcheckReport:
                 str(c.entries_checked),
                 "ok" if c.passed else "FAIL",
             ))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = [f"{self.title}: {'PASSED' if self else 'FAILED'} "
-                 f"(eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})"]
-        for i, row in enumerate(rows):
-            cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-            lines.append("  ".join(cells).rstrip())
-            if i == 0:
-                lines.append("  ".join("-" * w for w in widths))
+                 f"(eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})", *text_table(rows)]
         for c in self.failures:
             if c.worst_index is not None:
                 lines.append(f"{c.name}{list(c.worst_index)}: analytic {c.analytic_at_worst:.6g} "
@@ -104,12 +98,21 @@ class GradcheckReport:
     __repr__ = __str__
 
 
-def _finite_or_null(value):
+def text_table(rows: list) -> list[str]:
+    """Lines of a left-aligned table: the first row is the header, underlined with dashes."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def finite_or_null(value):
     """Replace NaN/Inf floats (a NaN gradient) by None, recursively."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
+        return {k: finite_or_null(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite_or_null(v) for v in value]
+        return [finite_or_null(v) for v in value]
     return value

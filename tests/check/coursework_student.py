@@ -207,6 +207,12 @@ def temporal_softmax_loss_backward(dloss, cache):
     return (dloss * dx.reshape(shape),)
 
 
+def temporal_softmax_loss_cs231n(x, y, mask, verbose=False):
+    """cs231n's convention: one function returning (loss, dx)."""
+    loss, cache = temporal_softmax_loss_forward(x, y, mask)
+    return loss, temporal_softmax_loss_backward(1.0, cache)[0]
+
+
 def word_embedding_forward(x, W):
     return W[x], (x, W.shape)
 

@@ -1,7 +1,9 @@
 """``autograd-rnn gradcheck`` and ``autograd-rnn check-backward``: exit codes 0 pass,
-1 mismatch, 2 usage errors (one line, no traceback), JSON for autograders."""
+1 the checked code is wrong (mismatch, wrong shape, raised...), 2 usage errors (one line, no
+traceback), JSON for autograders; a closed stdout is not an error."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,14 +90,16 @@ def test_check_backward_inputs_npz(tmp_path, capsys):
     (["no_such_module_xyz:f", fn("rnn_step_backward"), "--layer", "rnn_step"],
      "cannot import 'no_such_module_xyz'"),
     ([fn("rnn_step_forward"), fn("rnn_step_backward")], "give --layer"),
-    ([fn("forward_four_args"), fn("rnn_step_backward"), "--layer", "rnn_step"],
-     "cannot be called with 5 argument(s)"),
-    ([fn("rnn_step_forward"), fn("rnn_step_backward_db_not_summed"), "--layer", "rnn_step"],
-     "returned db of shape (3, 6), expected (6,)"),
     (["missing_file.py:f", fn("rnn_step_backward"), "--layer", "rnn_step"],
      "no such file: missing_file.py"),
     (["rnn_step_forward", fn("rnn_step_backward"), "--layer", "rnn_step"],
      "expected MODULE:FUNCTION"),
+    ([fn("rnn_step_forward"), fn("rnn_step_backward"), "--layer", "rnn_step", "--timeout", "0"],
+     "timeout must be > 0"),
+    ([fn("word_embedding_forward"), fn("word_embedding_backward"), "--layer", "word_embedding",
+      "--repeats", "12"], "repeats must be between 0 and N*T - 1 = 11"),
+    ([fn("rnn_step_forward"), fn("rnn_step_backward"), "--layer", "rnn_step",
+      "--mask-density", "1.5"], "mask density must be between 0 and 1, got 1.5"),
 ])
 def test_check_backward_usage_errors(argv, message, capsys):
     assert main(["check-backward", *argv]) == 2
@@ -104,23 +108,95 @@ def test_check_backward_usage_errors(argv, message, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv, status, message", [
+    ([fn("forward_four_args"), fn("rnn_step_backward")], "wrong return",
+     "cannot be called with 5 argument(s)"),
+    ([fn("rnn_step_forward"), fn("rnn_step_backward_db_not_summed")], "wrong shape",
+     "returned db of shape (3, 6), expected (6,)"),
+    ([fn("rnn_step_forward"), fn("rnn_step_backward_crashes")], "raised",
+     "rnn_step_backward_crashes raised ValueError"),
+])
+def test_the_students_errors_exit_1_with_a_report(argv, status, message, capsys):
+    assert main(["check-backward", *argv, "--layer", "rnn_step", "--json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] is False and d["status"] == status and message in d["error"]["message"]
+
+
 def test_usage_error_with_json_prints_json(capsys):
     assert main(["check-backward", fn("rnn_step_forward"), fn("nope"), "--layer", "rnn_step",
                  "--json"]) == 2
     d = json.loads(capsys.readouterr().out)
-    assert d["passed"] is False and "nope" in d["error"]
+    assert d["passed"] is False and d["status"] == "usage" and "nope" in d["error"]
+
+
+def run_cli(*argv, stdout=subprocess.PIPE):
+    return subprocess.run([sys.executable, "-m", "autograd_rnn", *argv], stdout=stdout,
+                          stderr=subprocess.PIPE, text=True)
 
 
 def test_console_exit_codes_in_a_subprocess():
-    base = [sys.executable, "-c",
-            "import sys; from autograd_rnn.cli.main import main; sys.exit(main())",
-            "check-backward"]
-    fail = subprocess.run(base + [fn("rnn_step_forward"),
-                                  fn("rnn_step_backward_no_tanh_derivative"),
-                                  "--layer", "rnn_step"], capture_output=True, text=True)
-    assert fail.returncode == 1 and "FAILED" in fail.stdout
-    usage = subprocess.run(base + [fn("rnn_step_forward"), fn("rnn_step_backward_crashes"),
-                                   "--layer", "rnn_step"], capture_output=True, text=True)
-    assert usage.returncode == 2
-    assert "rnn_step_backward_crashes raised ValueError" in usage.stderr
-    assert "Traceback" not in usage.stderr
+    fail = run_cli("check-backward", fn("rnn_step_forward"),
+                   fn("rnn_step_backward_no_tanh_derivative"), "--layer", "rnn_step")
+    assert fail.returncode == 1 and "FAILED (mismatch)" in fail.stdout
+    assert "Traceback" not in fail.stdout + fail.stderr
+
+
+def test_closed_stdout_is_not_an_error():
+    read, write = os.pipe()
+    os.close(read)  # nobody reads: like `| head -1` once head has exited
+    try:
+        done = run_cli("check-backward", fn("rnn_step_forward"), fn("rnn_step_backward"),
+                       "--layer", "rnn_step", "--json", stdout=write)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and done.stderr == ""  # was 1, "error: [Errno 32] Broken pipe"
+
+
+def test_help_documents_sizes_and_limits(capsys):
+    with pytest.raises(SystemExit):
+        main(["check-backward", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--mask-density", "--repeats", "--output-size", "--timeout",
+                   "--memory-limit", "--allow-float32"):
+        assert option in text
+    assert "output size M of affine and temporal_affine" in text
+    assert "1 the checked code is wrong" in " ".join(text.split())
+
+
+def test_loss_function_without_backward_and_output_size(capsys):
+    assert main(["check-backward", fn("temporal_softmax_loss_cs231n"),
+                 "--layer", "temporal_softmax_loss", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["status"] == "passed" and [r["name"] for r in d["inputs"]] == ["x"]
+    assert main(["check-backward", fn("temporal_affine_forward"), fn("temporal_affine_backward"),
+                 "--layer", "temporal_affine", "--output-size", "9", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["inputs"]
+    assert [r["shape"] for r in rows] == [[3, 4, 5], [5, 9], [9]]
+
+
+def test_small_sizes_warn(capsys):
+    assert main(["check-backward", fn("rnn_forward"), fn("rnn_backward"), "--layer", "rnn",
+                 "--batch", "1", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: N = 1: a batch of one cannot reveal a 1/N factor" in out
+    assert "warning: T = 2: two steps cannot reveal" in out
+
+
+CLASS = Path(__file__).with_name("class_submissions")
+
+
+@pytest.mark.parametrize("student, layer, status", [
+    ("kim", "lstm_step", "raised"),        # sys.exit(0): was exit 0 with no report
+    ("leo", "rnn", "exited"),              # os._exit(0): was exit 0
+    ("leo", "word_embedding", "crashed"),  # segfault: was a dead process (139)
+    ("mallory", "rnn_step", "monkeypatch"),  # numpy.abs replaced: was exit 0
+    ("kim", "lstm", "timed out"),          # endless loop: hung the grader
+    ("hana", "rnn_step", "wrong dtype"),   # float32 gradients: was exit 0
+    ("gus", "rnn_step", "wrong shape"),    # swapped return order: was exit 2
+])
+def test_what_the_students_code_does_exits_1(student, layer, status, capsys):
+    f = CLASS / student / "rnn_layers.py"
+    assert main(["check-backward", f"{f}:{layer}_forward", f"{f}:{layer}_backward",
+                 "--layer", layer, "--timeout", "2", "--json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] is False and d["status"] == status

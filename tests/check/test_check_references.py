@@ -56,11 +56,19 @@ def _numpy_lstm(x, h0, Wx, Wh, b):
     return (np.stack(hs, axis=1),)
 
 
+def _numpy_lstm_ifgo_sequence(x, h0, Wx, Wh, b):
+    h, c, hs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        h, c = _numpy_lstm_ifgo(x[:, t], h, c, Wx, Wh, b)
+        hs.append(h)
+    return (np.stack(hs, axis=1),)
+
+
 def expected(name, data):
     if name in NUMPY_FORWARDS:
         return NUMPY_FORWARDS[name](*data.values())[:-1]
     return {"gru_step": _numpy_gru_step, "lstm_step_ifgo": _numpy_lstm_ifgo,
-            "lstm": _numpy_lstm}[name](*data.values())
+            "lstm": _numpy_lstm, "lstm_ifgo": _numpy_lstm_ifgo_sequence}[name](*data.values())
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
