@@ -2,7 +2,8 @@
 
 1. unroll a vanilla RNN on the built-in sine-wave task and train it with BPTT;
 2. gradient-check every parameter of the trained model against finite differences;
-3. draw the unrolled graph with the gradient on every edge (SVG and DOT);
+3. draw the unrolled network as in a textbook (one column per timestep, the weights on the
+   arrows with each step's share of their gradient; SVG and PNG), then every op (SVG, DOT);
 4. write the step-through page (construction op by op, then backprop edge by edge);
 5. plot the training curve and the vanishing-gradient curves of RNN vs LSTM vs GRU;
 6. write the BPTT of the unrolled network as plain NumPy source (``ar.compile``);
@@ -86,14 +87,23 @@ def run_demo(out_dir: str = "out/demo", seed: int = 0, steps: int = 300,
     report = check_model(model, batch.x, loss_fn=lambda out: task.loss(out[0], batch.target))
     print(report)
 
-    _step("3. Draw the unrolled graph with the gradient on every edge")
+    _step("3. Draw the unrolled network: textbook view, then every op with its gradient")
     loss, _ = _unrolled_loss(model, task, steps=4, seed=seed + 2)
     loss.backward()
     files = {}
-    files["unrolled graph (SVG)"] = ar.viz.render(loss, out / "rnn_unrolled.svg", detail="ops",
-                                                  title="vanilla RNN unrolled 4 steps")
-    files["unrolled graph (DOT)"] = ar.viz.render(loss, out / "rnn_unrolled.dot", detail="ops",
-                                                  title="vanilla RNN unrolled 4 steps")
+    textbook = "the trained RNN unrolled 4 steps, after loss.backward()"
+    files["unrolled network, textbook view (SVG)"] = ar.viz.render(
+        loss, out / "rnn_textbook.svg", detail="textbook", title=textbook)
+    files["unrolled network, textbook view (PNG)"] = ar.viz.render(
+        loss, out / "rnn_textbook.png", detail="textbook", title=textbook)
+    book = ar.viz.build_textbook(loss)
+    W_h = next(row for row in book.params if row.param.name == "W_h")
+    print(f"dL/dW_h = sum of {len(W_h.contributions)} per-step contributions, "
+          f"|dL/dW_h| = {np.linalg.norm(W_h.param.grad):.3g}")
+    files["unrolled graph, every op (SVG)"] = ar.viz.render(
+        loss, out / "rnn_unrolled.svg", detail="ops", title="vanilla RNN unrolled 4 steps")
+    files["unrolled graph, every op (DOT)"] = ar.viz.render(
+        loss, out / "rnn_unrolled.dot", detail="ops", title="vanilla RNN unrolled 4 steps")
     long_loss, _ = _unrolled_loss(model, task, steps=30, seed=seed + 3)
     long_loss.backward()
     files["30 steps, one node per cell (SVG)"] = ar.viz.render(

@@ -11,12 +11,19 @@ def test_demo_writes_every_file(tmp_path, capsys):
     assert run_demo(out_dir=str(out), seed=1, steps=150, progress=False)
     printed = capsys.readouterr().out
     assert "PASSED" in printed and "demo succeeded" in printed
-    names = ("rnn_unrolled.svg", "rnn_unrolled.dot", "rnn_30_steps_cells.svg", "steps.html",
-             "training_loss.svg", "gradient_norms.svg", "rnn_bptt.py")
+    names = ("rnn_textbook.svg", "rnn_textbook.png", "rnn_unrolled.svg", "rnn_unrolled.dot",
+             "rnn_30_steps_cells.svg", "steps.html", "training_loss.svg", "gradient_norms.svg",
+             "rnn_bptt.py")
     for name in names:
         path = out / name
         assert path.stat().st_size > 1000
         assert str(path.resolve()) in printed
+    files = printed.split("== Files")[1]
+    assert files.index("rnn_textbook.svg") < files.index("rnn_unrolled.svg")  # textbook first
+    textbook = (out / "rnn_textbook.svg").read_text()
+    assert "<svg" in textbook and "x_4" in textbook and "W_h: " in textbook
+    assert "= sum of 4 contributions" in textbook
+    assert (out / "rnn_textbook.png").read_bytes().startswith(b"\x89PNG")
     assert "<svg" in (out / "rnn_unrolled.svg").read_text()
     assert "|g|" in (out / "rnn_unrolled.dot").read_text()
     compile((out / "rnn_bptt.py").read_text(), "rnn_bptt.py", "exec")  # valid Python source

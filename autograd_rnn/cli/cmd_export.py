@@ -15,14 +15,21 @@ def register(subparsers) -> None:
         "export",
         help="draw an unrolled RNN/LSTM/GRU graph with the gradient on every edge",
         description="Unroll a small random network, backpropagate, and draw its graph "
-        "(Graphviz). Example: autograd-rnn export --cell lstm --steps 4 -o lstm.svg",
+        "(Graphviz). Example: autograd-rnn export --cell lstm --steps 4 --detail textbook "
+        "-o lstm.svg",
     )
     parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn")
     parser.add_argument("--steps", type=int, default=3, help="timesteps T (default 3)")
     parser.add_argument("--hidden", type=int, default=3, help="hidden size H (default 3)")
     parser.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
-    parser.add_argument("--detail", choices=("ops", "cells"), default="ops",
-                        help="every op, or one node per cell per timestep (default ops)")
+    parser.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
+    parser.add_argument("--bidirectional", action="store_true",
+                        help="add a reverse direction to every layer")
+    parser.add_argument("--detail", choices=("auto", "textbook", "ops", "cells"),
+                        default="auto",
+                        help="textbook (one column per timestep, weights on the arrows), ops "
+                        "(every op), cells (one node per cell per timestep), or auto (the "
+                        "default: ops up to 2 steps, else textbook)"),
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="output format (default: from the -o suffix, else svg)")
     parser.add_argument("-o", "--output", default=None,
@@ -34,6 +41,14 @@ def register(subparsers) -> None:
     parser.add_argument("--no-grads", action="store_true",
                         help="draw the forward graph only (no backward, no gradient labels)")
     parser.add_argument("--show-values", action="store_true", help="print values in nodes")
+    parser.add_argument("--show-shapes", action="store_true",
+                        help="add tensor shapes to the arrow labels (ops and cells views)")
+    parser.add_argument("--show-grad-values", action="store_true",
+                        help="write each gradient's first entries on the arrows, not only its "
+                        "norm (ops and cells views)")
+    parser.add_argument("--fan-out", action="store_true",
+                        help="draw an arrow from a shared weight to every use instead of a "
+                        "bus line (ops and cells views)")
     parser.add_argument("--loss-at", choices=("all", "last"), default="all",
                         help="loss on every step (default) or on the last step only")
     parser.add_argument("--truncate", type=int, default=None, metavar="K",
@@ -54,11 +69,14 @@ def run(args) -> int:
     from autograd_rnn.viz.render import render
 
     for flag, value in (("--steps", args.steps), ("--hidden", args.hidden),
-                        ("--batch", args.batch)):
+                        ("--batch", args.batch), ("--layers", args.layers)):
         if value < 1:
             raise UsageError(f"{flag} must be >= 1, got {value}")
     if args.truncate is not None and args.truncate < 1:
         raise UsageError(f"--truncate must be >= 1, got {args.truncate}")
+    if args.truncate is not None and args.bidirectional:
+        raise UsageError("--truncate needs a forward-only network: the reverse direction of "
+                         "--bidirectional reads the whole sequence")
     fmt = args.format
     if args.output is None:
         output = Path(f"{args.cell}_{args.steps}step.{fmt or 'svg'}")
@@ -75,13 +93,15 @@ def run(args) -> int:
     example = build_example(
         args.cell, args.steps, batch=args.batch, hidden_size=args.hidden, seed=args.seed,
         loss_at=args.loss_at, truncate=args.truncate, weight_scale=args.weight_scale,
-        backward=not args.no_grads,
+        backward=not args.no_grads, layers=args.layers, bidirectional=args.bidirectional,
     )
     try:
         path = render(
             example.losses, output, format=fmt or "svg", overwrite=args.overwrite,
             detail=args.detail, group=not args.no_group, rankdir=args.rankdir,
             show_values=args.show_values, show_grads=not args.no_grads,
+            show_shapes=args.show_shapes, show_grad_values=args.show_grad_values,
+            bus=not args.fan_out,
             max_nodes=args.max_nodes if fmt != "dot" else None,
         )
     except GraphTooLargeError as error:

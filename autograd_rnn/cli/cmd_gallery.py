@@ -6,10 +6,11 @@ from __future__ import annotations
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "gallery",
-        help="regenerate the example diagrams (DOT + SVG) in graphs/",
-        description="Write the gallery of example graphs: a 3-step RNN with gradients, an "
-        "LSTM and a GRU cell, 30-step vanishing/exploding RNNs, a 100-step LSTM, truncated "
-        "BPTT, a backward graph and a failing per-node gradient check.",
+        help="regenerate the example diagrams (DOT + SVG, PNG for textbook views) in graphs/",
+        description="Write the gallery of example graphs: textbook views of RNN, LSTM, GRU, "
+        "truncated BPTT and a 2-layer stack, a 3-step RNN op by op, an LSTM and a GRU cell, "
+        "30-step vanishing/exploding RNNs, a 100-step LSTM, truncated BPTT, a backward graph "
+        "and a failing per-node gradient check.",
     )
     parser.add_argument("--out", default="graphs", help="output folder (default graphs)")
     parser.add_argument("--check", action="store_true",
@@ -32,7 +33,7 @@ def run(args) -> int:
             return 1
         print(f"{args.out}: all DOT files match the code")
         return 0
-    formats = ("dot",) if args.dot_only else ("dot", "svg")
+    formats = ("dot",) if args.dot_only else ("dot", "svg", "png")
     try:
         written = write_gallery(args.out, formats=formats)
     except GraphvizNotFoundError as error:

@@ -1,7 +1,8 @@
 """Graph export and visualisation: Graphviz DOT/SVG, networkx, analysis, plots.
 
 >>> dot = ar.viz.to_dot(loss, detail="ops")          # graphviz.Digraph
->>> ar.viz.render(loss, "rnn.svg", detail="cells")   # writes the file (needs `dot`)
+>>> ar.viz.render(loss, "rnn.svg", detail="textbook")  # one column per timestep (needs `dot`)
+>>> ar.viz.build_textbook(loss).params               # each weight's per-step contributions
 >>> g = ar.viz.to_networkx(loss)                     # networkx.DiGraph
 >>> ar.viz.hidden_state_grad_norms(loss)             # {t: ||dL/dh_t||}
 >>> with ar.viz.trace() as tape: ...                  # step-through frames / HTML page
@@ -22,6 +23,7 @@ from autograd_rnn.viz.graph_nx import to_networkx
 from autograd_rnn.viz.nodecheck import NodeCheck, NodeCheckReport, check_nodes
 from autograd_rnn.viz.plots import plot_gradient_norms, plot_training_curves
 from autograd_rnn.viz.render import render, write_atomic
+from autograd_rnn.viz.textbook import Textbook, build_textbook
 from autograd_rnn.viz.trace import Frame, Tape, record_example, trace
 
 __all__ = [
@@ -31,8 +33,10 @@ __all__ = [
     "GraphvizNotFoundError",
     "NodeCheck",
     "NodeCheckReport",
+    "Textbook",
     "VizError",
     "build_example",
+    "build_textbook",
     "check_nodes",
     "count_paths",
     "depth_from_loss",

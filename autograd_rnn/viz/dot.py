@@ -1,18 +1,19 @@
 """Graphviz export of a recorded graph: ``to_dot(roots, ...) -> graphviz.Digraph``.
 
-What the picture shows (see ``view.py`` for the node/edge model):
+``detail="textbook"`` is drawn by ``textbook_dot.py``; the op-level and cells views here
+(see ``view.py`` for the node/edge model, ``layout_hints.py`` for how time order is kept):
 
 - clusters per scope, so an unrolled network gets one box per timestep ("t=1", "t=2", ...)
-  inside one box per layer; parameters sit outside every cluster, drawn once, with an arrow
-  into each timestep that uses them;
-- the hidden-state chain h_0 -> h_1 -> ... kept on one straight line (same ``group`` and
-  heavy invisible edges between consecutive states);
+  inside one box per layer, in time order; parameters sit outside every cluster, drawn
+  once, feeding a bus line with a tap into each timestep that uses them;
+- the hidden-state chain h_0 -> h_1 -> ... kept on one straight line;
 - after backward, every edge is labelled with the gradient that flowed along it (its norm,
-  or its values for tensors of <= 3 entries, and its shape) and coloured / thickened on a log
-  scale (legend included); a shared weight's node shows the sum of its edge contributions
-  (BPTT's sum over timesteps); before backward the title says gradients are not computed yet;
-- a detached hidden state (truncated BPTT) gets a dashed vermillion "truncated (detached)"
-  arrow; nodes whose VJP failed ``check_nodes`` are filled vermillion.
+  or its values for tensors of <= 2 entries; shapes with ``show_shapes``) and coloured /
+  thickened on a log scale (a small legend lists what the figure uses); a shared weight's
+  node shows the sum of its edge contributions (BPTT's sum over timesteps); before backward
+  the title says gradients are not computed yet;
+- a detached hidden state (truncated BPTT) gets a thick dashed vermillion "detached" arrow;
+  nodes whose VJP failed ``check_nodes`` are filled vermillion.
 """
 
 from __future__ import annotations
@@ -24,20 +25,34 @@ import graphviz
 
 from autograd_rnn.viz import labels, style
 from autograd_rnn.viz.errors import GraphTooLargeError
-from autograd_rnn.viz.view import View, VNode, build_view, count_nodes, filter_view
+from autograd_rnn.viz.layout_hints import buses, edge_weight, emit_buses, emit_time_order
+from autograd_rnn.viz.notebook import Diagram
+from autograd_rnn.viz.view import (
+    View,
+    VNode,
+    build_view,
+    count_nodes,
+    filter_view,
+    step_of,
+    timesteps,
+)
 
 DEFAULT_MAX_NODES = 1000
-BUS_MIN = 8  # parameters used more often feed a bus line (see _buses)
+DETAILS = ("auto", "ops", "cells", "textbook")
+AUTO_OPS_STEPS = 2  # "auto" draws every op up to this many timesteps
 
 
 def to_dot(
     roots,
     *,
-    detail: str = "ops",
+    detail: str = "auto",
     group: bool = True,
     rankdir: str = "LR",
     show_values: bool = False,
     show_grads: bool = True,
+    show_shapes: bool = False,
+    show_grad_values: bool = False,
+    bus: bool = True,
     highlight_nodes: Iterable[int] = (),
     highlight_edges: Iterable[tuple[int, int]] = (),
     visible_nodes: Iterable[int] | None = None,
@@ -45,16 +60,25 @@ def to_dot(
     title: str | None = None,
     node_check=None,
     legend: bool = True,
-) -> graphviz.Digraph:
+) -> Diagram:
     """The graph behind ``roots`` (a Tensor or a list) as a Graphviz ``Digraph``.
 
     Args:
-        detail: "ops" (one node per tensor) or "cells" (one node per scope, e.g. per cell
-            per timestep: keeps a 100-step LSTM readable).
+        detail: "ops" (one node per tensor), "cells" (one node per scope, e.g. per cell
+            per timestep: keeps a 100-step LSTM readable), "textbook" (the unrolled network
+            as in a textbook: one column per timestep, weights on the arrows; see
+            ``textbook.py``) or "auto" (the default): ops for graphs of at most
+            ``AUTO_OPS_STEPS`` timesteps, else textbook for recurrent networks, else cells.
         group: draw scopes as clusters (labelled "t=1", "layer0", ...).
-        rankdir: "LR" (time flows left to right) or "TB".
+        rankdir: "LR" (time flows left to right) or "TB" (ops and cells views).
         show_values: print values (tiny tensors) or value norms in op nodes.
         show_grads: label and colour edges with the gradients of the last backward.
+        show_shapes: add each tensor's shape to the arrow labels (off: gradient norms only,
+            or the values of tensors with at most 2 entries).
+        show_grad_values: write the gradient's first entries on every arrow, not only on
+            tiny tensors (ops and cells views).
+        bus: a parameter used more than once feeds a bus line with a tap per use (False:
+            one arrow from the parameter to every use).
         highlight_nodes / highlight_edges: tensor ids / (parent id, child id) pairs drawn in
             bold orange (used by the step-through tracer).
         visible_nodes: None, or the tensor ids to draw (others are omitted).
@@ -63,9 +87,32 @@ def to_dot(
         node_check: a ``NodeCheckReport`` from ``check_nodes``: failing nodes are filled
             vermillion and their failing input edges marked.
         legend: add the colour legend when gradients are drawn.
+
+    Returns a ``graphviz.Digraph`` (``.source`` is the DOT text) that Jupyter shows at a
+    readable size (see ``notebook.py``).
     """
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    frames = visible_nodes is not None or bool(highlight_nodes) or node_check is not None
+    if detail == "auto":
+        detail = "ops" if frames else auto_detail(roots)
+    if detail == "textbook":
+        if frames:
+            raise ValueError("detail='textbook' draws whole networks: visible_nodes, "
+                             "highlights and node_check need detail='ops' or 'cells'")
+        from autograd_rnn.viz.textbook import build_textbook
+        from autograd_rnn.viz.textbook_dot import textbook_to_dot
+
+        book = build_textbook(roots)
+        if max_nodes is not None and len(book.nodes) > max_nodes:
+            raise GraphTooLargeError(
+                f"the textbook view has {len(book.nodes)} boxes, more than max_nodes="
+                f"{max_nodes} that Graphviz lays out in reasonable time: draw fewer "
+                "timesteps, or write the DOT source only (render(..., format='dot'))")
+        return textbook_to_dot(roots, show_grads=show_grads, title=title, legend=legend,
+                               book=book)
     if max_nodes is not None and visible_nodes is None:
         count = count_nodes(roots, detail)  # fail fast, before building labels
         if count > max_nodes:
@@ -82,14 +129,14 @@ def to_dot(
     hl_nodes = set(highlight_nodes)
     hl_edges = {tuple(p) for p in highlight_edges}
 
-    dot = graphviz.Digraph("autograd_rnn", strict=False)
+    dot = Diagram("autograd_rnn", strict=False)
     dot.attr(rankdir=rankdir, fontname="Helvetica", newrank="true", nodesep="0.25",
              ranksep="0.35")
-    dot.attr("node", fontname="Helvetica", fontsize="10")
-    dot.attr("edge", fontname="Helvetica", fontsize="8", arrowsize="0.6")
+    dot.attr("node", fontname="Helvetica", fontsize="11")
+    dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
     caption = _caption(title, show_grads, view, full)
     if caption:
-        dot.attr(label=caption, labelloc="t", fontsize="12")
+        dot.attr(label=caption, labelloc="t", fontsize="14")
 
     bodies = _cluster_bodies(view.nodes, group)
     for node in view.nodes:
@@ -97,43 +144,38 @@ def to_dot(
         bodies[node.cluster if group else ""].append((node.name, attrs))
     _emit_clusters(dot, bodies)
 
-    for _k, chain in enumerate(view.chains.values()):
-        for a, b in zip(chain, chain[1:], strict=False):
-            dot.edge(a.name, b.name, style="invis", weight="10")
-    taps, segments = _buses(view)
+    emit_time_order(dot, view, detail)
+    taps, segments = buses(view) if bus else ({}, [])
+    states = {id(n) for chain in view.chains.values() for n in chain}
     for edge in view.edges:
-        attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges)
+        attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges, show_shapes,
+                                  show_grad_values)
+        weight = edge_weight(view, edge, states)
+        if weight:
+            attrs["weight"] = weight
         dot.edge(taps.get(id(edge), edge.src.name), edge.dst.name, **attrs)
-    for a, b in segments:
-        dot.node(b, shape="point", width="0.04", color=style.GREY)
-        dot.edge(a, b, arrowhead="none", color=style.GREY, penwidth="1.2")
+    emit_buses(dot, segments)
     if grads_on and legend and scale is not None and not scale.empty:
-        dot.node("legend", label=scale.legend_label(), shape="plaintext", fontsize="8")
+        kinds = {e.kind for e in view.edges}
+        zero = any(labels.edge_norm(e) == 0 for e in view.edges)
+        dot.node("legend", shape="plaintext", fontsize="10", label=scale.legend_label(
+            zero=zero, const="const" in kinds, detached="detached" in kinds))
     return dot
 
 
-def _buses(view: View) -> tuple[dict[int, str], list[tuple[str, str]]]:
-    """Bus lines for parameters used by more than ``BUS_MIN`` nodes.
+def auto_detail(roots) -> str:
+    """What ``detail="auto"`` draws: "ops" for at most ``AUTO_OPS_STEPS`` timesteps, else
+    "textbook" when the graph is a recurrent network the textbook view can read (states
+    named h_1, h_2, ... in timestep scopes), else "cells"."""
+    if timesteps(roots) <= AUTO_OPS_STEPS:
+        return "ops"
+    from autograd_rnn.viz.textbook import build_textbook
 
-    Instead of many long arrows (slow to route and unreadable), the parameter feeds a "bus"
-    line of small points running along time, and each use branches off its own point, so
-    the sharing stays visible and every branch still carries that step's gradient.
-    Returns {id(edge): its tap point} and the bus segments [(from, to)] in order.
-    """
-    taps: dict[int, str] = {}
-    segments: list[tuple[str, str]] = []
-    for node in view.nodes:
-        if node.kind != "param":
-            continue
-        uses = view.uses(node)
-        if len(uses) > BUS_MIN:
-            uses.sort(key=lambda e: e.dst.sort_key)
-            previous = node.name
-            for k, edge in enumerate(uses):
-                taps[id(edge)] = f"{node.name}b{k}"
-                segments.append((previous, taps[id(edge)]))
-                previous = taps[id(edge)]
-    return taps, segments
+    try:
+        build_textbook(roots)
+    except ValueError:
+        return "cells"
+    return "textbook"
 
 
 def _too_large(count: int, roots, detail: str, max_nodes: int) -> str:
@@ -185,7 +227,12 @@ def _emit_clusters(dot: graphviz.Digraph, bodies: dict[str, list]) -> None:
         if path:
             parent = path.rsplit("/", 1)[0] if "/" in path else ""
             children.setdefault(parent, []).append(path)
-    numbers = {path: k for k, path in enumerate(p for p in bodies if p)}
+    for kids in children.values():  # timestep boxes in t order ("t=0" first)
+        kids.sort(key=lambda p: (step_of(p) is None, step_of(p) or 0))
+    order = [""]
+    for path in order:  # breadth first: every box is numbered after its parent
+        order.extend(children.get(path, []))
+    numbers = {path: k for k, path in enumerate(order[1:])}
 
     def fill(graph, path):
         for name, attrs in bodies[path]:

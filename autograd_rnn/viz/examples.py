@@ -10,7 +10,7 @@ the engine, and the equations are those of REFERENCE.md:
 - GRU:  r, z = sigmoid(...); n = tanh(x W_xn + b_xn + r (h W_hn + b_hn)); h_t = (1-z) n + z h
 - output y_t = h_t W_y + b_y, loss L = sum_t sum((y_t - target_t)^2) (or only the last step).
 
-Each output/loss term is recorded under the scope ``"loss/t={t}"``.
+Each output and step loss (and the running sum) is recorded under the scope ``"loss/t={t}"``.
 """
 
 from __future__ import annotations
@@ -122,6 +122,8 @@ def build_example(
     backward: bool = True,
     forget_bias: float = 0.0,
     input_scale: float = 1.0,
+    layers: int = 1,
+    bidirectional: bool = False,
 ) -> Example:
     """Unroll ``cell`` over ``steps`` random inputs and (optionally) backpropagate.
 
@@ -134,6 +136,15 @@ def build_example(
         forget_bias: LSTM forget-gate bias at initialisation.
         input_scale: standard deviation of the random inputs (small inputs keep tanh in
             its linear range, where W_h alone decides vanishing vs exploding).
+        layers: stacked layers (layer l > 0 reads layer l-1's h_t); their parameters are
+            ``params["layer1.W_x"]`` etc. (tensor names W_x, ... as in ``ar.nn``).
+        bidirectional: add a reverse direction per layer (scope ``layer0_reverse``, run
+            from t=T down to 1, parameters ``params["layer0_reverse.W_x"]``); the next layer
+            and the output read [h_t forward, h_t reverse].
+
+    Outputs y_t = h_t W_y + b_y and step losses L_t = sum((y_t - target_t)^2) are named
+    ``y_t`` and ``L_t``; ``Example.hidden`` / ``cells`` / ``inputs`` are the last layer's
+    forward states and the inputs x_t.
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -141,44 +152,103 @@ def build_example(
         raise ValueError(f"loss_at must be 'all' or 'last', got {loss_at!r}")
     if truncate is not None and truncate < 1:
         raise ValueError(f"truncate must be >= 1 steps, got {truncate}")
+    if layers < 1:
+        raise ValueError(f"layers must be >= 1, got {layers}")
+    if bidirectional and truncate is not None:
+        raise ValueError("truncate needs a forward-only network: the reverse direction of a "
+                         "bidirectional layer reads the whole sequence")
     rng = np.random.default_rng(seed)
+    dirs = 2 if bidirectional else 1
     p = make_params(cell, input_size, hidden_size, output_size, rng, weight_scale,
                     forget_bias)
+    if dirs == 2:
+        p["W_y"] = ar.tensor(rng.uniform(-1, 1, (dirs * hidden_size, output_size))
+                             / np.sqrt(hidden_size), requires_grad=True, name="W_y")
+    per_layer = {"layer0": p}
+    for layer in range(layers):
+        for d in range(dirs):
+            key = f"layer{layer}" + ("_reverse" if d else "")
+            if key not in per_layer:
+                size = input_size if layer == 0 else dirs * hidden_size
+                extra = make_params(cell, size, hidden_size, 1, rng, weight_scale, forget_bias)
+                per_layer[key] = {k: v for k, v in extra.items() if k not in ("W_y", "b_y")}
     xs = input_scale * rng.normal(size=(steps, batch, input_size))
     targets = rng.normal(size=(steps, batch, output_size))
-    h = ar.tensor(np.zeros((batch, hidden_size)), name="h_0")
-    c = ar.tensor(np.zeros((batch, hidden_size)), name="c_0")
-    hidden, cells, inputs, losses = [h], [c], [], []
-    loss = None
+    cuts = {t for t in range(2, steps + 1) if truncate is not None and (t - 1) % truncate == 0}
+    inputs = []
     for t in range(1, steps + 1):
-        if truncate is not None and t > 1 and (t - 1) % truncate == 0:
-            losses.append(loss)
-            loss = None
-            h = h.detach()
-            c = c.detach()
         with ar.scope(f"{cell}/layer0/t={t}"):
-            x_t = ar.tensor(xs[t - 1], name=f"x_{t}")
-            if cell == "rnn":
-                h = rnn_step(p, x_t, h)
-            elif cell == "lstm":
-                h, c = lstm_step(p, x_t, h, c)
-                c.name = f"c_{t}"
-            else:
-                h = gru_step(p, x_t, h)
-            h.name = f"h_{t}"
-        inputs.append(x_t)
-        hidden.append(h)
-        cells.append(c)
-        if loss_at == "all" or t == steps:
-            with ar.scope(f"loss/t={t}"):
-                y = h @ p["W_y"] + p["b_y"]
-                term = ((y - targets[t - 1]) ** 2).sum()
-                loss = term if loss is None else loss + term
-    losses.append(loss)
+            inputs.append(ar.tensor(xs[t - 1], name=f"x_{t}"))
+    outs = inputs
+    for layer in range(layers):
+        run = _run_layer(cell, per_layer[f"layer{layer}"], outs, f"{cell}/layer{layer}",
+                         batch, hidden_size, cuts, reverse=False)
+        if dirs == 2:
+            back = _run_layer(cell, per_layer[f"layer{layer}_reverse"], outs,
+                              f"{cell}/layer{layer}_reverse", batch, hidden_size, cuts,
+                              reverse=True)
+            joined = []
+            for t in range(1, steps + 1):
+                with ar.scope(f"{cell}/layer{layer}/t={t}"):
+                    joined.append(ar.concat([run[0][t], back[0][t]], axis=-1))
+            outs = joined
+        else:
+            outs = run[0][1:]
+    hidden, cells = run
+    losses = _losses(p, outs, targets, loss_at, cuts)
     for i, loss in enumerate(losses):
         if loss is None:
             raise ValueError("a truncated chunk has no loss term; use loss_at='all'")
         loss.name = "loss" if len(losses) == 1 else f"loss_{i + 1}"
         if backward:
             loss.backward()
-    return Example(losses, p, hidden, inputs, cells if cell == "lstm" else [])
+    params = dict(p)
+    for key, values in per_layer.items():
+        if key != "layer0":
+            params.update({f"{key}.{name}": v for name, v in values.items()})
+    return Example(losses, params, hidden, inputs, cells if cell == "lstm" else [])
+
+
+def _run_layer(cell, p, inputs, base: str, batch: int, hidden_size: int, cuts: set,
+               reverse: bool) -> tuple[list, list]:
+    """One direction of one layer over time; returns states h_0..h_T and c_0..c_T (index t:
+    the state after step t; for the reverse direction the state after reading x_t..x_T).
+    The state is detached before every step in ``cuts`` (truncated BPTT)."""
+    T = len(inputs)
+    with ar.scope(f"{base}/t=0"):
+        h = ar.tensor(np.zeros((batch, hidden_size)), name="h_0")
+        c = ar.tensor(np.zeros((batch, hidden_size)), name="c_0")
+    hidden, cells = [h] + [None] * T, [c] + [None] * T
+    for t in range(T, 0, -1) if reverse else range(1, T + 1):
+        if t in cuts:
+            h = h.detach()
+            c = c.detach()
+        with ar.scope(f"{base}/t={t}"):
+            if cell == "rnn":
+                h = rnn_step(p, inputs[t - 1], h)
+            elif cell == "lstm":
+                h, c = lstm_step(p, inputs[t - 1], h, c)
+                c.name = f"c_{t}"
+            else:
+                h = gru_step(p, inputs[t - 1], h)
+            h.name = f"h_{t}"
+        hidden[t], cells[t] = h, c
+    return hidden, cells
+
+
+def _losses(p, outs, targets, loss_at: str, cuts: set) -> list:
+    """One loss per truncated chunk: the sum of the step losses L_t in it."""
+    losses, loss = [], None
+    for t, out in enumerate(outs, start=1):
+        if t in cuts:
+            losses.append(loss)
+            loss = None
+        if loss_at == "all" or t == len(outs):
+            with ar.scope(f"loss/t={t}"):
+                y = out @ p["W_y"] + p["b_y"]
+                y.name = f"y_{t}"
+                term = ((y - targets[t - 1]) ** 2).sum()
+                term.name = f"L_{t}"
+                loss = term if loss is None else loss + term
+    losses.append(loss)
+    return losses

@@ -2,8 +2,9 @@
 
 ``gallery_graphs()`` builds every diagram (deterministic: fixed seeds, DOT node names from
 topological position), ``write_gallery(out)`` writes ``<name>.dot`` and ``<name>.svg`` for
-each plus the RNN/LSTM/GRU gradient-norm plot, and ``stale_gallery(out)`` lists the DOT files
-that no longer match what the code produces (the golden-file test uses it).
+each (and ``<name>.png`` for the textbook views) plus the RNN/LSTM/GRU gradient-norm plot,
+and ``stale_gallery(out)`` lists the DOT files that no longer match what the code produces
+(the golden-file test uses it).
 """
 
 from __future__ import annotations
@@ -22,13 +23,21 @@ from autograd_rnn.viz.nodecheck import check_nodes
 from autograd_rnn.viz.render import layout, write_atomic
 
 PLOT_NAME = "gradient_norms_rnn_lstm_gru.svg"
+PNG_DPI = 144  # 2x: crisp on a projected slide
+
+
+def _textbook(cell: str, steps: int, title: str, **options) -> Callable[[], graphviz.Digraph]:
+    def build() -> graphviz.Digraph:
+        ex = build_example(cell, steps, **options)
+        return to_dot(ex.losses, detail="textbook", title=title)
+    return build
 
 
 def _rnn_3step() -> graphviz.Digraph:
     ex = build_example("rnn", 3)
-    return to_dot(ex.loss, title="Vanilla RNN unrolled over 3 steps, after loss.backward(): "
-                  "every edge carries the gradient that flowed back along it; each weight "
-                  "node shows the sum of its 3 per-step contributions (BPTT)")
+    return to_dot(ex.loss, detail="ops", title="Vanilla RNN unrolled over 3 steps, after "
+                  "loss.backward(): every edge carries the gradient that flowed back along it; "
+                  "each weight node shows the sum of its 3 per-step contributions (BPTT)")
 
 
 def _cell(kind: str) -> Callable[[], graphviz.Digraph]:
@@ -88,6 +97,13 @@ def _bad_op() -> graphviz.Digraph:
 
 
 GALLERY: dict[str, Callable[[], graphviz.Digraph]] = {
+    "rnn_textbook": _textbook("rnn", 3, "Vanilla RNN unrolled over 3 steps (BPTT)"),
+    "lstm_textbook": _textbook("lstm", 3, "LSTM unrolled over 3 steps: the cell state c_t "
+                               "is the conveyor belt"),
+    "gru_textbook": _textbook("gru", 3, "GRU unrolled over 3 steps"),
+    "tbptt_textbook": _textbook("rnn", 6, "Truncated BPTT: 6 steps in chunks of 3",
+                                truncate=3),
+    "rnn_2layer_textbook": _textbook("rnn", 3, "Two stacked RNN layers, 3 steps", layers=2),
     "rnn_3step_ops": _rnn_3step,
     "lstm_cell": _cell("lstm"),
     "gru_cell": _cell("gru"),
@@ -109,16 +125,26 @@ def gallery_graphs(names=None) -> dict[str, graphviz.Digraph]:
     return {name: GALLERY[name]() for name in names}
 
 
-def write_gallery(out: str | os.PathLike = "graphs", formats=("dot", "svg"),
+def write_gallery(out: str | os.PathLike = "graphs", formats=("dot", "svg", "png"),
                   plot: bool = True) -> list[Path]:
     """Write every diagram as ``out/<name>.<format>`` (replacing old versions) and the
-    gradient-norm plot; returns the paths written."""
+    gradient-norm plot; returns the paths written. PNGs (at ``PNG_DPI``, for slides) are
+    written for the textbook views only."""
     out = Path(out)
     written = []
     for name, graph in gallery_graphs().items():
         source = graph.source
         for fmt in formats:
-            data = source if fmt == "dot" else layout(source, fmt)
+            if fmt == "png" and not name.endswith("_textbook"):
+                continue
+            if fmt == "dot":
+                data = source
+            elif fmt == "png":
+                data = layout(source.replace("digraph autograd_rnn {",
+                                             f"digraph autograd_rnn {{\n\tdpi={PNG_DPI}", 1),
+                              "png")
+            else:
+                data = layout(source, fmt)
             written.append(write_atomic(out / f"{name}.{fmt}", data, overwrite=True))
     if plot:
         from autograd_rnn.viz.analysis import vanishing_curves

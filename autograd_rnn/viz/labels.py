@@ -3,7 +3,8 @@
 Node labels: parameters show name, shape and the sum of their edge contributions; op nodes
 show op name and output shape (named ones like h_t also ``|dL/dh_t|``); cells show their
 scope, outputs and op count; roots show their value. Edge labels after backward: ``g = [...]``
-for tensors of at most ``TINY`` entries, else ``|g| = ...``, then the shape.
+for tensors of at most ``TINY`` entries, else ``|g| = ...`` (and the shape with
+``show_shapes``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import numpy as np
 from autograd_rnn.viz import style
 from autograd_rnn.viz.view import HIDDEN_NAME, VEdge, View, VNode, layer_path
 
-TINY = 3  # tensors with at most this many entries show their values, not just a norm
+TINY = 2  # tensors with at most this many entries show their values, not just a norm
+SHOWN = 4  # gradient entries written on an arrow with show_grad_values
 
 def edge_norms(edges: list[VEdge]) -> list[float]:
-    return [n for e in edges for n in [_edge_norm(e)] if n is not None]
+    return [n for e in edges for n in [edge_norm(e)] if n is not None]
 
 
-def _edge_norm(edge: VEdge) -> float | None:
+def edge_norm(edge: VEdge) -> float | None:
     """Norm of everything that flowed back along ``edge`` (None if nothing recorded)."""
     grads = [g for g in edge.grads if g is not None]
     if not grads:
@@ -76,8 +78,10 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
     elif node.kind == "input":
         attrs.update(shape="box", style="filled", fillcolor=style.FILL_INPUT)
         lines.append(f"{t.name or 'input'} {style.fmt_shape(t.shape)}")
-        if t.detached_from is not None:
-            lines.append("detached: no grad flows back")
+        if t.detached_from is not None:  # the copy a truncated-BPTT chunk starts from
+            lines.append("detached copy")
+            attrs.update(style="filled,dashed", fillcolor="white", color=style.DETACHED,
+                         fontcolor=style.DETACHED, penwidth="2")
         if show_values:
             lines.append(_value_text(t.data))
     elif node.kind == "op":
@@ -105,8 +109,8 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
     if any(m.id in hl for m in node.members):
         attrs.update(color=style.HIGHLIGHT, penwidth="4")
     attrs["label"] = "\\n".join(lines)
-    chain_group = _chain_group(node, view)
-    if chain_group:
+    chain_group = _chain_group(node, view) if node.kind == "cell" else None
+    if chain_group:  # a straight row of cells; op-level chains keep straight by weight alone
         attrs["group"] = chain_group
     return attrs
 
@@ -145,36 +149,52 @@ def _value_text(a: np.ndarray) -> str:
     return style.fmt_values(a) if a.size <= TINY else f"|v| = {style.fmt(style.norm(a))}"
 
 
-def edge_attrs(edge: VEdge, grads_on, scale, failed, hl) -> dict:
+def edge_attrs(edge: VEdge, grads_on, scale, failed, hl, show_shapes: bool = False,
+               grad_values: bool = False) -> dict:
+    """Style and label of an arrow: after backward the gradient's norm (its values for
+    tensors of at most ``TINY`` entries, or its first entries with ``grad_values``),
+    coloured and thickened on the log scale; the shape too when ``show_shapes``."""
     attrs: dict[str, str] = {}
-    shape = _edge_shape(edge)
+    shape = _edge_shape(edge) if show_shapes else ""
     if edge.kind == "detached":
         attrs.update(style="dashed", color=style.DETACHED, fontcolor=style.DETACHED,
-                     arrowhead="tee", penwidth="1.5", label="truncated (detached)",
-                     constraint="true")
+                     arrowhead="tee", penwidth="3", label="detached: no gradient flows back",
+                     constraint="true", fontsize="10")
     elif edge.kind == "const":
         attrs.update(style="dotted", color=style.GREY, label=shape)
     elif grads_on:
-        n = _edge_norm(edge)
+        n = edge_norm(edge)
         if n is None:
-            attrs.update(color=style.GREY, label=f"{shape}\\nno gradient reached")
+            attrs.update(color=style.GREY, label=_lines(shape, "no gradient reached"))
         else:
             attrs.update(color=scale.colour(n), penwidth=scale.penwidth(n),
-                         label=f"{_grad_text(edge, n)}\\n{shape}")
+                         label=_lines(_grad_text(edge, n, grad_values), shape))
     else:
         attrs["label"] = shape
+    if not attrs.get("label"):
+        attrs.pop("label", None)
     if any(pid in failed.get(cid, ()) for pid, cid in edge.pairs):
         attrs.update(color=style.FAIL, style="bold", penwidth="3",
-                     label=attrs.get("label", "") + "\\nVJP CHECK FAILED")
+                     label=_lines(attrs.get("label", ""), "VJP CHECK FAILED"))
     if edge.pairs & hl:
         attrs.update(color=style.HIGHLIGHT, penwidth="4")
     return attrs
 
 
-def _grad_text(edge: VEdge, n: float) -> str:
+def _lines(*parts: str) -> str:
+    return "\\n".join(p for p in parts if p)
+
+
+def _grad_text(edge: VEdge, n: float, values: bool = False) -> str:
+    """``g = [...]`` for tiny gradients (or, with ``values``, the first ``SHOWN`` entries of
+    any, then the norm), else ``|g| = ...``."""
     grads = [g for g in edge.grads if g is not None]
     if len(grads) == 1 and np.size(grads[0]) <= TINY:
         return "g = " + style.fmt_values(grads[0])
+    if values and len(grads) == 1:
+        flat = np.ravel(grads[0])
+        more = ", ..." if flat.size > SHOWN else ""
+        return f"g = {style.fmt_values(flat[:SHOWN])[:-1]}{more}]\\n|g| = {style.fmt(n)}"
     return f"|g| = {style.fmt(n)}"
 
 

@@ -76,7 +76,7 @@ def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
 
 
 _GROUP = re.compile(r' group=(?:"[^"]*"|[^\s\]]+)')
-_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[style=invis weight=10\]")
+_INVISIBLE_CHAIN = re.compile(r"\n\t+\S+ -> \S+ \[(?:minlen=\d+ )?style=invis weight=10\]")
 
 
 def _no_groups(source: str) -> str:
@@ -127,8 +127,9 @@ def render(
 ) -> Path:
     """Draw the graph behind ``roots`` into ``path`` (svg, png, pdf or dot); returns the path.
 
-    ``to_dot_options`` are those of ``to_dot`` (detail, group, rankdir, show_values,
-    show_grads, title, ...). For format "dot" there is no node limit unless ``max_nodes``
+    ``to_dot_options`` are those of ``to_dot`` (detail: "auto", "textbook", "ops" or
+    "cells"; group, rankdir, show_values, show_grads, show_shapes, bus, title, ...). For
+    format "dot" there is no node limit unless ``max_nodes``
     is given. Without ``dot`` the source is saved to ``path`` with suffix ``.dot`` and
     ``GraphvizNotFoundError`` is raised.
     """

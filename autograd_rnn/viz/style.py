@@ -93,20 +93,28 @@ class LogScale:
             return fmt(PEN_MIN)
         return f"{PEN_MIN + (PEN_MAX - PEN_MIN) * self.position(n):.2f}"
 
-    def legend_label(self) -> str:
-        """An HTML-like Graphviz label: the colour ramp with its magnitudes, and the keys."""
-        rows = ['<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">',
-                '<tr><td colspan="2"><b>gradient |g| on edges (log scale)</b></td></tr>']
-        steps = len(VIRIDIS)
-        for k in range(steps):
-            position = 1.0 - k / (steps - 1)
-            value = 10 ** (self.lo + position * (self.hi - self.lo))
-            rows.append(f'<tr><td bgcolor="{VIRIDIS[k]}" width="30"> </td>'
-                        f'<td align="left">{fmt(value)}</td></tr>')
-        rows.append(f'<tr><td bgcolor="{ZERO_COLOUR}"> </td><td align="left">exactly 0</td></tr>')
-        rows.append(f'<tr><td bgcolor="{GREY}"> </td>'
-                    '<td align="left">constant input (no grad)</td></tr>')
-        rows.append(f'<tr><td bgcolor="{DETACHED}"> </td>'
-                    '<td align="left">dashed: truncated (detached)</td></tr>')
+    def ramp_html(self, title: str) -> str:
+        """A one-line colour ramp (smallest to largest norm) as an HTML-like table."""
+        cells = "".join(f'<td bgcolor="{c}" width="12"> </td>' for c in reversed(VIRIDIS))
+        return ('<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+                f'<tr><td colspan="{len(VIRIDIS) + 2}" align="left">{title}</td></tr>'
+                f'<tr><td>{fmt(10 ** self.lo)} </td>{cells}<td> {fmt(10 ** self.hi)}</td></tr>'
+                "</table>")
+
+    def legend_label(self, zero: bool = False, const: bool = False,
+                     detached: bool = False) -> str:
+        """A small HTML-like legend: the colour ramp with its range, and only the keys the
+        figure uses (exact zeros, constant inputs, detached states)."""
+        rows = ['<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">',
+                "<tr><td>" + self.ramp_html("gradient |g| on arrows (log scale)") + "</td></tr>"]
+        if zero:
+            rows.append(f'<tr><td align="left"><font color="{ZERO_COLOUR}">grey arrow: '
+                        "gradient exactly 0</font></td></tr>")
+        if const:
+            rows.append('<tr><td align="left"><font color="#777777">dotted: constant input, '
+                        "no gradient</font></td></tr>")
+        if detached:
+            rows.append(f'<tr><td align="left"><font color="{DETACHED}">dashed: detached '
+                        "(truncated BPTT)</font></td></tr>")
         rows.append("</table>>")
         return "".join(rows)

@@ -43,6 +43,12 @@ class VNode:
     name: str = ""  # DOT name "n<k>", set by build_view
     outputs: list[Tensor] = field(default_factory=list)  # cells: tensors used outside
 
+    @property
+    def op_name(self) -> str | None:
+        """The op that made the (first) tensor, None for a leaf."""
+        op = self.members[0].op
+        return None if op is None else op.name
+
 
 @dataclass
 class VEdge:
@@ -97,15 +103,34 @@ def is_param(t: Tensor) -> bool:
     return t.op is None and t.requires_grad
 
 
+def step_of(scope: str) -> int | None:
+    """The timestep of a scope: "rnn/layer0/t=3" -> 3; None outside timestep scopes."""
+    last = (scope or "").rsplit("/", 1)[-1]
+    return int(last[2:]) if _TIME_PART.match(last) else None
+
+
 def layer_path(scope: str) -> str:
     """The scope without its ``t=<k>`` parts: "rnn/layer0/t=3" -> "rnn/layer0"."""
     return "/".join(p for p in scope.split("/") if p and not _TIME_PART.match(p))
 
 
 def _group_key(t: Tensor, detail: str) -> str | None:
-    if detail == "ops" or is_param(t) or not t.scope:
+    """The cell a tensor folds into (detail="cells"): its scope, unless it is a leaf (an
+    input x_t, an initial state h_0, a parameter), which keeps a box of its own."""
+    if detail == "ops" or t.op is None or not t.scope:
         return None
     return t.scope
+
+
+def timesteps(roots) -> int:
+    """How many timesteps the graph unrolls: the largest t of a state named h_t / c_t
+    (0 when there is none)."""
+    steps = 0
+    for t in reachable(as_roots(roots), only_requires_grad=False):
+        match = HIDDEN_NAME.match(t.name or "")
+        if match is not None:
+            steps = max(steps, int(match.group(2)))
+    return steps
 
 
 def count_nodes(roots, detail: str = "ops") -> int:
@@ -135,6 +160,8 @@ def build_view(roots, detail: str = "ops") -> View:
         if key is None:
             kind = "param" if is_param(t) else ("input" if t.op is None else "op")
             cluster = "" if kind == "param" else t.scope
+            if detail == "cells" and _TIME_PART.match(cluster.rsplit("/", 1)[-1]):
+                cluster = cluster.rsplit("/", 1)[0] if "/" in cluster else ""  # beside its cell
             node = VNode((t.id, 1), kind, [t], cluster, id(t) in root_ids)
             nodes.append(node)
         elif key in groups:

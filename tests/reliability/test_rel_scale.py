@@ -114,4 +114,5 @@ def test_10000_step_graph_exports_collapsed_to_dot(tmp_path):
     assert f"rnn/layer0 t={T_LONG}\\n" in source
     assert f"grad = sum of {T_LONG} edges" in source  # W_h: one gradient edge per step
     n_nodes = len(re.findall(r"^\s*n\d+ \[label=", source, re.M))
-    assert 2 * T_LONG <= n_nodes < 2 * T_LONG + 50  # a cell and an output node per step
+    # per step: a cell, an output node and the input x_t (drawn in its own box)
+    assert 3 * T_LONG <= n_nodes < 3 * T_LONG + 50

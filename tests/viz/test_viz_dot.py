@@ -13,8 +13,12 @@ from autograd_rnn.viz.style import VIRIDIS
 NUMBER = re.compile(r"-?\d+(\.\d+)?(e[-+]\d+)?")
 
 
+BUS_POINT = re.compile(r"^n\d+b\d+$")
+
+
 def _real_edges(dot):
-    return [e for e in dot.edges if e[2].get("style") != "invis"]
+    """Drawn edges, without the bus lines that carry shared parameters."""
+    return [e for e in dot.edges if e[2].get("style") != "invis" and not BUS_POINT.match(e[1])]
 
 
 def _label_lines(attrs):
@@ -27,27 +31,36 @@ def _params(dot, names):
 
 
 @pytest.mark.parametrize("steps", [1, 3, 5])
-def test_one_cluster_per_timestep_labelled_t(steps):
+def test_one_cluster_per_timestep_labelled_t_in_time_order(steps):
     ex = build_example("rnn", steps)
-    dot = parse_dot(to_dot(ex.loss).source)
-    labels = [c["label"] for c in dot.clusters if c["parent"] is not None
-              and next(p for p in dot.clusters if p["name"] == c["parent"])["label"] == "layer0"]
-    assert labels == [f'"t={t}"'.strip('"') for t in range(1, steps + 1)]
+    dot = parse_dot(to_dot(ex.loss, detail="ops").source)
+    boxes = [c for c in dot.clusters if c["parent"] is not None
+             and next(p for p in dot.clusters if p["name"] == c["parent"])["label"] == "layer0"]
+    assert [c["label"] for c in boxes] == [f"t={t}" for t in range(0, steps + 1)]  # t=0: h_0
+    numbers = [int(c["name"].split("_")[1]) for c in boxes]
+    assert numbers == sorted(numbers)
     # every hidden state h_t sits in the cluster of its own timestep
     for t in range(1, steps + 1):
         node = next(k for k, a in dot.nodes.items() if a["label"].startswith(f"h_{t} = tanh"))
         assert dot.cluster_of(node)["label"] == f"t={t}"
 
 
-def test_each_shared_parameter_is_one_node_outside_clusters_with_an_edge_per_step():
+@pytest.mark.parametrize("bus", [True, False])
+def test_each_shared_parameter_is_one_node_outside_clusters_with_an_edge_per_step(bus):
     ex = build_example("rnn", 4)
-    dot = parse_dot(to_dot(ex.loss).source)
+    dot = parse_dot(to_dot(ex.loss, detail="ops", bus=bus).source)
     found = _params(dot, ["W_x", "W_h", "b_h", "W_y", "b_y"])
     for name, nodes in found.items():
         assert len(nodes) == 1, (name, nodes)
         assert dot.cluster_of(nodes[0]) is None
-        uses = [e for e in _real_edges(dot) if e[0] == nodes[0]]
-        assert len(uses) == 4, name  # shared by all 4 timesteps
+        if bus:  # one line of 4 taps, each feeding one timestep
+            line = [e for e in dot.edges if e[0] == nodes[0] or e[0].startswith(nodes[0] + "b")]
+            taps = [e for e in line if not BUS_POINT.match(e[1])]
+            assert len(taps) == 4 and len(line) == 8, name
+            assert all(e[2].get("label", "").startswith(("|g|", "g =")) for e in taps)
+        else:
+            uses = [e for e in _real_edges(dot) if e[0] == nodes[0]]
+            assert len(uses) == 4, name  # shared by all 4 timesteps
 
 
 def test_every_gradient_edge_has_a_number_after_backward_and_none_before():
@@ -57,14 +70,19 @@ def test_every_gradient_edge_has_a_number_after_backward_and_none_before():
     grad_edges = [e for e in edges if e[2].get("style") != "dotted"]  # dotted: constant input
     assert len(grad_edges) > 40
     for _, _, attrs in grad_edges:
-        first = _label_lines(attrs)[0]
-        assert first.startswith(("|g| = ", "g = [")), attrs
-        assert NUMBER.search(first), attrs
+        lines = _label_lines(attrs)
+        assert lines[0].startswith(("|g| = ", "g = [")), attrs
+        assert NUMBER.search(lines[0]), attrs
+        assert len(lines) == 1  # norms (or tiny vectors) only: no shapes by default
+    shapes = parse_dot(to_dot(ex.loss, show_shapes=True).source)
+    assert all(re.fullmatch(r"\([\d, ]*\)", _label_lines(a)[-1]) for _, _, a in
+               _real_edges(shapes) if "label" in a and "detached" not in a["label"])
     ex2 = build_example("lstm", 2, backward=False)
     before = parse_dot(to_dot(ex2.loss).source)
     assert "gradients not computed yet" in before.graph["label"]
-    for _, _, attrs in _real_edges(before):
-        assert "g =" not in attrs.get("label", "") and "|g|" not in attrs.get("label", "")
+    assert not any("label" in a for _, _, a in _real_edges(before))  # nothing to show yet
+    with_shapes = parse_dot(to_dot(ex2.loss, show_shapes=True).source)
+    for _, _, attrs in _real_edges(with_shapes):
         assert re.fullmatch(r"\([\d, ]*\)", attrs.get("label", "")), attrs  # shape only
 
 
@@ -100,7 +118,7 @@ def test_colours_are_monotone_in_magnitude():
 
 def test_parameter_node_shows_the_sum_of_its_edge_contributions():
     ex = build_example("gru", 3)
-    dot = parse_dot(to_dot(ex.loss).source)
+    dot = parse_dot(to_dot(ex.loss, detail="ops").source)
     node = _params(dot, ["W_h"])["W_h"][0]
     label = dot.nodes[node]["label"]
     assert "sum of 3 edges" in label
@@ -110,28 +128,34 @@ def test_parameter_node_shows_the_sum_of_its_edge_contributions():
                                ex.params["W_h"].grad, rtol=1e-12, atol=1e-15)
 
 
-def test_hidden_chain_shares_a_group_and_is_tied_by_heavy_edges():
+def test_hidden_chain_is_tied_by_heavy_edges_a_timestep_apart():
     ex = build_example("rnn", 4)
-    dot = parse_dot(to_dot(ex.loss).source)
-    hs = [next(k for k, a in dot.nodes.items() if a["label"].startswith(f"h_{t} "))
-          for t in range(5)]
-    groups = {dot.nodes[h].get("group") for h in hs}
-    assert len(groups) == 1 and None not in groups
-    invis = {(a, b) for a, b, attrs in dot.edges if attrs.get("style") == "invis"}
-    assert all((a, b) in invis for a, b in zip(hs, hs[1:], strict=False))
+    dot = parse_dot(to_dot(ex.loss, detail="ops").source)
+    hs = [dot.first(f"h_{t} ") for t in range(5)]
+    invis = {(a, b): attrs for a, b, attrs in dot.edges if attrs.get("style") == "invis"}
+    for a, b in zip(hs, hs[1:], strict=False):
+        assert invis[(a, b)]["weight"] == "10"
+        assert int(invis[(a, b)]["minlen"]) >= 5  # the longest box (y_t .. L_t) fits between
+    xs = [dot.first(f"x_{t} ") for t in range(1, 5)]
+    assert all((h, x) in invis for h, x in zip(hs, xs, strict=False))  # x_t after h_{t-1}
+    cells = parse_dot(to_dot(ex.loss, detail="cells").source)
+    groups = {a.get("group") for a in cells.nodes.values()
+              if a.get("label", "").startswith("rnn/layer0 t=")}
+    assert len(groups) == 1 and None not in groups  # one straight row of cells
 
 
 def test_detached_state_is_a_dashed_truncated_edge():
     ex = build_example("rnn", 4, truncate=2)
-    dot = parse_dot(to_dot(ex.losses).source)
+    dot = parse_dot(to_dot(ex.losses, detail="ops").source)
     cuts = [e for e in dot.edges if e[2].get("style") == "dashed"]
     assert len(cuts) == 1
     tail, head, attrs = cuts[0]
-    assert attrs["label"] == "truncated (detached)"
+    assert attrs["label"] == "detached: no gradient flows back"
+    assert float(attrs["penwidth"]) >= 3 and attrs["arrowhead"] == "tee"
     assert dot.nodes[tail]["label"].startswith("h_2 = tanh")
     assert dot.nodes[head]["label"].startswith("h_2 (1, 3)")
     # drawing only the second chunk still marks the cut
-    dot2 = parse_dot(to_dot(ex.losses[1]).source)
+    dot2 = parse_dot(to_dot(ex.losses[1], detail="ops").source)
     (cut,) = [e for e in dot2.edges if e[2].get("style") == "dashed"]
     assert "earlier chunk" in dot2.nodes[cut[0]]["label"]
 
@@ -152,8 +176,11 @@ def test_same_program_gives_byte_identical_dot_and_names_from_position():
     a = to_dot(build_example("gru", 2).loss).source
     b = to_dot(build_example("gru", 2).loss).source
     assert a == b
-    names = [k for k in parse_dot(a).nodes if k != "legend"]
+    names = [k for k in parse_dot(a).nodes if re.fullmatch(r"n\d+", k)]
     assert sorted(names, key=lambda n: int(n[1:])) == [f"n{k}" for k in range(len(names))]
+    for detail in ("textbook", "cells"):
+        assert to_dot(build_example("lstm", 4, truncate=2).losses, detail=detail).source == \
+            to_dot(build_example("lstm", 4, truncate=2).losses, detail=detail).source
 
 
 def test_backward_graph_with_create_graph_is_drawn():
@@ -173,7 +200,7 @@ def test_highlight_and_visible_nodes():
     full = parse_dot(to_dot(ex.loss).source)
     dot = parse_dot(to_dot(ex.loss, highlight_nodes=[h1.id],
                            highlight_edges=[(parent.id, h1.id)]).source)
-    (h1_name,) = [k for k, a in dot.nodes.items() if a["label"].startswith("h_1 =")]
+    (h1_name,) = [k for k, a in dot.nodes.items() if a.get("label", "").startswith("h_1 =")]
     assert dot.nodes[h1_name]["penwidth"] == "4"
     assert [e for e in dot.edges if e[1] == h1_name and e[2].get("penwidth") == "4"]
     visible = {t.id for t in ar.reachable([h1], only_requires_grad=False)}
@@ -197,7 +224,11 @@ def test_options_rankdir_values_and_no_grads():
 def test_errors_are_clear():
     ex = build_example("rnn", 30)
     with pytest.raises(GraphTooLargeError, match="detail='cells'"):
-        to_dot(ex.loss, max_nodes=50)
+        to_dot(ex.loss, detail="ops", max_nodes=50)
+    with pytest.raises(GraphTooLargeError, match="textbook view has 122 boxes"):
+        to_dot(ex.loss, detail="textbook", max_nodes=50)
+    with pytest.raises(ValueError, match="visible_nodes"):
+        to_dot(ex.loss, detail="textbook", visible_nodes=[1])
     with pytest.raises(ValueError, match="detail"):
         to_dot(ex.loss, detail="layers")
     with pytest.raises(ValueError, match="rankdir"):
@@ -219,8 +250,8 @@ def test_record_gradients_off_is_reported_not_drawn_as_zero():
 
 def test_long_graphs_export_without_recursion_and_fail_fast_when_too_large():
     ex = build_example("rnn", 1500, hidden_size=1)  # > the recursion limit
-    with pytest.raises(GraphTooLargeError, match="even detail='cells' has 3006 nodes"):
-        to_dot(ex.loss)
+    with pytest.raises(GraphTooLargeError, match="even detail='cells' has 4506 nodes"):
+        to_dot(ex.loss, detail="ops")
     with pytest.raises(GraphTooLargeError, match="draw fewer timesteps"):
         to_dot(ex.loss, detail="cells")
     dot = parse_dot(to_dot(ex.loss, detail="cells", max_nodes=None).source)

@@ -19,6 +19,11 @@ def test_committed_dot_files_match_what_the_code_draws_today():
     assert not stale, f"regenerate with `make graphs`: {stale}"
     for name in GALLERY:
         assert (GRAPHS / f"{name}.svg").exists(), name
+    textbook = [name for name in GALLERY if name.endswith("_textbook")]
+    assert sorted(textbook) == ["gru_textbook", "lstm_textbook", "rnn_2layer_textbook",
+                                "rnn_textbook", "tbptt_textbook"]
+    for name in textbook:  # for slides: PNG too
+        assert (GRAPHS / f"{name}.png").read_bytes().startswith(b"\x89PNG"), name
 
 
 def test_gallery_covers_the_required_diagrams():
@@ -31,6 +36,10 @@ def test_gallery_covers_the_required_diagrams():
     assert any(c["label"] == "backward" for c in graphs["backward_graph"].clusters)
     assert any(e[2].get("style") == "dashed" for e in graphs["tbptt_truncated"].edges)
     assert any("FAILED" in a.get("label", "") for a in graphs["nodecheck_bad_op"].nodes.values())
+    stack = graphs["rnn_2layer_textbook"]
+    assert {a.get("label", "").split("\\n")[0] for a in stack.nodes.values()} >= {
+        "h_3  (layer0)", "h_3  (layer1)"}
+    assert any(c["label"].startswith("chunk 2") for c in graphs["tbptt_textbook"].clusters)
 
 
 def _grad(label):
@@ -85,8 +94,57 @@ def test_export_cli_svg(tmp_path):
 def test_export_cli_usage_errors(tmp_path, capsys):
     assert main(["export", "--steps", "0", "-o", str(tmp_path / "a.svg")]) == 2
     assert main(["export", "-o", str(tmp_path / "a.bmp")]) == 2
+    assert main(["export", "--steps", "60", "--max-nodes", "50", "--detail", "ops",
+                 "-o", str(tmp_path / "a.svg")]) == 2
     assert main(["export", "--steps", "60", "--max-nodes", "50",
                  "-o", str(tmp_path / "a.svg")]) == 2
+    assert main(["export", "--truncate", "2", "--bidirectional", "-o",
+                 str(tmp_path / "a.svg")]) == 2
     err = capsys.readouterr().err
     assert "--steps must be >= 1" in err and "--format" in err and "cells" in err
+    assert "textbook view has" in err and "forward-only" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_export_cli_textbook_with_every_option(tmp_path, cell):
+    out = tmp_path / f"{cell}.dot"
+    base = ["export", "--cell", cell, "--detail", "textbook", "-o", str(out), "--overwrite"]
+    assert main(base + ["--steps", "5", "--layers", "2", "--truncate", "2"]) == 0
+    dot = parse_dot(out.read_text())
+    rows = [sub["nodes"] for sub in dot.subgraphs if sub["attrs"].get("rank") == "same"]
+    labels = {k: a.get("label", "") for k, a in dot.nodes.items()}
+    h_rows = [r for r in rows if any(labels[n].startswith("h_1  (layer") for n in r)]
+    assert len(h_rows) == 2  # two stacked layers, one row each
+    assert len([c for c in dot.clusters if c["label"].startswith("chunk ")]) == 3
+    assert sum("detached:" in v for v in labels.values()) == 2  # rows cut: layer0, layer1
+    assert main(base + ["--steps", "4", "--no-grads"]) == 0
+    text = out.read_text()
+    assert "|g|" not in text and "used at 4 steps" in text
+    assert main(base + ["--steps", "4", "--loss-at", "last"]) == 0
+    labels = [a.get("label", "") for a in parse_dot(out.read_text()).nodes.values()]
+    assert not any(v.startswith("L_1 ") for v in labels)  # the only loss is at t = 4
+    assert main(base + ["--steps", "3", "--bidirectional"]) == 0
+    assert "layer0_reverse" in out.read_text()
+
+
+def test_export_cli_ops_options(tmp_path):
+    out = tmp_path / "ops.dot"
+    args = ["export", "--steps", "2", "--hidden", "5", "--detail", "ops", "-o", str(out)]
+    assert main(args + ["--show-shapes", "--show-grad-values", "--fan-out"]) == 0
+    text = out.read_text()
+    assert "(1, 5)" in text and ", ...]" in text and "b0 [" not in text
+    assert main(args + ["--overwrite"]) == 0
+    text = out.read_text()
+    assert "b0 [" in text and ", ...]" not in text  # a bus, norms only
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+def test_gallery_writes_pngs_of_the_textbook_views_for_slides(tmp_path):
+    from autograd_rnn.viz.gallery import write_gallery
+
+    written = write_gallery(tmp_path, formats=("png",), plot=False)
+    assert sorted(p.name for p in written) == sorted(
+        f"{n}.png" for n in GALLERY if n.endswith("_textbook"))
+    width = int.from_bytes((tmp_path / "rnn_textbook.png").read_bytes()[16:20], "big")
+    assert 1200 <= width <= 2 * 1000  # 144 dpi: about twice the figure's size in points

@@ -21,7 +21,7 @@ def _model_loss(cell, layers=2, T=3):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_nn_layers_get_a_cluster_per_layer_and_timestep(cell):
     model, loss = _model_loss(cell)
-    dot = parse_dot(to_dot(loss).source)
+    dot = parse_dot(to_dot(loss, detail="ops").source)
     for layer in ("layer0", "layer1"):
         (box,) = [c for c in dot.clusters if c["label"] == layer]
         steps = [c["label"] for c in dot.clusters if c["parent"] == box["name"]]

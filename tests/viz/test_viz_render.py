@@ -59,7 +59,7 @@ def test_unknown_format_and_too_large(tmp_path):
     with pytest.raises(ValueError, match="format"):
         render(ex.loss, tmp_path / "g.jpeg2000")
     with pytest.raises(GraphTooLargeError, match="cells"):
-        render(ex.loss, tmp_path / "g.svg", max_nodes=100)
+        render(ex.loss, tmp_path / "g.svg", detail="ops", max_nodes=100)
     # the DOT source alone has no limit
     assert render(ex.loss, tmp_path / "g.dot").stat().st_size > 10_000
 

@@ -1,7 +1,8 @@
 """A small structural parser for the DOT that ar.viz.to_dot writes (tests only).
 
 Returns nodes {name: attrs}, edges [(tail, head, attrs)], clusters [{name, label, parent,
-nodes}] and the graph attributes, so tests check structure rather than text."""
+nodes}], other subgraphs (rank rows) and the graph attributes, so tests check structure
+rather than text."""
 
 from __future__ import annotations
 
@@ -47,12 +48,20 @@ class Dot:
     nodes: dict = field(default_factory=dict)
     edges: list = field(default_factory=list)
     clusters: list = field(default_factory=list)
+    subgraphs: list = field(default_factory=list)  # non-cluster subgraphs (rank rows)
 
     def cluster_of(self, node: str) -> dict | None:
+        """The innermost cluster defining ``node``."""
+        found = None
         for c in self.clusters:
             if node in c["nodes"]:
-                return c
-        return None
+                found = c
+        return found
+
+    def first(self, prefix: str) -> str:
+        """The name of the only node whose label starts with ``prefix``."""
+        (name,) = [k for k, a in self.nodes.items() if a.get("label", "").startswith(prefix)]
+        return name
 
 
 def parse_dot(source: str) -> Dot:
@@ -62,11 +71,14 @@ def parse_dot(source: str) -> Dot:
     assert lines[0].startswith("digraph") and lines[-1] == "}", "not a digraph"
     for raw in lines[1:-1]:
         line = raw.strip()
-        m = re.fullmatch(r"subgraph (cluster_\d+) \{", line)
+        m = re.fullmatch(r"subgraph (\w+) \{", line)
         if m:
-            cluster = {"name": m.group(1), "label": None, "nodes": [],
-                       "parent": stack[-1]["name"] if stack else None}
-            dot.clusters.append(cluster)
+            cluster = {"name": m.group(1), "label": None, "nodes": [], "attrs": {},
+                       "parent": _parent(stack)}
+            if m.group(1).startswith("cluster"):
+                dot.clusters.append(cluster)
+            else:  # a rank=same row: its lines only name nodes defined elsewhere
+                dot.subgraphs.append(cluster)
             stack.append(cluster)
             continue
         if line == "}":
@@ -78,7 +90,7 @@ def parse_dot(source: str) -> Dot:
             continue
         m = re.fullmatch(rf"({_ID})(?: \[(.*)\])?", line)
         if m and m.group(1) not in ("node", "edge", "graph"):
-            dot.nodes[m.group(1)] = parse_attrs(m.group(2) or "")
+            dot.nodes.setdefault(m.group(1), {}).update(parse_attrs(m.group(2) or ""))
             if stack:
                 stack[-1]["nodes"].append(m.group(1))
             continue
@@ -87,7 +99,13 @@ def parse_dot(source: str) -> Dot:
             continue
         attrs = parse_attrs(line)
         if stack:
+            stack[-1]["attrs"].update(attrs)
             stack[-1]["label"] = attrs.get("label", stack[-1]["label"])
         else:
             dot.graph.update(attrs)
     return dot
+
+
+def _parent(stack: list) -> str | None:
+    clusters = [c for c in stack if c["name"].startswith("cluster")]
+    return clusters[-1]["name"] if clusters else None
