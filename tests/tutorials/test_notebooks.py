@@ -18,6 +18,10 @@ from scripts.exercises import load_solutions, with_solutions
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("[0-9][0-9]_*.ipynb"))
 SECONDS_PER_CELL = 120
+# wider figures are illegible at a notebook column's width (~900 px; the display scales down
+# to 75 % at most): long unrolled networks use the textbook view, op-level drawings stay small
+MAX_FIGURE_WIDTH_PT = 1300
+SVG_WIDTH = re.compile(r'<svg width="([\d.]+)pt"')
 STATUS = re.compile(r"^exercise (\S+): (PASSED|FAILED|NOT DONE)\b", re.MULTILINE)
 
 
@@ -62,6 +66,12 @@ def errors_of(notebook) -> list[str]:
             if o.get("output_type") == "error"]
 
 
+def figure_widths(notebook) -> list[float]:
+    """Widths in pt of every SVG figure the notebook displayed (graphs, frames)."""
+    return [float(m.group(1)) for cell in notebook.cells for o in cell.get("outputs", [])
+            for m in [SVG_WIDTH.search(o.get("data", {}).get("image/svg+xml", ""))] if m]
+
+
 def test_there_are_tutorials():
     assert len(NOTEBOOKS) == 7, f"expected the seven notebooks in {TUTORIALS}"
 
@@ -73,6 +83,8 @@ def test_notebook_runs_with_skeletons(path, tmp_path, monkeypatch):
     assert not errors_of(notebook)
     statuses = grading_statuses(notebook)
     assert statuses and set(statuses.values()) == {"NOT DONE"}, statuses
+    widths = figure_widths(notebook)
+    assert all(w <= MAX_FIGURE_WIDTH_PT for w in widths), widths
     for cell in notebook.cells:  # "not done" is a message, never a traceback
         if "grading" in cell.metadata.get("tags", []):
             assert "Traceback" not in text_of(cell) and "still raises" in text_of(cell)
