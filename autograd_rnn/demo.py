@@ -9,7 +9,9 @@
 6. write the BPTT of the unrolled network as plain NumPy source (``ar.compile``);
 7. print where each file is.
 
-The output folder belongs to the demo: its files are replaced on each run.
+The output folder belongs to the demo: it is replaced on each run. A folder the demo did not
+make (no ``.autograd-rnn-demo`` marker in it) is never deleted: if it holds anything, the run
+is refused, so ``demo --out .`` cannot wipe a project.
 """
 
 from __future__ import annotations
@@ -30,8 +32,26 @@ def _step(title: str) -> None:
     print(f"\n== {title}")
 
 
+DEMO_SETTINGS = {"task": "sine", "cell": "rnn", "seq_len": 30, "hidden": 16, "batch": 16}
+MARKER = ".autograd-rnn-demo"  # marks a folder the demo made, which it may replace
+
+
+def _fresh_folder(out: Path) -> None:
+    """Empty ``out`` for this run: delete it only when an earlier demo made it."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise NotADirectoryError(f"{out} is not a folder; give --out a folder for the demo")
+    if out.exists():
+        if any(out.iterdir()) and not (out / MARKER).exists():
+            raise FileExistsError(f"{out} exists and was not made by the demo; it is left as "
+                                  "it is (give --out a new or empty folder)")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    atomic_write_text(out / MARKER, "made by `autograd-rnn demo`, which replaces this folder "
+                      "on each run\n")
+
+
 def _train(seed: int, steps: int, progress: bool):
-    config = TrainConfig(task="sine", cell="rnn", seq_len=30, hidden=16, batch=16, seed=seed)
+    config = TrainConfig(**DEMO_SETTINGS, seed=seed)
     trainer = Trainer(config)
     before = evaluate(trainer.model, trainer.task, seq_len=30)
     start = time.perf_counter()
@@ -74,9 +94,7 @@ def run_demo(out_dir: str = "out/demo", seed: int = 0, steps: int = 300,
              progress: bool = True) -> bool:
     """Run the demo, writing its files into ``out_dir``; True when the gradient check passes."""
     out = Path(out_dir)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _fresh_folder(out)
 
     _step("1. Train a vanilla RNN with backpropagation through time")
     trainer, mse = _train(seed, steps, progress)

@@ -40,6 +40,7 @@ def test_demo_replaces_only_its_own_folder(tmp_path):
     out = tmp_path / "demo"
     out.mkdir()
     (out / "stale.svg").write_text("from an earlier demo run")
+    (out / ".autograd-rnn-demo").write_text("")  # the marker an earlier run leaves
     run_demo(out_dir=str(out), seed=0, steps=30, progress=False)
     assert not (out / "stale.svg").exists()  # the demo's own folder is replaced
     assert (out / "steps.html").exists()

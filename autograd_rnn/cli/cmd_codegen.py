@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
+
+from autograd_rnn.cli.options import SIZE, add_force_option
 
 
 def register(subparsers) -> None:
@@ -15,39 +16,37 @@ def register(subparsers) -> None:
         "the forward pass, then the gradients in reverse topological order.",
     )
     parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn")
-    parser.add_argument("--steps", type=int, default=3, help="timesteps T (default 3)")
-    parser.add_argument("--hidden", type=int, default=4, help="hidden size H (default 4)")
-    parser.add_argument("--input", type=int, default=3, help="input size D (default 3)")
-    parser.add_argument("--batch", type=int, default=2, help="batch size B (default 2)")
-    parser.add_argument("--output", type=int, default=None,
+    parser.add_argument("--steps", type=SIZE, default=3, help="timesteps T (default 3)")
+    parser.add_argument("--hidden", type=SIZE, default=4, help="hidden size H (default 4)")
+    parser.add_argument("--input", type=SIZE, default=3, help="input size D (default 3)")
+    parser.add_argument("--batch", type=SIZE, default=2, help="batch size B (default 2)")
+    parser.add_argument("--output", type=SIZE, default=None,
                         help="output size V (default: the input size)")
     parser.add_argument("--no-loops", action="store_true",
                         help="straight-line code even for many timesteps")
     parser.add_argument("-o", "--out", required=True, help="file to write (.py)")
     parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
                         help="replace an existing file (--no-overwrite, the default, refuses)")
+    add_force_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from autograd_rnn.cli.main import UsageError
     from autograd_rnn.codegen.cli_source import model_source
-    from autograd_rnn.files import atomic_write_text
+    from autograd_rnn.files import atomic_write_text, check_writable
+    from autograd_rnn.limits import require_memory
+    from autograd_rnn.nn.footprint import unrolled_estimate
 
-    for flag in ("steps", "hidden", "input", "batch"):
-        if getattr(args, flag) < 1:
-            raise UsageError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
-    if args.output is not None and args.output < 1:
-        raise UsageError(f"--output must be >= 1, got {args.output}")
-    if os.path.isdir(args.out):
-        raise UsageError(f"{args.out} is a directory; give a file name such as rnn_bptt.py")
-    if os.path.exists(args.out) and not args.overwrite:
-        raise UsageError(f"{args.out} exists; pass --overwrite to replace it")
+    check_writable(args.out, args.overwrite)  # refused before compiling, not after
+    V = args.output or args.input
+    require_memory(unrolled_estimate(
+        "codegen", args.cell, steps=args.steps, batch=args.batch, input_size=args.input,
+        hidden=args.hidden, output_size=V, graph="compile", parameter_copies=2,
+        names={"output_size": "--output" if args.output else "--input"}), force=args.force)
     source = model_source(args.cell, args.steps, args.hidden, args.input, args.batch,
                           args.output, loops=not args.no_loops)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    # atomic (temporary file + os.replace) with the usual file mode, never clobbering a file
-    # that appeared meanwhile unless --overwrite
+    # atomic, with the usual file mode; a file that appeared meanwhile is not clobbered
+    # unless --overwrite
     atomic_write_text(args.out, source, overwrite=args.overwrite)
     print(f"wrote {args.out} ({source.count(chr(10))} lines)")
     return 0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from autograd_rnn.cli.main import UsageError
+from autograd_rnn.cli.options import POSITIVE, SEED, SIZE, add_force_option, count
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -19,17 +21,17 @@ def register(subparsers) -> None:
         "-o lstm.svg",
     )
     parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn")
-    parser.add_argument("--steps", type=int, default=3, help="timesteps T (default 3)")
-    parser.add_argument("--hidden", type=int, default=3, help="hidden size H (default 3)")
-    parser.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
-    parser.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
+    parser.add_argument("--steps", type=SIZE, default=3, help="timesteps T (default 3)")
+    parser.add_argument("--hidden", type=SIZE, default=3, help="hidden size H (default 3)")
+    parser.add_argument("--batch", type=SIZE, default=1, help="batch size B (default 1)")
+    parser.add_argument("--layers", type=SIZE, default=1, help="stacked layers (default 1)")
     parser.add_argument("--bidirectional", action="store_true",
                         help="add a reverse direction to every layer")
     parser.add_argument("--detail", choices=("auto", "textbook", "ops", "cells"),
                         default="auto",
                         help="textbook (one column per timestep, weights on the arrows), ops "
                         "(every op), cells (one node per cell per timestep), or auto (the "
-                        "default: ops up to 2 steps, else textbook)"),
+                        "default: ops up to 2 steps, else textbook)")
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="output format (default: from the -o suffix, else svg)")
     parser.add_argument("-o", "--output", default=None,
@@ -49,7 +51,7 @@ def register(subparsers) -> None:
     parser.add_argument("--fan-out", action="store_true",
                         help="draw an arrow from a shared weight to every use instead of a "
                         "bus line (ops and cells views)")
-    parser.add_argument("--wrap", type=int, default=None, metavar="N",
+    parser.add_argument("--wrap", type=count(0), default=None, metavar="N",
                         help="textbook and cells views: lay the unroll out in bands of at most "
                         "N steps, read like lines of text (default: what fits a 16:9 slide "
                         "best; 0: one band)")
@@ -58,31 +60,27 @@ def register(subparsers) -> None:
                         "gradient norms (default: beyond 40 steps)")
     parser.add_argument("--loss-at", choices=("all", "last"), default="all",
                         help="loss on every step (default) or on the last step only")
-    parser.add_argument("--truncate", type=int, default=None, metavar="K",
+    parser.add_argument("--truncate", type=SIZE, default=None, metavar="K",
                         help="truncated BPTT: detach the hidden state every K steps")
-    parser.add_argument("--weight-scale", type=float, default=None,
+    parser.add_argument("--weight-scale", type=POSITIVE, default=None,
                         help="W_h = scale x orthogonal (< 1 vanishing, > 1 exploding)")
-    parser.add_argument("--max-nodes", type=int, default=1000,
+    parser.add_argument("--max-nodes", type=SIZE, default=1000,
                         help="refuse to lay out larger graphs (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
                         help="replace an existing file (--no-overwrite, the default, refuses)")
+    add_force_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    from autograd_rnn.files import check_writable
+    from autograd_rnn.limits import require_memory
+    from autograd_rnn.viz.budget import export_estimate
     from autograd_rnn.viz.errors import GraphTooLargeError, GraphvizNotFoundError
     from autograd_rnn.viz.examples import build_example
     from autograd_rnn.viz.render import render
 
-    for flag, value in (("--steps", args.steps), ("--hidden", args.hidden),
-                        ("--batch", args.batch), ("--layers", args.layers)):
-        if value < 1:
-            raise UsageError(f"{flag} must be >= 1, got {value}")
-    if args.wrap is not None and args.wrap < 0:
-        raise UsageError(f"--wrap must be >= 0 (0: one band), got {args.wrap}")
-    if args.truncate is not None and args.truncate < 1:
-        raise UsageError(f"--truncate must be >= 1, got {args.truncate}")
     if args.truncate is not None and args.bidirectional:
         raise UsageError("--truncate needs a forward-only network: the reverse direction of "
                          "--bidirectional reads the whole sequence")
@@ -97,8 +95,9 @@ def run(args) -> int:
                 raise UsageError(f"cannot tell the format of {output}: add --format "
                                  f"({'|'.join(FORMATS)}) or use one of these suffixes")
             fmt = suffix
-    if output.exists() and not args.overwrite:
-        raise UsageError(f"{output} already exists; pass --overwrite to replace it")
+    check_writable(output, args.overwrite)
+    require_memory(export_estimate(args.cell, args.steps, args.batch, args.hidden,
+                                   args.layers, args.bidirectional), force=args.force)
     example = build_example(
         args.cell, args.steps, batch=args.batch, hidden_size=args.hidden, seed=args.seed,
         loss_at=args.loss_at, truncate=args.truncate, weight_scale=args.weight_scale,
@@ -114,9 +113,10 @@ def run(args) -> int:
             max_nodes=args.max_nodes if fmt != "dot" else None,
         )
     except GraphTooLargeError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(f"{error} (here: --detail cells, --format dot, a larger --max-nodes "
+                         "or fewer --steps)") from None
     except GraphvizNotFoundError as error:
-        print(f"autograd-rnn export: error: {error}")
+        print(f"autograd-rnn export: error: {error}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -37,7 +39,7 @@ def run(args) -> int:
     try:
         written = write_gallery(args.out, formats=formats)
     except GraphvizNotFoundError as error:
-        print(f"autograd-rnn gallery: error: {error} (or pass --dot-only)")
+        print(f"autograd-rnn gallery: error: {error} (or pass --dot-only)", file=sys.stderr)
         return 1
     print(f"wrote {len(written)} files to {args.out}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autograd_rnn.cli.main import UsageError
+from autograd_rnn.cli.options import NON_NEGATIVE, SEED, SIZE, add_force_option
 
 
 def register(subparsers) -> None:
@@ -16,37 +17,37 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a .npz written by 'autograd-rnn train --checkpoint' "
                         "(task chars or sine)")
-    parser.add_argument("--length", type=int, default=200,
+    parser.add_argument("--length", type=SIZE, default=200,
                         help="characters (or sine values) to generate [default: 200]")
-    parser.add_argument("--temperature", type=float, default=1.0,
+    parser.add_argument("--temperature", type=NON_NEGATIVE, default=1.0,
                         help="sampling temperature: softmax(y / temperature); < 1 safer, > 1 "
                         "wilder, 0 always the most likely character [default: 1.0]")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=SEED, default=0,
                         help="random seed of the sampling [default: 0]")
     parser.add_argument("--prime", default="",
                         help="text to read before generating (chars; only characters seen in "
                         "training) [default: one character drawn by frequency]")
+    add_force_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    from autograd_rnn.limits import require_memory
     from autograd_rnn.train import CharTask, CheckpointError, SineTask, load_trained
+    from autograd_rnn.train.budget import sampling_estimate
     from autograd_rnn.train.sampling import continue_sine, sample_text
 
-    if args.length < 1:
-        raise UsageError(f"--length must be >= 1, got {args.length}")
-    if args.temperature < 0:
-        raise UsageError(f"--temperature must be >= 0, got {args.temperature}")
+    require_memory(sampling_estimate(args.length), force=args.force)
     try:
         model, task, config = load_trained(args.checkpoint)
     except (CheckpointError, ValueError) as error:
         raise UsageError(str(error)) from None
     if isinstance(task, CharTask):
         try:
-            text = sample_text(model, task, args.length, args.temperature, args.prime, args.seed)
+            task.encode(args.prime)
         except ValueError as error:
             raise UsageError(f"--prime: {error}") from None
-        print(text)
+        print(sample_text(model, task, args.length, args.temperature, args.prime, args.seed))
         return 0
     if isinstance(task, SineTask):
         if args.prime:

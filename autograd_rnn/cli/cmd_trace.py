@@ -7,6 +7,9 @@ import argparse
 import sys
 
 from autograd_rnn.cli.main import UsageError
+from autograd_rnn.cli.options import SEED, SIZE, add_force_option, count
+
+TOO_LARGE_HINT = " (here: --detail cells, or fewer --steps)"
 
 
 def register(subparsers) -> None:
@@ -20,11 +23,11 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="recurrent cell (default rnn)"
     )
-    parser.add_argument("--steps", type=int, default=2, help="timesteps T (default 2)")
-    parser.add_argument("--hidden", type=int, default=3, help="hidden size H (default 3)")
-    parser.add_argument("--input", type=int, default=2, help="input size D (default 2)")
-    parser.add_argument("--batch", type=int, default=1, help="batch size B (default 1)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--steps", type=SIZE, default=2, help="timesteps T (default 2)")
+    parser.add_argument("--hidden", type=SIZE, default=3, help="hidden size H (default 3)")
+    parser.add_argument("--input", type=SIZE, default=2, help="input size D (default 2)")
+    parser.add_argument("--batch", type=SIZE, default=1, help="batch size B (default 1)")
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--detail",
         choices=("ops", "cells"),
@@ -36,13 +39,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--every",
-        type=int,
+        type=SIZE,
         default=1,
         help="keep every k-th frame (the last is always kept; default 1)",
     )
     parser.add_argument(
         "--max-frames",
-        type=int,
+        type=count(0),
         default=300,
         help="at most this many frames, spread evenly (default 300; 0 = all)",
     )
@@ -52,23 +55,21 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
                         help="replace an existing file (--no-overwrite, the default, refuses)")
+    add_force_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    for option in ("steps", "hidden", "input", "batch", "every"):
-        if getattr(args, option) < 1:
-            raise UsageError(f"--{option} must be >= 1, got {getattr(args, option)}")
-    if args.max_frames < 0:
-        raise UsageError(f"--max-frames must be >= 0 (0 = all frames), got {args.max_frames}")
     from autograd_rnn.files import check_writable
+    from autograd_rnn.limits import require_memory
+    from autograd_rnn.viz.budget import trace_estimate
+    from autograd_rnn.viz.dot import to_dot
     from autograd_rnn.viz.errors import GraphTooLargeError, VizError
     from autograd_rnn.viz.trace_example import record_example
 
-    try:
-        check_writable(args.out, args.overwrite)
-    except FileExistsError as error:
-        raise UsageError(str(error)) from None
+    check_writable(args.out, args.overwrite)
+    require_memory(trace_estimate(args.cell, args.steps, args.batch, args.input, args.hidden,
+                                  args.every, args.max_frames), force=args.force)
     tape = record_example(
         args.cell,
         args.steps,
@@ -81,19 +82,20 @@ def run(args) -> int:
         detail=args.detail,
         rankdir=args.rankdir,
     )
+    try:  # the last frame shows the whole graph: refuse a too-large one before drawing any
+        to_dot(tape.nodes[-1], detail=args.detail, rankdir=args.rankdir)
+    except GraphTooLargeError as error:
+        raise UsageError(f"{error}{TOO_LARGE_HINT}") from None
     title = args.title or (
         f"autograd-rnn: {args.cell.upper()} unrolled over {args.steps} steps, built and "
         "backpropagated"
     )
     try:
         path = tape.to_html(args.out, title=title, overwrite=args.overwrite)
-    except VizError as error:  # dot missing, or a graph too large to lay out
-        hint = (
-            " (here: --detail cells, or fewer --steps)"
-            if isinstance(error, GraphTooLargeError)
-            else ""
-        )
-        print(f"autograd-rnn trace: error: {error}{hint}", file=sys.stderr)
+    except GraphTooLargeError as error:  # a layout that timed out: bad input, as in export
+        raise UsageError(f"{error}{TOO_LARGE_HINT}") from None
+    except VizError as error:  # dot missing: the run failed (exit 1)
+        print(f"autograd-rnn trace: error: {error}", file=sys.stderr)
         return 1
     shown = tape.count_frames()
     print(

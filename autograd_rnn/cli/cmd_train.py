@@ -7,6 +7,7 @@ import os
 import sys
 
 from autograd_rnn.cli.main import UsageError
+from autograd_rnn.cli.options import NON_NEGATIVE, POSITIVE, SEED, SIZE, add_force_option
 
 # settings that map one-to-one onto TrainConfig fields; None means "not given"
 _CONFIG_OPTIONS = ("task", "cell", "seq_len", "hidden", "layers", "batch", "optimizer", "lr",
@@ -29,29 +30,29 @@ def register(subparsers) -> None:
         "model on --text (cross-entropy in nats per character) [default: sine]")
     add("--cell", choices=["rnn", "lstm", "gru"], default=None,
         help="recurrent cell: vanilla tanh RNN, LSTM or GRU [default: rnn]")
-    add("--seq-len", type=int, default=None, metavar="T",
+    add("--seq-len", type=SIZE, default=None, metavar="T",
         help="timesteps per training sequence [default: 50]")
-    add("--hidden", type=int, default=None, metavar="H", help="hidden units [default: 32]")
-    add("--layers", type=int, default=None, help="stacked recurrent layers [default: 1]")
-    add("--batch", type=int, default=None, metavar="B",
+    add("--hidden", type=SIZE, default=None, metavar="H", help="hidden units [default: 32]")
+    add("--layers", type=SIZE, default=None, help="stacked recurrent layers [default: 1]")
+    add("--batch", type=SIZE, default=None, metavar="B",
         help="sequences per training step [default: 16]")
-    add("--steps", type=int, default=1000,
+    add("--steps", type=SIZE, default=1000,
         help="train until this many steps (batches) are done in total; with --resume the "
         "run continues up to this number [default: 1000]")
     add("--optimizer", choices=["sgd", "adagrad", "rmsprop", "adam"], default=None,
         help="update rule [default: adam]")
-    add("--lr", type=float, default=None,
+    add("--lr", type=POSITIVE, default=None,
         help="learning rate [default: 0.01 for adam/rmsprop, 0.1 for sgd/adagrad]")
-    add("--clip", type=float, default=None,
+    add("--clip", type=NON_NEGATIVE, default=None,
         help="clip gradients to this global L2 norm; 0 turns clipping off [default: 1.0]")
-    add("--clip-value", type=float, default=None,
+    add("--clip-value", type=POSITIVE, default=None,
         help="also clip every gradient entry to [-v, v] (min-char-rnn uses 5) [default: off]")
-    add("--k1", type=int, default=None,
+    add("--k1", type=SIZE, default=None,
         help="truncated BPTT: an update every k1 steps [default: the whole sequence]")
-    add("--k2", type=int, default=None,
+    add("--k2", type=SIZE, default=None,
         help="truncated BPTT: backpropagate through the last k2 steps; the hidden state is "
         "carried across chunks but detached [default: the whole sequence]")
-    add("--seed", type=int, default=None,
+    add("--seed", type=SEED, default=None,
         help="seed for the initial weights and the data stream [default: 0]")
     add("--stream", action="store_true", default=None,
         help="--task chars: read the text as --batch parallel streams, carrying the hidden "
@@ -60,8 +61,9 @@ def register(subparsers) -> None:
         help="UTF-8 text file for --task chars [default: a short text shipped with the package]")
     add("--checkpoint", default=None, metavar="PATH",
         help="save parameters, optimizer state, step, random state and history to this .npz "
-        "(atomically) every --checkpoint-every steps, at the end and on Ctrl-C")
-    add("--checkpoint-every", type=int, default=100, metavar="N",
+        "(atomically) every --checkpoint-every steps, at the end and on Ctrl-C or SIGTERM; "
+        "PATH.lock keeps a second run off the same file while this one runs")
+    add("--checkpoint-every", type=SIZE, default=100, metavar="N",
         help="steps between checkpoint saves [default: 100]")
     add("--resume", action="store_true",
         help="continue the run saved in --checkpoint exactly where it stopped (settings come "
@@ -75,6 +77,7 @@ def register(subparsers) -> None:
     add("--keep-freed-memory", action="store_true",
         help="let glibc keep freed memory between steps instead of returning it to the OS "
         "(10-25%% faster steps on larger models; the process keeps its peak memory)")
+    add_force_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -88,6 +91,8 @@ def _overrides(args) -> dict:
 
 def run(args) -> int:
     from autograd_rnn.files import FileExistsRefusal
+    from autograd_rnn.interrupts import received_sigterm
+    from autograd_rnn.limits import require_memory
     from autograd_rnn.train import (
         CheckpointError,
         TrainConfig,
@@ -95,13 +100,12 @@ def run(args) -> int:
         TrainingError,
         evaluate,
         keep_freed_memory,
+        make_task,
     )
+    from autograd_rnn.train.budget import evaluation_estimate, training_estimate
+    from autograd_rnn.train.lock import CheckpointLockedError
 
     settings = _overrides(args)
-    if args.steps < 1:
-        raise UsageError(f"--steps must be >= 1, got {args.steps}")
-    if args.checkpoint_every < 1:
-        raise UsageError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
     if args.keep_freed_memory:
         print(f"allocator: {keep_freed_memory()}")
     try:
@@ -112,11 +116,21 @@ def run(args) -> int:
                 raise UsageError("--text cannot be given with --resume: the checkpoint stores "
                                  "its training text")
             trainer = Trainer.from_checkpoint(args.checkpoint, **settings)
+            config, task = trainer.config, trainer.task
         else:
-            text = _read_text(args.text, settings.get("task", "sine"))
-            trainer = Trainer(TrainConfig(**settings), text=text)
+            config = TrainConfig(**settings)
+            task = make_task(config.task, _read_text(args.text, config.task))
     except (ValueError, CheckpointError) as error:
         raise UsageError(str(error)) from None
+    # limits before work: the model itself is allocated only after this
+    sizes = (config, task.input_size, task.output_size)
+    require_memory(training_estimate(*sizes, args.steps), force=args.force)
+    require_memory(evaluation_estimate(*sizes), force=args.force)
+    if not args.resume:
+        try:
+            trainer = Trainer(config, task=task)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     c, start = trainer.config, trainer.step
     if trainer.step >= args.steps:
         raise UsageError(f"the checkpoint is already at step {trainer.step} >= --steps "
@@ -126,7 +140,9 @@ def run(args) -> int:
                              checkpoint_every=args.checkpoint_every, progress=not args.quiet,
                              log_grad_norm=args.log_grad_norm)
     except FileExistsRefusal as error:
-        raise UsageError(f"{error} or --resume to continue it") from None
+        raise UsageError(f"{error} (or --resume to continue it)") from None
+    except CheckpointLockedError as error:
+        raise UsageError(str(error)) from None
     except TrainingError as error:
         print(f"autograd-rnn train: error: {error}", file=sys.stderr)
         return 1
@@ -137,7 +153,8 @@ def run(args) -> int:
           f"{1000 * result.seconds / max(done, 1):.0f} ms/step)")
     if result.interrupted:
         where = f"; checkpoint {args.checkpoint} (resume with --resume)" if args.checkpoint else ""
-        print(f"interrupted at step {result.step}{where}")
+        how = "terminated (SIGTERM)" if received_sigterm() else "interrupted"
+        print(f"{how} at step {result.step}{where}")
         return 130
     held_out = evaluate(trainer.model, trainer.task, c.seq_len)
     print(f"loss: train {result.recent_loss:.4g} (mean of the last steps), held-out "
@@ -149,15 +166,22 @@ def run(args) -> int:
 
 
 def _read_text(path: str | None, task: str) -> str | None:
+    from autograd_rnn.files import file_kind
+
     if path is None:
         return None
     if task != "chars":
         raise UsageError(f"--text is for --task chars, not --task {task}")
+    if not os.path.exists(path):
+        raise UsageError(f"--text {path!r} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"--text {path!r} is a directory, not a text file")
     if not os.path.isfile(path):
-        raise UsageError(f"text file {path!r} does not exist")
+        kind = file_kind(os.stat(path).st_mode)
+        raise UsageError(f"--text {path!r} is a {kind}, not a text file")
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
     except UnicodeDecodeError as error:
-        raise UsageError(f"{path!r} is not UTF-8 text ({error.reason} at byte "
+        raise UsageError(f"--text {path!r} is not UTF-8 text ({error.reason} at byte "
                          f"{error.start})") from None

@@ -198,7 +198,11 @@ def _generate_steps(model, x, steps, temperature, rng, feed_back, state) -> list
             if feed_back == "argmax":
                 ids = np.argmax(y_t, axis=-1)
             else:
-                p = softmax(y_t / temperature, axis=-1)
+                # shifted before dividing: a tiny temperature sends the others to -inf
+                # (probability 0) instead of overflowing to inf - inf = NaN
+                with np.errstate(over="ignore"):
+                    z = (y_t - y_t.max(axis=-1, keepdims=True)) / temperature
+                p = softmax(z, axis=-1)
                 cumulative = np.cumsum(p, axis=-1)
                 u = rng.random((p.shape[0], 1)) * cumulative[:, -1:]
                 ids = np.minimum((cumulative < u).sum(axis=-1), V - 1)

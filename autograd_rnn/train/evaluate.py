@@ -9,8 +9,11 @@ import numpy as np
 import autograd_rnn as ar
 from autograd_rnn.train.tasks import Task
 
+EVAL_BATCH = 256
 
-def evaluate(model: Any, task: Task, seq_len: int, batch: int = 256, seed: int = 12345) -> float:
+
+def evaluate(model: Any, task: Task, seq_len: int, batch: int = EVAL_BATCH,
+             seed: int = 12345) -> float:
     """Mean task loss of ``model`` on one fresh batch of ``batch`` sequences drawn with
     ``seed`` (independent of the training stream). Compare with ``task.baseline``."""
     data = task.batch(np.random.default_rng(seed), batch, seq_len)
@@ -18,7 +21,8 @@ def evaluate(model: Any, task: Task, seq_len: int, batch: int = 256, seed: int =
     if was_training is not None:
         model.eval()
     try:
-        with ar.no_grad():
+        # a diverged model's loss is inf: the answer, not a reason for overflow warnings
+        with ar.no_grad(), np.errstate(over="ignore", invalid="ignore"):
             y, _ = model(data.x, None)
             return float(task.loss(y, data.target, data.mask).data)
     finally:

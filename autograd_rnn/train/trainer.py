@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from autograd_rnn.files import check_writable
 from autograd_rnn.optim import make_optimizer
 from autograd_rnn.train import checkpoint as ckpt
 from autograd_rnn.train.config import TrainConfig, build_model
+from autograd_rnn.train.lock import checkpoint_lock
 from autograd_rnn.train.stream import TextStream
 from autograd_rnn.train.tasks import CharTask, Task, make_task
 from autograd_rnn.train.tbptt import NonFiniteLossError, tbptt
@@ -119,8 +121,9 @@ class Trainer:
         """Write a checkpoint atomically; refuses to replace an existing file unless
         ``overwrite`` (or this trainer wrote or resumed from that file)."""
         key = os.path.abspath(path)
-        out = ckpt.save_npz(path, self.state_arrays() if arrays is None else arrays,
-                            overwrite=overwrite or key in self._owned)
+        with checkpoint_lock(path):  # not while another run writes it
+            out = ckpt.save_npz(path, self.state_arrays() if arrays is None else arrays,
+                                overwrite=overwrite or key in self._owned)
         self._owned.add(key)
         return out
 
@@ -177,7 +180,8 @@ class Trainer:
         """Train until ``self.step == steps`` (a total, so a resumed run continues to it).
 
         Saves to ``checkpoint`` every ``checkpoint_every`` steps, at the end, and on Ctrl-C
-        (the state after the last completed step, so it resumes exactly). On a NaN/Inf loss
+        (the state after the last completed step, so it resumes exactly); meanwhile
+        ``<checkpoint>.lock`` keeps other runs off that file (``train.lock``). On a NaN/Inf loss
         (or one over ``DIVERGENCE_FACTOR`` times the run's first loss, floored at 1.0)
         the parameters go back to the last good step, that state is saved, and
         ``TrainingError`` is raised. ``callback(trainer)`` runs after every step.
@@ -187,8 +191,11 @@ class Trainer:
         if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) \
                 or checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be an integer >= 1, got {checkpoint_every!r}")
-        if checkpoint is not None and os.path.abspath(checkpoint) not in self._owned:
-            check_writable(checkpoint, overwrite)
+        guard = ExitStack()
+        if checkpoint is not None:
+            owned = os.path.abspath(checkpoint) in self._owned
+            check_writable(checkpoint, overwrite or owned)  # the folder, at least, up front
+            guard.enter_context(checkpoint_lock(checkpoint))  # released in the finally below
             if overwrite:
                 self._owned.add(os.path.abspath(checkpoint))
         start, began = self.step, time.perf_counter()
@@ -239,6 +246,7 @@ class Trainer:
                 self.save(checkpoint, arrays=self.state_arrays(good))
         finally:
             bar.close()
+            guard.close()
         recent = self.history["loss"][-max(1, min(50, self.step - start)):]
         return RunResult(step=self.step, seconds=time.perf_counter() - began,
                          interrupted=interrupted,

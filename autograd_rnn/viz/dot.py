@@ -80,7 +80,8 @@ def to_dot(
             as in a textbook: one column per timestep, weights on the arrows; see
             ``textbook.py``) or "auto" (the default): ops for graphs of at most
             ``AUTO_OPS_STEPS`` timesteps, else textbook for recurrent networks, else cells.
-        group: draw scopes as clusters (labelled "t=1", "layer0", ...).
+        group: draw boxes: one per timestep in the op-level view ("t=1", ...), one per
+            scope outside timesteps ("backward", ...).
         rankdir: ops and cells views: "LR" (the default: one column per timestep, time
             left to right, each step's ops bottom to top) or "TB" (the same turned a quarter:
             one row per timestep, time top to bottom, ops left to right). Graphs without
@@ -102,8 +103,8 @@ def to_dot(
             vermillion and their failing input edges marked.
         legend: add the colour legend when gradients are drawn.
         wrap: textbook and cells views: lay a long unroll out in bands of at most this many
-            timesteps, read like lines of text (None, the default: as many as make the
-            figure closest to a 16:9 slide; 0: one band).
+            timesteps, read like lines of text (None, the default: the width that shows the
+            figure largest on a 16:9 slide; 0: one band).
         compact: textbook view: draw only the recurrent states (None, the default: beyond
             40 timesteps; see ``textbook_compact.py``).
 

@@ -141,8 +141,12 @@ def write_gallery(out: str | os.PathLike = "graphs", formats=("dot", "svg", "png
                   plot: bool = True) -> list[Path]:
     """Write every diagram as ``out/<name>.<format>`` (replacing old versions) and the
     gradient-norm plot; returns the paths written. PNGs (at ``PNG_DPI``, for slides) are
-    written for the textbook views only (``wants_png``)."""
+    written for the textbook views only (``wants_png``). ``out`` is the gallery's own
+    folder: it is created (with its parents) when missing."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is not a folder: the gallery is written into one")
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, graph in gallery_graphs().items():
         source = graph.source

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import graphviz
 
-from autograd_rnn.files import atomic_write_bytes
+from autograd_rnn.files import atomic_write_bytes, check_writable
 from autograd_rnn.viz.dot import to_dot
 from autograd_rnn.viz.errors import INSTALL_HINT, GraphTooLargeError, GraphvizNotFoundError
 
@@ -25,16 +25,13 @@ LAYOUT_TIMEOUT = 120.0  # seconds before a layout is declared too large
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (``autograd_rnn.files``), creating its folder.
+    """Write ``data`` (bytes, or text as UTF-8) to ``path`` with ``autograd_rnn.files``' one
+    writer: atomic, never into a missing folder, never over a non-regular file.
 
     Raises ``FileExistsError`` if ``path`` exists and ``overwrite`` is False.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, expected a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    return atomic_write_bytes(path, payload, overwrite=overwrite)
+    return Path(atomic_write_bytes(path, payload, overwrite=overwrite))
 
 
 def resolve_format(path: str | os.PathLike, format: str | None) -> str:  # noqa: A002
@@ -136,9 +133,7 @@ def render(
     """
     path = Path(path)
     fmt = resolve_format(path, format)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to "
-                              "replace it")
+    check_writable(path, overwrite)  # before the (possibly slow) layout
     if fmt == "dot":
         to_dot_options.setdefault("max_nodes", None)
     source = dot_source(to_dot(roots, **to_dot_options))

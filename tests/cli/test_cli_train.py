@@ -52,8 +52,8 @@ def test_train_resume_and_refusals(tmp_path, capsys):
         (["--resume"], "--resume needs --checkpoint"),
         (["--task", "chars", "--text", "no/such/file.txt"], "does not exist"),
         (["--task", "sine", "--text", __file__], "--text is for --task chars"),
-        (["--lr", "-1"], "lr must be > 0"),
-        (["--hidden", "0"], "hidden must be an integer >= 1"),
+        (["--lr", "-1"], "--lr must be a finite number > 0"),
+        (["--hidden", "0"], "--hidden must be >= 1"),
         (["--steps", "0"], "--steps must be >= 1"),
         (["--checkpoint", "no/such/folder/x.npz"], "does not exist"),
         (["--resume", "--checkpoint", "missing.npz"], "does not exist"),
@@ -88,7 +88,7 @@ def test_chars_with_own_text_then_sample(tmp_path, capsys):
     code, _, err = _run(capsys, "sample", "--checkpoint", ck, "--prime", "xyz")
     assert code == 2 and "not in the training vocabulary" in err
     code, _, err = _run(capsys, "sample", "--checkpoint", ck, "--temperature", "-1")
-    assert code == 2 and "--temperature must be >= 0" in err
+    assert code == 2 and "--temperature must be a finite number >= 0" in err
 
 
 def test_sample_sine_and_refuse_adding(tmp_path, capsys):

@@ -70,6 +70,28 @@ def test_adagrad_rmsprop_by_hand():
     assert np.allclose(got[1], after1 - 0.01 * g2 / np.sqrt(e2), atol=EXACT)
 
 
+@pytest.mark.parametrize("eps", [1e-8, 0.5])
+def test_adagrad_rmsprop_eps_by_hand(eps):
+    # eps is added to the square root (not under it); a zero gradient entry makes the
+    # denominator eps alone, and eps = 0.5 is large enough to tell the variants apart
+    grads = [[1.0, 0.0], [0.5, -2.0], [-1.0, 3.0]]
+    p = _param([1.0, 1.0])
+    got = _run(Adagrad([p], lr=0.5, eps=eps), p, grads)
+    x, G = np.ones(2), np.zeros(2)
+    for step, g in zip(got, grads, strict=True):
+        G = G + np.square(g)
+        x = x - 0.5 * np.array(g) / (np.sqrt(G) + eps)
+        assert np.allclose(step, x, rtol=0, atol=EXACT)
+
+    p = _param([1.0, 1.0])
+    got = _run(RMSprop([p], lr=0.01, alpha=0.9, eps=eps), p, grads)
+    x, E = np.ones(2), np.zeros(2)
+    for step, g in zip(got, grads, strict=True):
+        E = 0.9 * E + 0.1 * np.square(g)
+        x = x - 0.01 * np.array(g) / (np.sqrt(E) + eps)
+        assert np.allclose(step, x, rtol=0, atol=EXACT)
+
+
 def test_adam_by_hand():
     p = _param([1.0, 1.0])
     got = _run(Adam([p], lr=0.1, betas=(0.9, 0.99), eps=1e-8), p, GRADS)

@@ -123,7 +123,7 @@ def test_cli_adding_task_with_one_step(capsys):
 
 def test_cli_negative_seed_names_the_option(capsys):
     assert main(["train", "--seed", "-1", "--steps", "1", "--quiet"]) == 2
-    assert "seed must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert "--seed must be >= 0, got -1" in capsys.readouterr().err
 
 
 def test_trainer_checkpoint_every_zero(tmp_path):

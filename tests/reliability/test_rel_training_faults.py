@@ -5,12 +5,11 @@ leaves a checkpoint that resumes to exactly the parameters of an uninterrupted r
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import autograd_rnn as ar
+from autograd_rnn import files
 from autograd_rnn.cli.main import main
 from autograd_rnn.train import (
     NonFiniteLossError,
@@ -161,7 +160,8 @@ def test_ctrl_c_while_writing_a_checkpoint_still_leaves_a_resumable_one(
 ):
     path = tmp_path / "run.npz"
     with monkeypatch.context() as patch:
-        _interrupt_on_call(patch, os, "replace", 3)  # the third save, after step 3
+        # the third save, after step 3, as its file is moved into place
+        _interrupt_on_call(patch, files, "_move_into_place", 3)
         assert (
             main(TRAIN + ["--steps", "6", "--checkpoint-every", "1", "--checkpoint", str(path)])
             == 130
@@ -205,17 +205,17 @@ def test_second_ctrl_c_during_the_emergency_save_keeps_the_previous_checkpoint(
     tmp_path, capsys, monkeypatch
 ):
     path = tmp_path / "run.npz"
-    real = os.replace
+    real = files._move_into_place
     calls = []
 
-    def replace(*args, **kwargs):
+    def move(*args, **kwargs):
         calls.append(1)
         if len(calls) in (3, 4):  # the save after step 3, then the save in the handler
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(os, "replace", replace)
+        patch.setattr(files, "_move_into_place", move)
         code = main(TRAIN + ["--steps", "6", "--checkpoint-every", "1", "--checkpoint", str(path)])
     assert code == 130
     assert "interrupted" in capsys.readouterr().err

@@ -167,7 +167,7 @@ def test_render_svg_reports_a_real_dot_error():
 def test_cli_trace_explains_a_graph_too_large_to_draw(tmp_path, capsys):
     out = tmp_path / "big.html"
     argv = ["trace", "--cell", "lstm", "--steps", "60", "--max-frames", "1", "-o", str(out)]
-    assert main(argv) == 1
+    assert main(argv) == 2  # bad input, as in export (exit-code table in the README)
     err = capsys.readouterr().err
     assert "more than max_nodes" in err and "--detail cells" in err
     assert not out.exists()
