@@ -37,7 +37,8 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", default=None,
                         help="output file (default <cell>_<steps>step.<format>)")
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                        help="time flows left-right (LR, default) or top-bottom (TB)")
+                        help="ops and cells views: one column per timestep, time left to "
+                        "right, ops flowing up (LR, default) or down (TB)")
     parser.add_argument("--no-group", action="store_true",
                         help="do not draw timestep/layer clusters")
     parser.add_argument("--no-grads", action="store_true",

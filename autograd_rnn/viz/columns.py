@@ -11,8 +11,8 @@ runs left to right, and ``h_{t-1}`` -> step t is the link between two columns.
 Shared parameters are not wired to every use: those used under the top state row ride one
 "bus" under the inputs, those used above it (``W_y``, ``b_y``) one bus over the losses, with
 one tap per column and a labelled branch from the tap to each use (``bus_lines``).
-``rankdir="TB"`` turns the figure a quarter turn: one row per timestep, top to bottom, ops
-flowing left to right. Graphs without timestep scopes keep the plain layout (``dot.py``).
+``rankdir="TB"`` draws the same columns upside down: ops flow top to bottom (inputs on top,
+the loss at the bottom). Graphs without timestep scopes keep the plain layout (``dot.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import graphviz
 from autograd_rnn.viz import style
 from autograd_rnn.viz.view import View, VNode, layer_path, step_of
 
-DOT_RANKDIR = {"LR": "BT", "TB": "LR"}  # time left to right / top to bottom
+DOT_RANKDIR = {"LR": "BT", "TB": "TB"}  # time left to right; ops upwards / downwards
 BUS_SIDES = ("bottom", "top")
 
 

@@ -83,9 +83,9 @@ def to_dot(
         group: draw boxes: one per timestep in the op-level view ("t=1", ...), one per
             scope outside timesteps ("backward", ...).
         rankdir: ops and cells views: "LR" (the default: one column per timestep, time
-            left to right, each step's ops bottom to top) or "TB" (the same turned a quarter:
-            one row per timestep, time top to bottom, ops left to right). Graphs without
-            timestep scopes flow left to right (LR) or top to bottom (TB).
+            left to right, each step's ops bottom to top as in the textbook) or "TB" (the
+            same columns upside down: inputs on top, ops flowing down to the loss). Graphs
+            without timestep scopes flow left to right (LR) or top to bottom (TB).
         show_values: print values (tiny tensors) or value norms in op nodes.
         show_grads: label and colour edges with the gradients of the last backward.
         show_shapes: add each tensor's shape to the arrow labels (off: gradient norms only,
@@ -114,8 +114,8 @@ def to_dot(
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
     if rankdir not in DOT_RANKDIR:
-        raise ValueError(f"rankdir must be 'LR' (time left to right) or 'TB' (time top to "
-                         f"bottom), got {rankdir!r}")
+        raise ValueError(f"rankdir must be 'LR' (ops flow up, the default) or 'TB' (ops "
+                         f"flow down), got {rankdir!r}")
     frames = visible_nodes is not None or bool(highlight_nodes) or node_check is not None
     if detail == "auto":
         detail = "ops" if frames else auto_detail(roots)

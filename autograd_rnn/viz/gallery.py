@@ -67,8 +67,8 @@ def _lstm_100() -> graphviz.Digraph:
 
 def _lstm_100_cells() -> graphviz.Digraph:
     ex = build_example("lstm", 100, hidden_size=4, forget_bias=1.0)
-    return to_dot(ex.loss, detail="cells", title="100-step LSTM, collapsed view (one node per "
-                  "cell per timestep); shared weights feed each step through a bus line")
+    return to_dot(ex.loss, detail="cells", title="100-step LSTM, cells view (one box per cell "
+                  "per timestep) wrapped into bands; each cell's stub lists its weights' shares")
 
 
 def _tbptt() -> graphviz.Digraph:

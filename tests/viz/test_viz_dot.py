@@ -239,9 +239,9 @@ def test_options_rankdir_values_and_no_grads():
     ex = build_example("rnn", 1, hidden_size=2)
     dot = parse_dot(to_dot(ex.loss, rankdir="TB", show_values=True, show_grads=False,
                            group=False, title="hello").source)
-    # TB: one row per timestep, top to bottom, ops flowing left to right (dot's LR)
-    assert dot.graph["rankdir"] == "LR" and dot.graph["label"] == "hello"
-    assert parse_dot(to_dot(ex.loss).source).graph["rankdir"] == "BT"  # columns, ops upwards
+    # the same columns, ops flowing down (TB) or up (LR, the default: dot's BT)
+    assert dot.graph["rankdir"] == "TB" and dot.graph["label"] == "hello"
+    assert parse_dot(to_dot(ex.loss).source).graph["rankdir"] == "BT"
     assert not dot.clusters
     assert all("|g|" not in e[2].get("label", "") for e in dot.edges)
     assert any("[" in a.get("label", "") for a in dot.nodes.values())  # tiny values shown
@@ -259,7 +259,7 @@ def test_errors_are_clear():
         to_dot(ex.loss, detail="layers")
     with pytest.raises(ValueError, match="rankdir"):
         to_dot(ex.loss, rankdir="XY")
-    with pytest.raises(ValueError, match="time top to bottom"):
+    with pytest.raises(ValueError, match="ops flow down"):
         to_dot(ex.loss, rankdir="RL")
     with pytest.raises(TypeError, match="Tensor"):
         to_dot([1.0])

@@ -89,7 +89,7 @@ def test_export_cli_dot(tmp_path, cell, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert main(args + ["--overwrite", "--no-grads", "--rankdir", "TB", "--seed", "3"]) == 0
     dot = parse_dot(out.read_text())
-    assert dot.graph["rankdir"] == "LR"  # a row per timestep, top to bottom
+    assert dot.graph["rankdir"] == "TB"  # the columns upside down: ops flow down
     assert not any("|g|" in e[2].get("label", "") for e in dot.edges)
 
 

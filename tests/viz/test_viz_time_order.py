@@ -67,15 +67,14 @@ def test_four_step_rnn_op_level_has_few_crossings_and_three_steps_fit_a_slide():
     assert min(three.fontsizes) >= 10  # was a 5,313 x 474 pt strip
 
 
-def test_top_to_bottom_turns_the_columns_into_rows():
+def test_top_to_bottom_draws_the_columns_upside_down():
     layout = laid_out(to_dot(build_example("rnn", 3).loss, detail="ops", rankdir="TB").source)
     hs = _nodes(layout, r"h_{} = ", 3)
     xs = _nodes(layout, r"x_{} \(", 3)
     losses = _nodes(layout, r"L_{} = ", 3)
-    assert [n.y for n in hs] == sorted((n.y for n in hs), reverse=True)  # y grows upwards
-    assert [n.y for n in xs] == sorted((n.y for n in xs), reverse=True)
+    assert [n.x for n in hs] == sorted(n.x for n in hs)  # time still left to right
     for x, h, top in zip(xs, hs, losses, strict=True):
-        assert x.x < h.x < top.x  # each step's ops flow left to right
+        assert x.y > h.y > top.y  # each step's ops flow down (y grows upwards)
 
 
 def test_truncated_run_losses_and_cells_in_time_order():
