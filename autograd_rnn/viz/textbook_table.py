@@ -72,14 +72,10 @@ def _place_wrapped(dot: graphviz.Digraph, book: Textbook, grid) -> None:
         members = [n for n in book.nodes if n.row == row and grid.band(n) == band]
         if not members:
             return
-        sub = graphviz.Digraph(name="row_table")
-        sub.attr(rank="min" if place == "below" else "max")
-        sub.node("params")
-        dot.subgraph(sub)
         if place == "below":
-            dot.edge("params", min(members, key=grid.position).name, style="invis")
+            _own_row(dot, "min", "params", min(members, key=grid.position).name)
         else:
-            dot.edge(max(members, key=grid.position).name, "params", style="invis")
+            _own_row(dot, "max", max(members, key=grid.position).name, "params")
         return
     band = grid.bands - 1 if place == "last" else 0
     row = grid.band_rows[band][-1]
@@ -88,12 +84,7 @@ def _place_wrapped(dot: graphviz.Digraph, book: Textbook, grid) -> None:
     if not top:
         return
     last = max(top, key=lambda n: grid.position(n) if hasattr(n, "anchor") else n.position)
-    sub = graphviz.Digraph(name="row_table")
-    sub.attr(rank="same")
-    sub.node(last.name)
-    sub.node("params")
-    dot.subgraph(sub)
-    dot.edge(last.name, "params", style="invis")
+    _beside(dot, last.name)
     rows = grid.band_rows[band]
     if place == "last" and len(rows) > 1:  # over the right end of the band, in its room
         below = [n for n in book.nodes if n.row == rows[-2] and grid.band(n) == band]
@@ -112,19 +103,29 @@ def _place_table(dot: graphviz.Digraph, book: Textbook) -> None:
     members.sort(key=lambda n: (n.column if n.column is not None else book.position(n),
                                 n.anchor.id))
     if wide:  # under the middle column, so it does not widen the figure
-        sub = graphviz.Digraph(name="row_table")
-        sub.attr(rank="min")
-        sub.node("params")
-        dot.subgraph(sub)
-        dot.edge("params", members[len(members) // 2].name, style="invis")
+        _own_row(dot, "min", "params", members[len(members) // 2].name)
         return
-    last = members[-1]
+    _beside(dot, members[-1].name)
+
+
+def _beside(dot: graphviz.Digraph, name: str) -> None:
+    """The table in the rank of box ``name``, right of it."""
     sub = graphviz.Digraph(name="row_table")
     sub.attr(rank="same")
-    sub.node(last.name)
+    sub.node(name)
     sub.node("params")
     dot.subgraph(sub)
-    dot.edge(last.name, "params", style="invis")
+    dot.edge(name, "params", style="invis")
+
+
+def _own_row(dot: graphviz.Digraph, rank: str, lower: str, upper: str) -> None:
+    """The table in a rank of its own (``min``: the bottom, ``max``: the top), tied by an
+    invisible arrow ``lower -> upper`` to the box it goes under or over."""
+    sub = graphviz.Digraph(name="row_table")
+    sub.attr(rank=rank)
+    sub.node("params")
+    dot.subgraph(sub)
+    dot.edge(lower, upper, style="invis")
 
 
 def _legend_rows(book: Textbook, grads_on: bool, scale, compact: bool = False) -> list[str]:
