@@ -49,35 +49,26 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     sum_ = exp.sum(axis=1, keepdims=True)
     log = np.log(sum_)
     getitem = subtract[np.arange(4), targets] - log[:, 0]  # the targets' log-probabilities
-    sum2 = getitem.sum()
-    loss = -sum2
+    sum_2 = getitem.sum()
+    loss = -sum_2
     # ----- backward (reverse topological order) -----
     # --- backward: output ---
-    g_softmax = np.divide(exp, sum_)  # softmax(y): the forward's exp / sum
+    g_softmax = exp / sum_  # softmax(y): the forward's exp / sum
     g_softmax[np.arange(4), targets] -= 1.0  # minus the one-hot targets
-    g_y = g_softmax
-    g_matmul = g_y
-    g_b_y = g_y.sum(axis=0)
-    g_reshape = g_matmul @ W_y.T
-    g_W_y = reshape.T @ g_matmul
+    g_b_y = g_softmax.sum(axis=0)
+    g_reshape = g_softmax @ W_y.T
+    g_W_y = reshape.T @ g_softmax
     g_stack = g_reshape.reshape((2, 2, 4))
     g_h_1 = g_stack[0]
-    g_h_2 = g_stack[1]
     # --- backward: rnn/layer0/t=2 ---
-    g_a_2 = g_h_2 * (1 - h_2 * h_2)
-    g_add_2 = g_a_2
+    g_a_2 = g_stack[1] * (1 - h_2 * h_2)
     g_b_h = g_a_2.sum(axis=0)
-    g_matmul_2 = g_add_2
-    g_matmul2_2 = g_add_2
-    g_h_1 = g_h_1 + g_matmul2_2 @ W_h.T
-    g_W_h = h_1.T @ g_matmul2_2
-    g_W_x = x_2.T @ g_matmul_2
+    g_h_1 = g_h_1 + g_a_2 @ W_h.T
+    g_W_h = h_1.T @ g_a_2
+    g_W_x = x_2.T @ g_a_2
     # --- backward: rnn/layer0/t=1 ---
     g_a_1 = g_h_1 * (1 - h_1 * h_1)
-    g_add_1 = g_a_1
     g_b_h += g_a_1.sum(axis=0)
-    g_matmul_1 = g_add_1
-    g_matmul2_1 = g_add_1
-    g_W_h += h_0.T @ g_matmul2_1
-    g_W_x += x_1.T @ g_matmul_1
+    g_W_h += h_0.T @ g_a_1
+    g_W_x += x_1.T @ g_a_1
     return loss, (g_W_x, g_W_h, g_b_h, g_W_y, g_b_y)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from autograd_rnn.cli.main import UsageError
-from autograd_rnn.cli.options import POSITIVE, SEED, SIZE, add_force_option
+from autograd_rnn.cli.options import POSITIVE, SEED, SIZE, add_force_option, count
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -37,7 +37,8 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", default=None,
                         help="output file (default <cell>_<steps>step.<format>)")
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                        help="time flows left-right (LR, default) or top-bottom (TB)")
+                        help="ops and cells views: one column per timestep, time left to "
+                        "right, ops flowing up (LR, default) or down (TB)")
     parser.add_argument("--no-group", action="store_true",
                         help="do not draw timestep/layer clusters")
     parser.add_argument("--no-grads", action="store_true",
@@ -51,6 +52,13 @@ def register(subparsers) -> None:
     parser.add_argument("--fan-out", action="store_true",
                         help="draw an arrow from a shared weight to every use instead of a "
                         "bus line (ops and cells views)")
+    parser.add_argument("--wrap", type=count(0), default=None, metavar="N",
+                        help="textbook and cells views: lay the unroll out in bands of at most "
+                        "N steps, read like lines of text (default: what fits a 16:9 slide "
+                        "best; 0: one band)")
+    parser.add_argument("--compact", action=argparse.BooleanOptionalAction, default=None,
+                        help="textbook view: draw only the recurrent states and their "
+                        "gradient norms (default: beyond 40 steps)")
     parser.add_argument("--loss-at", choices=("all", "last"), default="all",
                         help="loss on every step (default) or on the last step only")
     parser.add_argument("--truncate", type=SIZE, default=None, metavar="K",
@@ -102,7 +110,7 @@ def run(args) -> int:
             detail=args.detail, group=not args.no_group, rankdir=args.rankdir,
             show_values=args.show_values, show_grads=not args.no_grads,
             show_shapes=args.show_shapes, show_grad_values=args.show_grad_values,
-            bus=not args.fan_out,
+            bus=not args.fan_out, wrap=args.wrap, compact=args.compact,
             max_nodes=args.max_nodes if fmt != "dot" else None,
         )
     except GraphTooLargeError as error:

@@ -16,7 +16,8 @@ computed in ``fn`` is recomputed (truncated BPTT works). Any other array ``fn`` 
 value must not depend on the inputs (the max shift inside ``log_softmax`` is recognised and
 recomputed).
 
-The source is cached per input shapes and dtypes; a call with new shapes re-traces.
+The source is cached per input shapes and dtypes; a call with new shapes re-traces. The
+pipeline from graph to source is ``codegen.pipeline`` (see ``autograd_rnn.codegen``).
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from autograd_rnn.codegen.emit import Argument
-from autograd_rnn.codegen.naming import Namer
-from autograd_rnn.codegen.source import Generated, generate
-from autograd_rnn.core.backward import reachable
+from autograd_rnn.codegen import pipeline
+from autograd_rnn.codegen.lower import lower
+from autograd_rnn.codegen.render import FUNCTION
 from autograd_rnn.core.state import enable_grad, lean_graph
 from autograd_rnn.core.tensor import Tensor
 
@@ -44,25 +44,27 @@ _counter = itertools.count()
 class Entry:
     """One traced specialisation: the generated source and its loaded function."""
 
-    def __init__(self, generated: Generated, captured: list, grad_keys: list[str]) -> None:
-        self.generated = generated
-        self.captured = captured
+    def __init__(self, source: str, arguments: list, captured: list,
+                 grad_keys: list[str]) -> None:
+        self.source = source
+        self.arguments = arguments  # ir.Argument per parameter of the generated function
+        self.captured = captured  # [(tensor, shape at trace time)]
         self.grad_keys = grad_keys
         filename = f"<autograd_rnn.codegen #{next(_counter)}>"
-        lines = generated.source.splitlines(keepends=True)
-        linecache.cache[filename] = (len(generated.source), None, lines, filename)
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
         namespace: dict = {"__name__": "autograd_rnn_generated"}
-        exec(builtins.compile(generated.source, filename, "exec"), namespace)
-        self.function = namespace[generated.function]
-        self.consts = [a.source for a in generated.arguments if a.kind == "const"]
+        exec(builtins.compile(source, filename, "exec"), namespace)
+        self.function = namespace[FUNCTION]
+        self.consts = [a.source for a in arguments if a.kind == "const"]
 
 
 @contextmanager
 def _gc_paused():
-    """Pause the cyclic garbage collector while generating code: generation makes many
-    small objects per graph node and the collector's repeated passes over the growing
-    heap made long unrolls superlinear (a 10,000-step GRU: 7.8 s -> 6.5 s). Reference
-    counting still frees everything; the collector is re-enabled (if it was) after."""
+    """Pause the cyclic garbage collector while tracing and generating code: both make many
+    small objects per graph node and the collector's repeated passes over the growing heap
+    cost about a quarter of a long unroll's compile time. Reference counting still frees
+    everything; the collector is re-enabled (if it was) after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -97,7 +99,7 @@ class CompiledFunction:
     @property
     def source(self) -> str:
         """Source of the most recently used specialisation."""
-        return self.last.generated.source
+        return self.last.source
 
     @property
     def grad_names(self) -> list[str]:
@@ -131,90 +133,37 @@ class CompiledFunction:
                 call_args.append(t)
             else:
                 call_args.append(x.data if isinstance(x, Tensor) else x)
-        self._first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
-        try:
-            with enable_grad(), lean_graph(False):  # every value: constants are emitted
-                out = self.fn(*call_args)
-        finally:
-            for t in forced:
-                t.requires_grad = False
-        if not isinstance(out, Tensor):
-            raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
+        first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
         with _gc_paused():
-            entry = self._build(out, call_args)
+            try:
+                with enable_grad(), lean_graph(False):  # every value: constants are emitted
+                    out = self.fn(*call_args)
+            finally:
+                for t in forced:
+                    t.requires_grad = False
+            if not isinstance(out, Tensor):
+                raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
+            traced = [out]
+            del out  # (the graph is freed once lowered: the passes need only statements)
+            entry = self._build(traced, call_args, first_id)
         self.cache[_key(inputs)] = entry
         self.last = entry
         return entry
 
-    def _build(self, out: Tensor, call_args: list) -> Entry:
-        order, detached = _graph_with_detached_sources(out, self._first_id)
-        namer = Namer()
-        arguments: list[Argument] = []
-        leaf_names: dict[int, str] = {}
-        array_inputs = []
-        for i, x in enumerate(call_args):
-            base = (x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
-            name = namer.unique(base)
-            arguments.append(Argument(name, "input", i, np.shape(_data(x)),
-                                      str(np.asarray(_data(x)).dtype)))
-            if isinstance(x, Tensor):
-                leaf_names.setdefault(id(x.node), name)  # the graph holds nodes
-            elif isinstance(x, np.ndarray):
-                array_inputs.append((x, name))
-        captured, frozen = [], []
-        for node in order:
-            if id(node) in detached:
-                continue  # x.detach() of a value computed here: the same value, no gradient
-            if node.op is None and id(node) not in leaf_names and (
-                    node.id > self._first_id and not node.requires_grad):
-                frozen.append(node)  # made by fn itself (h_0 = zeros): a constant
-            elif node.op is None and id(node) not in leaf_names:
-                name = namer.unique(node.name or "captured")
-                leaf_names[id(node)] = name
-                arguments.append(Argument(name, "tensor", node, node.data.shape,
-                                          node.data.dtype.name))
-                captured.append((node, node.data.shape))
-        wrt = []
-        for kind, value in self.wrt_spec:
-            if kind == "position":
-                wrt.append(call_args[value].node)
-            elif kind == "captured":
-                wrt += [t for t, _ in captured if t.requires_grad]
-            elif id(value.node) not in leaf_names:
-                raise ValueError(f"wrt: tensor {value.label!r} is neither an input nor used by fn")
-            else:
-                wrt.append(value.node)
-        generated = generate(out.node, order, arguments, leaf_names, array_inputs, wrt,
-                             loops=self.loops, title=self.title, frozen=frozen,
-                             inplace=self.inplace,
-                             detached=detached)
-        keys = self.wrt_keys or [w.name or leaf_names[id(w)] for w in wrt]
+    def _build(self, traced: list, call_args: list, first_id: int) -> Entry:
+        names = [(x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
+                 for i, x in enumerate(call_args)]
+        program, captured, wrt = lower(traced.pop(), call_args, names, first_id, self.wrt_spec,
+                                       self.title)
+        skip = set() if self.loops else {"loops"}
+        if not self.inplace:
+            skip |= {"gates", "buffers", "reuse"}
+        source = pipeline.run(program, skip=skip)
+        wrt_vars = program.wrt_vars
+        keys = self.wrt_keys or [w.name or v.name for w, v in zip(wrt, wrt_vars, strict=True)]
         if len(set(keys)) != len(keys):
-            keys = [leaf_names[id(w)] for w in wrt]
-        return Entry(generated, captured, keys)
-
-
-def _graph_with_detached_sources(out: Tensor, first_id: int) -> tuple[list, dict]:
-    """The graph of ``out`` plus, for every ``t.detach()`` made during the trace, the graph
-    of ``t`` (so the detached value is recomputed, not frozen). Returns (nodes in
-    topological order, {id(detached leaf): source tensor})."""
-    roots, detached = [out], {}
-    while True:
-        order = reachable(roots, only_requires_grad=False)
-        new = []
-        for node in order:
-            source = node.detached_from() if node.detached_from is not None else None
-            if (source is not None and node.id > first_id and source.id > first_id
-                    and id(node) not in detached):
-                detached[id(node)] = source
-                new.append(source)
-        if not new:
-            return order, detached
-        roots += new
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+            keys = [v.name for v in wrt_vars]
+        return Entry(source, program.arguments, [(t, t.data.shape) for t in captured], keys)
 
 
 def _arrays(inputs) -> list[np.ndarray]:
@@ -286,3 +235,4 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
         ``.source`` (the generated module) and ``.grad_names``.
     """
     return CompiledFunction(fn, list(example_inputs), wrt, loops, title, inplace)
+

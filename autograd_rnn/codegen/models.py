@@ -1,11 +1,12 @@
-"""Unrolled recurrent models written with ``ar`` ops, to compile (CLI, benchmark, tests).
+"""Unrolled recurrent models, to compile (CLI, benchmark, tests): the ``nn`` cells per step.
 
 Every model is ``loss(x, targets, *params)``: x (T, B, D) time-major, targets (T*B,) ints
 in [0, V), loss = softmax cross-entropy summed over all T*B positions, h0 = c0 = 0.
-Each timestep's ops are recorded under ``ar.scope(f"{cell}/layer0/t={t}")`` (t from 1) and
-named like a textbook: ``x_t``, ``a_t`` (pre-activation), ``h_t``, ``c_t``, gates.
-Parameter names and gate orders follow /work/shared/REFERENCE.md (LSTM i, f, g, o; GRU
-r, z, n with r multiplying ``h W_hn + b_hn``); the output layer is W_y (H, V), b_y (V,).
+Each timestep runs the ``ar.nn`` cell (``RNNCell``, ``LSTMCell``, ``GRUCell``) on the given
+parameter tensors under ``ar.scope(f"{cell}/layer0/t={t}")`` (t from 1); values are named
+like a textbook: ``x_t``, ``a`` (pre-activation), gates, ``h_t``, ``c_t``. Parameter names
+and gate orders are the cells' (/work/shared/REFERENCE.md: LSTM i, f, g, o; GRU r, z, n with
+r multiplying ``h W_hn + b_hn``); the output layer is W_y (H, V), b_y (V,).
 
 ``rnn_loss_and_grads`` / ``lstm_loss_and_grads`` have the signature of
 ``bench/handwritten.py`` and run the compiled code (one compile per shape).
@@ -18,7 +19,8 @@ import numpy as np
 from autograd_rnn.codegen.compiler import compile as compile_graph
 from autograd_rnn.core.state import scope
 from autograd_rnn.core.tensor import Tensor, tensor
-from autograd_rnn.ops import log_softmax, matmul, sigmoid, stack, tanh
+from autograd_rnn.nn.cells import CELLS
+from autograd_rnn.ops import log_softmax, matmul, stack
 
 PARAMS = {
     "rnn": ("W_x", "W_h", "b_h", "W_y", "b_y"),
@@ -50,28 +52,23 @@ def _named(t: Tensor, name: str) -> Tensor:
     return t
 
 
-def _step(cell: str, P: dict, x_t, h, c, t: int):
+def _cell(cell: str, P: dict):
+    """The ``nn`` cell computing with the given parameter tensors (the tensors themselves,
+    so the graph reads them)."""
     H = P["W_h"].shape[0]
-    if cell == "rnn":
-        # h_t = tanh(x_t W_x + h_{t-1} W_h + b_h)
-        a = _named(matmul(x_t, P["W_x"]) + matmul(h, P["W_h"]) + P["b_h"], f"a_{t}")
-        return _named(tanh(a), f"h_{t}"), None
+    module = CELLS[cell](P["W_x"].shape[0], H, seed=0)
+    for name, value in P.items():
+        if not name.endswith("_y"):
+            setattr(module, name, value)  # a plain tensor attribute shadows the parameter
+    return module
+
+
+def _step(cell: str, module, x_t, h, c, t: int):
+    """One timestep of the ``nn`` cell, its outputs named like a textbook (``h_3``)."""
     if cell == "lstm":
-        # [i, f, g, o] = x_t W_x + h_{t-1} W_h + b; c_t = f c_{t-1} + i g; h_t = o tanh(c_t)
-        a = _named(matmul(x_t, P["W_x"]) + matmul(h, P["W_h"]) + P["b"], f"a_{t}")
-        i = _named(sigmoid(a[:, :H]), f"i_{t}")
-        f = _named(sigmoid(a[:, H:2 * H]), f"f_{t}")
-        g = _named(tanh(a[:, 2 * H:3 * H]), f"g_{t}")
-        o = _named(sigmoid(a[:, 3 * H:]), f"o_{t}")
-        c = _named(f * c + i * g, f"c_{t}")
-        return _named(o * tanh(c), f"h_{t}"), c
-    # GRU: r, z from x and h; n = tanh(x W_xn + b_xn + r (h W_hn + b_hn)); h = (1-z) n + z h
-    gx = _named(matmul(x_t, P["W_x"]) + P["b_x"], f"gx_{t}")
-    gh = _named(matmul(h, P["W_h"]) + P["b_h"], f"gh_{t}")
-    r = _named(sigmoid(gx[:, :H] + gh[:, :H]), f"r_{t}")
-    z = _named(sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H]), f"z_{t}")
-    n = _named(tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:]), f"n_{t}")
-    return _named((1 - z) * n + z * h, f"h_{t}"), None
+        h, c = module(x_t, (h, c))
+        return _named(h, f"h_{t}"), _named(c, f"c_{t}")
+    return _named(module(x_t, h), f"h_{t}"), None
 
 
 def make_loss(cell: str):
@@ -84,13 +81,14 @@ def make_loss(cell: str):
         P = dict(zip(PARAMS[cell], params, strict=True))
         T, B, _ = x.shape
         H = P["W_h"].shape[0]
+        module = _cell(cell, P)
         h = tensor(np.zeros((B, H)), name="h_0")
         c = tensor(np.zeros((B, H)), name="c_0") if cell == "lstm" else None
         hs = []
         for t in range(1, T + 1):
             with scope(f"{cell}/layer0/t={t}"):
                 x_t = _named(x[t - 1], f"x_{t}")
-                h, c = _step(cell, P, x_t, h, c, t)
+                h, c = _step(cell, module, x_t, h, c, t)
             hs.append(h)
         with scope("output"):
             # logits for all steps at once: (T*B, H) @ (H, V) + b_y, then cross-entropy

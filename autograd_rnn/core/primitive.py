@@ -22,6 +22,11 @@ input positions and/or ``"out"`` (``tanh``: ``("out",)``, ``add``: ``()``). Lean
 (``ar.lean_graph()``, training) keep only those values (the others become the ``Dropped``
 marker); undeclared ops keep everything. In-place change checks watch the declared values.
 
+``defsource`` (or ``source=``) says how generated code writes the forward: a function of the
+inputs written with NumPy (``tanh.defsource(lambda x: np.tanh(x))``). ``ar.compile`` calls it
+on symbolic inputs to write the op's line; it derives the backward code from the graph that
+``backward(create_graph=True)`` records, so an op needs no other declaration to compile.
+
 Arrays are positional, static parameters keyword-only. A forward returns a NumPy array or a
 number. Broadcasting is undone centrally (``core/vjp.py``), so a VJP may return a gradient
 of the broadcast shape, as an array, a tensor or a number.
@@ -57,10 +62,12 @@ class Primitive:
     """A differentiable op: ``forward`` on NumPy values plus its VJPs."""
 
     def __init__(
-        self, forward: Callable, name: str | None = None, register: bool = True, saves=None
+        self, forward: Callable, name: str | None = None, register: bool = True, saves=None,
+        source: Callable | None = None,
     ):
         self.forward = forward
         self.name = name or forward.__name__
+        self.source = source  # the forward as NumPy code for ar.compile (module docstring)
         self.vjps: tuple | None = None
         self.vjp_all: Callable | None = None
         self.outer_vjps: dict[int, Callable] = {}  # see defvjp_outer
@@ -84,6 +91,11 @@ class Primitive:
         if saves is not _UNSET:
             self.declare_saves(saves)
         return vjps[0]
+
+    def defsource(self, source: Callable) -> Callable:
+        """Declare how generated code writes the forward (see the module docstring)."""
+        self.source = source
+        return source
 
     def defvjp_all(self, vjp: Callable, saves=_UNSET) -> Callable:
         """Register one VJP returning a tuple of input gradients (variadic ops)."""
@@ -236,11 +248,12 @@ def _checked_output(prim: Primitive, data) -> np.ndarray:
     )
 
 
-def primitive(forward: Callable | None = None, *, name: str | None = None, saves=None):
+def primitive(forward: Callable | None = None, *, name: str | None = None, saves=None,
+              source: Callable | None = None):
     """Decorator turning a NumPy function into a ``Primitive`` (see the module docstring)."""
     if forward is None:
-        return lambda f: Primitive(f, name=name, saves=saves)
-    return Primitive(forward, name=name, saves=saves)
+        return lambda f: Primitive(f, name=name, saves=saves, source=source)
+    return Primitive(forward, name=name, saves=saves, source=source)
 
 
 def _keyword_defaults(forward: Callable) -> dict:

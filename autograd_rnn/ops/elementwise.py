@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_rnn.core.primitive import primitive
-from autograd_rnn.core.tensor import value_of
+from autograd_rnn.core.primitive import Primitive, primitive
 
 
 @primitive
@@ -18,6 +17,7 @@ def add(a, b):
     return a + b
 
 
+add.defsource(lambda a, b: a + b)
 add.defvjp(
     lambda g, out, a, b: g,  # d(a+b)/da = 1
     lambda g, out, a, b: g,  # d(a+b)/db = 1
@@ -31,6 +31,7 @@ def subtract(a, b):
     return a - b
 
 
+subtract.defsource(lambda a, b: a - b)
 subtract.defvjp(
     lambda g, out, a, b: g,  # d(a-b)/da = 1
     lambda g, out, a, b: -g,  # d(a-b)/db = -1
@@ -44,6 +45,7 @@ def multiply(a, b):
     return a * b
 
 
+multiply.defsource(lambda a, b: a * b)
 multiply.defvjp(
     lambda g, out, a, b: g * b,  # d(ab)/da = b
     lambda g, out, a, b: g * a,  # d(ab)/db = a
@@ -57,6 +59,7 @@ def divide(a, b):
     return a / b
 
 
+divide.defsource(lambda a, b: a / b)
 divide.defvjp(
     lambda g, out, a, b: g / b,  # d(a/b)/da = 1/b
     lambda g, out, a, b: -g * a / (b * b),  # d(a/b)/db = -a/b^2
@@ -70,6 +73,7 @@ def negative(x):
     return -x
 
 
+negative.defsource(lambda x: -x)
 negative.defvjp(lambda g, out, x: -g, saves=())  # d(-x)/dx = -1
 
 
@@ -77,6 +81,9 @@ negative.defvjp(lambda g, out, x: -g, saves=())  # d(-x)/dx = -1
 def power(x, *, exponent):
     """x ** exponent for a scalar exponent."""
     return x**exponent
+
+
+power.defsource(lambda x, *, exponent: x**exponent)
 
 
 @power.defvjp
@@ -93,6 +100,7 @@ def exp(x):
     return np.exp(x)
 
 
+exp.defsource(lambda x: np.exp(x))
 exp.defvjp(lambda g, out, x: g * out, saves=("out",))  # d e^x/dx = e^x, the saved output
 
 
@@ -102,6 +110,7 @@ def log(x):
     return np.log(x)
 
 
+log.defsource(lambda x: np.log(x))
 log.defvjp(lambda g, out, x: g / x, saves=(0,))  # d log x/dx = 1/x
 
 
@@ -111,6 +120,7 @@ def tanh(x):
     return np.tanh(x)
 
 
+tanh.defsource(lambda x: np.tanh(x))
 tanh.defvjp(lambda g, out, x: g * (1 - out * out), saves=("out",))  # 1 - tanh^2, from out
 
 
@@ -120,7 +130,20 @@ def sigmoid(x):
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
+sigmoid.defsource(lambda x: 0.5 + 0.5 * np.tanh(0.5 * x))
 sigmoid.defvjp(lambda g, out, x: g * out * (1 - out), saves=("out",))  # s(x) (1 - s(x))
+
+
+# Masks inside VJPs (relu, abs, max): primitives without a gradient, so a backward recorded
+# with create_graph=True recomputes them from the values (ar.compile relies on that).
+greater = Primitive(np.greater, name="greater", register=False, saves=(),
+                    source=lambda a, b: a > b)
+greater.defvjp(None, None)  # a 0/1 mask: no gradient
+equal = Primitive(lambda a, b: np.equal(a, b).astype(a.dtype), name="equal", register=False,
+                  saves=(), source=lambda a, b: np.equal(a, b).astype(a.dtype))
+equal.defvjp(None, None)  # 1.0 where equal, else 0.0, in a's dtype (max shares it out)
+sign = Primitive(np.sign, name="sign", register=False, saves=(), source=lambda x: np.sign(x))
+sign.defvjp(None)
 
 
 @primitive
@@ -129,8 +152,11 @@ def relu(x):
     return np.maximum(x, 0)
 
 
+relu.defsource(lambda x: np.maximum(x, 0))
+
+
 # 1 where x > 0, else 0 (0 at the kink)
-relu.defvjp(lambda g, out, x: g * (value_of(x) > 0), saves=(0,))
+relu.defvjp(lambda g, out, x: g * greater(x, 0.0), saves=(0,))
 
 
 @primitive
@@ -139,7 +165,8 @@ def abs(x):  # noqa: A001 (NumPy's name)
     return np.abs(x)
 
 
-abs.defvjp(lambda g, out, x: g * np.sign(value_of(x)), saves=(0,))  # sign(x) (0 at the kink)
+abs.defsource(lambda x: np.abs(x))
+abs.defvjp(lambda g, out, x: g * sign(x), saves=(0,))  # sign(x) (0 at the kink)
 
 
 @primitive
@@ -148,6 +175,7 @@ def where(condition, a, b):
     return np.where(condition, a, b)
 
 
+where.defsource(lambda condition, a, b: np.where(condition, a, b))
 where.defvjp(
     None,
     lambda g, out, condition, a, b: where(condition, g, 0.0),  # g flows to a where chosen

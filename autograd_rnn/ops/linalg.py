@@ -30,6 +30,9 @@ def matmul(a, b):
     return np.matmul(a, b)
 
 
+matmul.defsource(lambda a, b: a @ b)
+
+
 def _matmul_vjp_a(g, out, a, b):
     # d(a @ b)/da applied to g is g @ b^T, with vectors promoted to matrices
     if a.ndim == 1 and b.ndim == 1:

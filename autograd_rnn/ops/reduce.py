@@ -10,7 +10,8 @@ import numpy as np
 
 from autograd_rnn.core.primitive import primitive
 from autograd_rnn.core.tensor import Tensor, value_of
-from autograd_rnn.ops.shape import broadcast_to
+from autograd_rnn.ops.elementwise import equal
+from autograd_rnn.ops.shape import broadcast_to, reshape
 
 
 def keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
@@ -34,6 +35,7 @@ def sum(x, *, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
+sum.defsource(lambda x, *, axis, keepdims: x.sum(axis=axis, keepdims=keepdims))
 sum.defvjp(
     lambda g, out, x, *, axis, keepdims: _expand(g, np.shape(x), axis),  # d sum/dx_i = 1
     saves=(),
@@ -46,12 +48,14 @@ def max(x, *, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
+max.defsource(lambda x, *, axis, keepdims: x.max(axis=axis, keepdims=keepdims))
+
+
 def _max_vjp(g, out, x, *, axis, keepdims):
     # d max/dx_i = 1/k for the k entries equal to the maximum, 0 elsewhere
     shape = np.shape(x)
-    keep = keepdims_shape(shape, axis)
-    mask = value_of(x) == np.reshape(value_of(out), keep)
-    share = (mask / mask.sum(axis=axis, keepdims=True)).astype(value_of(x).dtype, copy=False)
+    mask = equal(x, reshape(out, shape=keepdims_shape(shape, axis)))
+    share = mask / sum(mask, axis=axis, keepdims=True)
     return _expand(g, shape, axis) * share
 
 

@@ -14,6 +14,7 @@ def reshape(x, *, shape):
     return np.reshape(x, shape)
 
 
+reshape.defsource(lambda x, *, shape: x.reshape(shape))
 reshape.defvjp(lambda g, out, x, *, shape: g.reshape(np.shape(x)), saves=())  # undo it
 
 
@@ -23,6 +24,7 @@ def transpose(x, *, axes):
     return np.transpose(x, axes)
 
 
+transpose.defsource(lambda x, *, axes: x.transpose(axes))
 transpose.defvjp(  # the inverse permutation (axes may be negative: normalise first)
     lambda g, out, x, *, axes: g.transpose(tuple(np.argsort([a % len(axes) for a in axes]))),
     saves=(),
@@ -35,6 +37,7 @@ def broadcast_to(x, *, shape):
     return np.broadcast_to(x, shape)
 
 
+broadcast_to.defsource(lambda x, *, shape: np.broadcast_to(x, shape))
 broadcast_to.defvjp(lambda g, out, x, *, shape: g, saves=())  # engine sums back to x
 
 
@@ -57,6 +60,7 @@ def getitem(x, *, index):
     return x[index]
 
 
+getitem.defsource(lambda x, *, index: x[index])
 getitem.defvjp(
     lambda g, out, x, *, index: scatter_add(g, index=index, shape=np.shape(x)),  # put g back
     saves=(),
@@ -73,6 +77,12 @@ def _getitem_add_into(acc, g, out, x, *, index):
         np.add.at(acc, index, g)
 
 
+def _scatter_add_source(g, *, index, shape):
+    out = np.zeros_like(g, shape=shape)
+    np.add.at(out, index, g)  # (repeated positions add up)
+    return out
+
+
 @primitive
 def scatter_add(g, *, index, shape):
     """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
@@ -81,6 +91,7 @@ def scatter_add(g, *, index, shape):
     return out
 
 
+scatter_add.defsource(_scatter_add_source)
 scatter_add.defvjp(lambda g, out, x, *, index, shape: getitem(g, index=index), saves=())
 
 
@@ -94,6 +105,9 @@ def stack(*xs, axis=0):
     return np.stack(xs, axis=axis)
 
 
+stack.defsource(lambda *xs, axis: np.stack(xs, axis=axis))
+
+
 @stack.defvjp_all
 def stack_vjp(g, out, *xs, axis=0):
     # each input receives its slice of g along the new axis
@@ -105,6 +119,9 @@ def stack_vjp(g, out, *xs, axis=0):
 def concat(*xs, axis=0):
     """Join arrays along an existing ``axis``."""
     return np.concatenate(xs, axis=axis)
+
+
+concat.defsource(lambda *xs, axis: np.concatenate(xs, axis=axis))
 
 
 @concat.defvjp_all

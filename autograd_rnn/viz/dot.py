@@ -24,12 +24,21 @@ from collections.abc import Iterable
 import graphviz
 
 from autograd_rnn.viz import labels, style
+from autograd_rnn.viz.columns import (
+    DOT_RANKDIR,
+    bus_lines,
+    emit_bus_lines,
+    emit_edge,
+    emit_levels,
+    merged_branches,
+    plan_columns,
+)
+from autograd_rnn.viz.columns_wrap import band_points, emit_band_chain, wrap_columns
 from autograd_rnn.viz.errors import GraphTooLargeError
 from autograd_rnn.viz.layout_hints import buses, edge_weight, emit_buses, emit_time_order
 from autograd_rnn.viz.notebook import Diagram
 from autograd_rnn.viz.view import (
     View,
-    VNode,
     build_view,
     count_nodes,
     filter_view,
@@ -60,6 +69,8 @@ def to_dot(
     title: str | None = None,
     node_check=None,
     legend: bool = True,
+    wrap: int | None = None,
+    compact: bool | None = None,
 ) -> Diagram:
     """The graph behind ``roots`` (a Tensor or a list) as a Graphviz ``Digraph``.
 
@@ -69,8 +80,12 @@ def to_dot(
             as in a textbook: one column per timestep, weights on the arrows; see
             ``textbook.py``) or "auto" (the default): ops for graphs of at most
             ``AUTO_OPS_STEPS`` timesteps, else textbook for recurrent networks, else cells.
-        group: draw scopes as clusters (labelled "t=1", "layer0", ...).
-        rankdir: "LR" (time flows left to right) or "TB" (ops and cells views).
+        group: draw boxes: one per timestep in the op-level view ("t=1", ...), one per
+            scope outside timesteps ("backward", ...).
+        rankdir: ops and cells views: "LR" (the default: one column per timestep, time
+            left to right, each step's ops bottom to top as in the textbook) or "TB" (the
+            same columns upside down: inputs on top, ops flowing down to the loss). Graphs
+            without timestep scopes flow left to right (LR) or top to bottom (TB).
         show_values: print values (tiny tensors) or value norms in op nodes.
         show_grads: label and colour edges with the gradients of the last backward.
         show_shapes: add each tensor's shape to the arrow labels (off: gradient norms only,
@@ -87,14 +102,20 @@ def to_dot(
         node_check: a ``NodeCheckReport`` from ``check_nodes``: failing nodes are filled
             vermillion and their failing input edges marked.
         legend: add the colour legend when gradients are drawn.
+        wrap: textbook and cells views: lay a long unroll out in bands of at most this many
+            timesteps, read like lines of text (None, the default: the width that shows the
+            figure largest on a 16:9 slide; 0: one band).
+        compact: textbook view: draw only the recurrent states (None, the default: beyond
+            40 timesteps; see ``textbook_compact.py``).
 
     Returns a ``graphviz.Digraph`` (``.source`` is the DOT text) that Jupyter shows at a
     readable size (see ``notebook.py``).
     """
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if rankdir not in DOT_RANKDIR:
+        raise ValueError(f"rankdir must be 'LR' (ops flow up, the default) or 'TB' (ops "
+                         f"flow down), got {rankdir!r}")
     frames = visible_nodes is not None or bool(highlight_nodes) or node_check is not None
     if detail == "auto":
         detail = "ops" if frames else auto_detail(roots)
@@ -112,7 +133,7 @@ def to_dot(
                 f"{max_nodes} that Graphviz lays out in reasonable time: draw fewer "
                 "timesteps, or write the DOT source only (render(..., format='dot'))")
         return textbook_to_dot(roots, show_grads=show_grads, title=title, legend=legend,
-                               book=book)
+                               book=book, wrap=wrap, compact=compact)
     if max_nodes is not None and visible_nodes is None:
         count = count_nodes(roots, detail)  # fail fast, before building labels
         if count > max_nodes:
@@ -129,32 +150,57 @@ def to_dot(
     hl_nodes = set(highlight_nodes)
     hl_edges = {tuple(p) for p in highlight_edges}
 
+    plan = plan_columns(full)
+    if plan is not None and detail == "cells":
+        wrap_columns(full, plan, wrap)
     dot = Diagram("autograd_rnn", strict=False)
-    dot.attr(rankdir=rankdir, fontname="Helvetica", newrank="true", nodesep="0.25",
-             ranksep="0.35")
+    dot.attr(rankdir=DOT_RANKDIR[rankdir] if plan else rankdir, fontname="Helvetica",
+             newrank="true", nodesep="0.25", ranksep="0.2" if plan else "0.35")
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
     caption = _caption(title, show_grads, view, full)
     if caption:
         dot.attr(label=caption, labelloc="t", fontsize="14")
 
-    bodies = _cluster_bodies(view.nodes, group)
+    where = {id(n): plan.cluster(n, boxes=detail == "ops") if plan else n.cluster
+             for n in view.nodes}
+    bodies = _cluster_bodies(where.values(), group)
     for node in view.nodes:
         attrs = labels.node_attrs(node, show_values, grads_on, view, scale, failed, hl_nodes)
-        bodies[node.cluster if group else ""].append((node.name, attrs))
+        bodies[where[id(node)] if group else ""].append((node.name, attrs))
     _emit_clusters(dot, bodies)
 
-    emit_time_order(dot, view, detail)
-    taps, segments = buses(view) if bus else ({}, [])
+    if plan is not None:  # one column per timestep (columns.py), in bands (columns_wrap.py)
+        taps, points, segments, anchors = bus_lines(view, plan, bus)
+        points += band_points(view, plan)
+        emit_levels(dot, view, plan, points)
+        heights, bands = plan.heights(points), plan.point_bands(points)
+        emit_band_chain(dot, view, plan, points)
+    else:
+        emit_time_order(dot, view, detail)
+        taps, segments = buses(view) if bus else ({}, [])
+        heights, bands = {}, {}
     states = {id(n) for chain in view.chains.values() for n in chain}
+    branches = merged_branches(view, taps) if detail == "cells" else {}
     for edge in view.edges:
+        if branches.get(id(edge)) == []:
+            continue  # drawn with the first branch from its tap into the same cell
         attrs = labels.edge_attrs(edge, grads_on, scale, failed, hl_edges, show_shapes,
                                   show_grad_values)
         weight = edge_weight(view, edge, states)
         if weight:
             attrs["weight"] = weight
-        dot.edge(taps.get(id(edge), edge.src.name), edge.dst.name, **attrs)
-    emit_buses(dot, segments)
+        if id(edge) in branches:
+            attrs.update(labels.branch_attrs(branches[id(edge)], grads_on, scale))
+        elif id(edge) in taps and grads_on:  # a branch off a bus says which weight it is
+            attrs["label"] = labels.label_lines(edge.src.members[0].name,
+                                                attrs.get("label", ""))
+        emit_edge(dot, taps.get(id(edge), edge.src.name), edge.dst.name, attrs, heights,
+                  bands)
+    if plan is not None:
+        emit_bus_lines(dot, points, segments, anchors, heights, stubs=plan.width is not None)
+    else:
+        emit_buses(dot, segments)
     if grads_on and legend and scale is not None and not scale.empty:
         kinds = {e.kind for e in view.edges}
         zero = any(labels.edge_norm(e) == 0 for e in view.edges)
@@ -210,11 +256,11 @@ def _caption(title, show_grads, view: View, full: View) -> str:
     return "\\n".join(lines)
 
 
-def _cluster_bodies(nodes: list[VNode], group: bool) -> dict[str, list]:
+def _cluster_bodies(clusters, group: bool) -> dict[str, list]:
     bodies: dict[str, list] = {"": []}
     if group:
-        for node in nodes:
-            parts = node.cluster.split("/") if node.cluster else []
+        for cluster in clusters:
+            parts = cluster.split("/") if cluster else []
             for k in range(1, len(parts) + 1):
                 bodies.setdefault("/".join(parts[:k]), [])
     return bodies

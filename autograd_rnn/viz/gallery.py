@@ -2,9 +2,9 @@
 
 ``gallery_graphs()`` builds every diagram (deterministic: fixed seeds, DOT node names from
 topological position), ``write_gallery(out)`` writes ``<name>.dot`` and ``<name>.svg`` for
-each (and ``<name>.png`` for the textbook views) plus the RNN/LSTM/GRU gradient-norm plot,
-and ``stale_gallery(out)`` lists the DOT files that no longer match what the code produces
-(the golden-file test uses it).
+each (and ``<name>.png`` for the textbook views, ``wants_png``) plus the RNN/LSTM/GRU
+gradient-norm plot, and ``stale_gallery(out)`` lists the DOT files that no longer match what
+the code produces (the golden-file test uses it).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from autograd_rnn.viz.render import layout, write_atomic
 
 PLOT_NAME = "gradient_norms_rnn_lstm_gru.svg"
 PNG_DPI = 144  # 2x: crisp on a projected slide
+PNG_ALSO = ("rnn_30step_vanishing", "rnn_30step_exploding")  # besides the *_textbook views
 
 
 def _textbook(cell: str, steps: int, title: str, **options) -> Callable[[], graphviz.Digraph]:
@@ -52,17 +53,22 @@ def _rnn_30(weight_scale: float, input_scale: float, what: str) -> Callable:
     def build() -> graphviz.Digraph:
         ex = build_example("rnn", 30, hidden_size=4, weight_scale=weight_scale,
                            input_scale=input_scale, loss_at="last")
-        return to_dot(ex.loss, detail="cells",
-                      title=f"30-step vanilla RNN, one node per timestep, loss on the last step "
-                      f"only; W_h = {weight_scale:g} x orthogonal: gradients {what} going "
-                      "back in time (edge colour and width: log |g|)")
+        return to_dot(ex.loss, detail="textbook",
+                      title=f"30-step vanilla RNN, loss on the last step only; W_h = "
+                      f"{weight_scale:g} x orthogonal: |dL/dh_t| {what} going back in time, "
+                      "band by band")
     return build
 
 
 def _lstm_100() -> graphviz.Digraph:
     ex = build_example("lstm", 100, hidden_size=4, forget_bias=1.0)
-    return to_dot(ex.loss, detail="cells", title="100-step LSTM, collapsed view (one node per "
-                  "cell per timestep); shared weights feed each step through a bus line")
+    return to_dot(ex.loss, detail="textbook", title="100-step LSTM (forget-gate bias 1)")
+
+
+def _lstm_100_cells() -> graphviz.Digraph:
+    ex = build_example("lstm", 100, hidden_size=4, forget_bias=1.0)
+    return to_dot(ex.loss, detail="cells", title="100-step LSTM, cells view (one box per cell "
+                  "per timestep) wrapped into bands; each cell's stub lists its weights' shares")
 
 
 def _tbptt() -> graphviz.Digraph:
@@ -107,13 +113,19 @@ GALLERY: dict[str, Callable[[], graphviz.Digraph]] = {
     "rnn_3step_ops": _rnn_3step,
     "lstm_cell": _cell("lstm"),
     "gru_cell": _cell("gru"),
-    "rnn_30step_vanishing": _rnn_30(0.5, 1.0, "vanish"),
-    "rnn_30step_exploding": _rnn_30(1.2, 0.01, "explode"),
-    "lstm_100step_cells": _lstm_100,
+    "rnn_30step_vanishing": _rnn_30(0.5, 1.0, "fades"),
+    "rnn_30step_exploding": _rnn_30(1.2, 0.01, "grows"),
+    "lstm_100step_textbook": _lstm_100,
+    "lstm_100step_cells": _lstm_100_cells,
     "tbptt_truncated": _tbptt,
     "backward_graph": _backward_graph,
     "nodecheck_bad_op": _bad_op,
 }
+
+
+def wants_png(name: str) -> bool:
+    """PNGs (for slides) of the textbook views."""
+    return name.endswith("_textbook") or name in PNG_ALSO
 
 
 def gallery_graphs(names=None) -> dict[str, graphviz.Digraph]:
@@ -129,8 +141,8 @@ def write_gallery(out: str | os.PathLike = "graphs", formats=("dot", "svg", "png
                   plot: bool = True) -> list[Path]:
     """Write every diagram as ``out/<name>.<format>`` (replacing old versions) and the
     gradient-norm plot; returns the paths written. PNGs (at ``PNG_DPI``, for slides) are
-    written for the textbook views only. ``out`` is the gallery's own folder: it is created
-    (with its parents) when missing."""
+    written for the textbook views only (``wants_png``). ``out`` is the gallery's own
+    folder: it is created (with its parents) when missing."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} is not a folder: the gallery is written into one")
@@ -139,7 +151,7 @@ def write_gallery(out: str | os.PathLike = "graphs", formats=("dot", "svg", "png
     for name, graph in gallery_graphs().items():
         source = graph.source
         for fmt in formats:
-            if fmt == "png" and not name.endswith("_textbook"):
+            if fmt == "png" and not wants_png(name):
                 continue
             if fmt == "dot":
                 data = source

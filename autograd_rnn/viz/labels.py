@@ -168,23 +168,40 @@ def edge_attrs(edge: VEdge, grads_on, scale, failed, hl, show_shapes: bool = Fal
     elif grads_on:
         n = edge_norm(edge)
         if n is None:
-            attrs.update(color=style.GREY, label=_lines(shape, "no gradient reached"))
+            attrs.update(color=style.GREY, label=label_lines(shape, "no gradient reached"))
         else:
             attrs.update(color=scale.colour(n), penwidth=scale.penwidth(n),
-                         label=_lines(_grad_text(edge, n, grad_values), shape))
+                         label=label_lines(_grad_text(edge, n, grad_values), shape))
     else:
         attrs["label"] = shape
     if not attrs.get("label"):
         attrs.pop("label", None)
     if any(pid in failed.get(cid, ()) for pid, cid in edge.pairs):
         attrs.update(color=style.FAIL, style="bold", penwidth="3",
-                     label=_lines(attrs.get("label", ""), "VJP CHECK FAILED"))
+                     label=label_lines(attrs.get("label", ""), "VJP CHECK FAILED"))
     if edge.pairs & hl:
         attrs.update(color=style.HIGHLIGHT, penwidth="4")
     return attrs
 
 
-def _lines(*parts: str) -> str:
+def branch_attrs(edges: list[VEdge], grads_on: bool, scale) -> dict:
+    """One arrow for several weights' branches into one cell: a line per weight (its name,
+    and this step's share of its gradient), coloured by all of them together."""
+    rows, total = [], []
+    for e in edges:
+        n = edge_norm(e)
+        name = e.src.members[0].name or "parameter"
+        rows.append(f"{name}: {style.fmt(n)}" if grads_on and n is not None else name)
+        total += [g for g in e.grads if g is not None]
+    attrs = {"label": "\\n".join(rows)}
+    if grads_on and total and scale is not None:
+        n = float(np.sqrt(sum(style.norm(g) ** 2 for g in total)))
+        attrs.update(color=scale.colour(n), penwidth=scale.penwidth(n))
+    return attrs
+
+
+def label_lines(*parts: str) -> str:
+    """The non-empty ``parts`` as the lines of one DOT label."""
     return "\\n".join(p for p in parts if p)
 
 

@@ -125,7 +125,8 @@ def render(
     """Draw the graph behind ``roots`` into ``path`` (svg, png, pdf or dot); returns the path.
 
     ``to_dot_options`` are those of ``to_dot`` (detail: "auto", "textbook", "ops" or
-    "cells"; group, rankdir, show_values, show_grads, show_shapes, bus, title, ...). For
+    "cells"; group, rankdir, show_values, show_grads, show_shapes, bus, wrap, compact,
+    title, ...). For
     format "dot" there is no node limit unless ``max_nodes``
     is given. Without ``dot`` the source is saved to ``path`` with suffix ``.dot`` and
     ``GraphvizNotFoundError`` is raised.

@@ -8,6 +8,7 @@ is drawn broken, in two pieces that never cross a chunk's box:
 
 The left piece ends in a bar next to the explanation; the right piece starts from a dashed box
 standing for the copy of h_k that chunk 2 starts from, and carries the weight (W_h) used on it.
+In a wrapped figure a cut at the end of a band ends that band, and the copy starts the next.
 (One dashed edge across two clusters is drawn twice by Graphviz 2.43.)
 """
 
@@ -21,6 +22,16 @@ from autograd_rnn.viz.textbook import TArrow, Textbook
 CUT_TEXT = "detached:\\nno gradient\\nflows back"
 CUT_PT = "12"
 LINE = {"style": "dashed", "color": style.DETACHED}
+
+
+@dataclass(frozen=True)
+class End:
+    """One end of an arrow as the layout sees it: DOT name, band, row, left-to-right place."""
+
+    name: str
+    band: int
+    row: str
+    position: float
 
 
 @dataclass
@@ -40,7 +51,17 @@ class Cut:
 
     @property
     def in_column(self) -> float:
-        return (self.arrow.src.column or 0) + 0.7
+        dst = self.arrow.dst.column
+        return dst - 0.3 if dst is not None else (self.arrow.src.column or 0) + 0.7
+
+    def out_end(self, grid) -> End:
+        return End(self.out_name, grid.band_of_column(self.arrow.src.column or 0), self.row,
+                   self.out_column)
+
+    def in_end(self, grid) -> End:
+        column = self.arrow.dst.column
+        band = grid.band_of_column(column if column is not None else self.in_column)
+        return End(self.in_name, band, self.row, self.in_column)
 
 
 def cuts(book: Textbook) -> list[Cut]:
@@ -73,15 +94,15 @@ def in_chunk(column: float, first: int, last: int) -> bool:
     return first - 0.5 < column <= last + 0.5
 
 
-def emit_cut_edges(dot, cut: Cut, rows: list[str], edge, end, weights_label: str) -> None:
+def emit_cut_edges(dot, cut: Cut, grid, edge, end, weights_label: str) -> None:
     """The two pieces: src --| marker (bar) and copy --> dst (with the weight used)."""
     src, dst = cut.arrow.src, cut.arrow.dst
-    edge(dot, end(src), (cut.out_name, cut.row, cut.out_column), rows,
+    edge(dot, end(src), cut.out_end(grid), grid,
          dict(LINE, penwidth="3", arrowhead="tee", arrowsize="1.3"))
     attrs = dict(LINE, penwidth="2", arrowsize="0.9", fontcolor=style.DETACHED)
     if weights_label:
         attrs["label"] = weights_label
-    edge(dot, (cut.in_name, cut.row, cut.in_column), end(dst), rows, attrs)
+    edge(dot, cut.in_end(grid), end(dst), grid, attrs)
 
 
 def plain_cut_attrs(weights_label: str) -> dict:

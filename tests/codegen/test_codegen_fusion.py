@@ -1,7 +1,7 @@
 """Compiled-code rewrites beyond the loop buffers: sibling LSTM gates computed together,
 the fused softmax cross-entropy backward, straight-line array reuse, fancy ``+=`` for
 distinct rows and the bias folded into the hoisted projection: each against the engine or
-the plain form."""
+the program compiled without it."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn.codegen import compile as compile_graph
+from autograd_rnn.codegen import pipeline
 from autograd_rnn.codegen.models import example_inputs, make_loss
-from autograd_rnn.codegen.straight import reuse_dead_arrays
+from tests.codegen.codegen_engine import program_of, run_source
 
 
 def test_distinct_rows_use_fancy_add_repeated_rows_use_add_at():
@@ -84,31 +85,42 @@ def test_lstm_sibling_gates_computed_together():
         np.testing.assert_allclose(grads[p.name], p.grad, rtol=0, atol=1e-12, err_msg=p.name)
 
 
-def _straight(lines: list[str], returned: list[str]):
-    rng = np.random.default_rng(2)
-    arrays = {"W": rng.standard_normal((4, 4)), "carry": rng.standard_normal((3, 4)),
-              "carry2": rng.standard_normal((3, 4)), "acc": np.zeros((3, 4))}
-    env = {k: np.broadcast_to(np.zeros((), v.dtype), v.shape) for k, v in arrays.items()}
-    new = reuse_dead_arrays([f"    {line}" for line in lines], env, returned)
-    results = []
-    for body in (["    " + line for line in lines], new):
-        ns = {"np": np, **{k: v.copy() for k, v in arrays.items()}}
-        exec("def f():\n" + "\n".join(body) + f"\n    return {', '.join(returned)}", ns)  # noqa: S102
-        results.append(ns["f"]())
-    for a, b in zip(*results, strict=True):
-        np.testing.assert_array_equal(a, b)
-    return [line.strip() for line in new]
-
-
 def test_straight_line_statements_reuse_dying_arrays():
-    new = _straight(["a = carry @ W", "b = a + carry2", "view = b.reshape((4, 3))",
-                     "c = np.tanh(b)", "d = c * 2.0", "e = view.sum() + d"], ["d", "e"])
-    assert "b = np.add(a, carry2, out=a)" in new  # a dies here
-    assert "c = np.tanh(b)" in new  # b is still read through its view
-    assert "d = np.multiply(c, 2.0, out=c)" in new
+    inputs = example_inputs("rnn", 6, 3, 4, 2)
+    loss = make_loss("rnn")
+
+    def fn(W_y, x, targets, *rest):  # the output layer first: its arrays are reused
+        return loss(x, targets, rest[0], rest[1], rest[2], W_y, rest[3])
+
+    args = [inputs[5], inputs[0], inputs[1], *inputs[2:5], inputs[6]]
+    with_reuse = pipeline.run(program_of(fn, args, [0]))
+    without = pipeline.run(program_of(fn, args, [0]), skip={"reuse"})
+    assert "y = np.add(matmul2, b_y, out=matmul2)" in with_reuse
+    assert "np.divide(exp, sum_, out=exp)" in with_reuse  # exp dies at the softmax
+    assert "out=matmul2)" not in without
+    (v1, g1), (v2, g2) = run_source(with_reuse, args), run_source(without, args)
+    assert v1 == v2 and all(np.array_equal(a, b) for a, b in zip(g1, g2, strict=True))
 
 
-def test_straight_line_arrays_read_by_a_loop_are_not_reused():
-    new = _straight(["a = carry * 2.0", "for t in range(3):", "    acc[0] += a[0]",
-                     "b = a + 1.0", "c = b * b"], ["c", "acc"])
-    assert "b = a + 1.0" in new and "c = np.multiply(b, b, out=b)" in new
+def test_arrays_read_by_a_loop_or_through_a_view_are_not_reused():
+    rng = np.random.default_rng(2)
+    x = ar.tensor(rng.standard_normal((6, 2, 3)), requires_grad=True, name="x")
+
+    def fn(x):
+        a = x * 2.0  # read by the loop below: never reused
+        h = ar.tensor(np.zeros((2, 3)), name="h_0")
+        for t in range(1, 7):
+            with ar.scope(f"net/t={t}"):
+                h = ar.tanh(a[t - 1] + h)
+        view = a.reshape(12, 3)  # a view of a: a stays alive while it is read
+        b = a + 1.0
+        return (b * b).sum() + view.sum() + h.sum()
+
+    source = pipeline.run(program_of(fn, [x], [0]))
+    assert "for t in range(" in source and "out=a)" not in source
+    value, grads = run_source(source, [x])
+    x.grad = None
+    expected = fn(x)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
+    np.testing.assert_allclose(grads[0], x.grad, rtol=0, atol=1e-12)

@@ -1,7 +1,7 @@
-"""Loop bodies rewritten into preallocated buffers (``autograd_rnn.codegen.inplace``):
-the same values as the plain expressions, bit for bit, on hand-made bodies that stress
-buffer reuse (aliases, views, carried gradients, zero-filled slices, per-step arrays), and
-on compiled RNN/LSTM/GRU models."""
+"""Each optional pass of the compiler on its own (``codegen.pipeline``): with and without it
+the program computes the same as the engine (RNN/LSTM/GRU unrolls, truncated BPTT with a
+per-step loss, relu/where masks and a gradient through slices of a computed array), and it
+changes what it should; loop bodies allocate nothing; in-place and expression forms agree."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn.codegen import compile as compile_graph
-from autograd_rnn.codegen.loop_buffers import lower_body
+from autograd_rnn.codegen import pipeline
 from autograd_rnn.codegen.models import (
     PARAMS,
     compiled_loss_and_grads,
@@ -20,128 +20,165 @@ from autograd_rnn.codegen.models import (
     init_params,
     make_loss,
 )
+from tests.codegen.codegen_engine import (
+    assert_same_results,
+    generate,
+    program_of,
+    run_source,
+)
 
-B, H = 3, 4
+
+def _gru_tbptt(x, W, U, b):
+    """A GRU-like step with truncated BPTT (detach every 3 steps) and a per-step loss."""
+    h, total = ar.tensor(np.zeros((2, 3)), name="h_0"), None
+    for t in range(1, x.shape[0] + 1):
+        if t % 3 == 1:
+            h = h.detach()
+        with ar.scope(f"net/t={t}"):
+            z = ar.sigmoid(x[t - 1] @ W + h @ U + b)
+            h = z * h + (1 - z) * ar.tanh(x[t - 1] @ U)
+            step = (h * h).mean()
+            total = step if total is None else total + step
+    return total
 
 
-def _arrays(seed: int) -> dict:
+def _relu_where(x, W, U, b):
+    """relu and a where-mask per step; gradient through a slice of a computed array."""
+    a = x * 2.0
+    h = ar.tensor(np.zeros((2, 3)), name="h_0")
+    for t in range(1, x.shape[0] + 1):
+        with ar.scope(f"net/t={t}"):
+            pre = a[t - 1] @ W + h @ U + b
+            h = ar.where(pre.data > 0.1, ar.relu(pre), 0.5 * ar.tanh(pre))
+    return (h * h).sum() + a.sum()
+
+
+def _inputs(seed):
     rng = np.random.default_rng(seed)
-    return {
-        "W": rng.standard_normal((H, H)), "b": rng.standard_normal(H),
-        "xs": rng.standard_normal((8, B, H)), "g_in": rng.standard_normal((8, B, H)),
-        "hs": rng.standard_normal((8, B, H)), "steps": np.zeros((8, B, 2 * H)),
-        "acc": np.zeros((B, H)), "carry": rng.standard_normal((B, H)),
-        "carry2": rng.standard_normal((B, H)), "proj": rng.standard_normal((8, B, H)),
-    }
+    x = ar.tensor(rng.standard_normal((8, 2, 3)), name="x")
+    W, U = (ar.tensor(0.5 * rng.standard_normal((3, 3)), requires_grad=True, name=n)
+            for n in ("W", "U"))
+    b = ar.tensor(rng.standard_normal(3), requires_grad=True, name="b")
+    return [x, W, U, b]
 
 
-def _run(pre: list[str], body: list[str], arrays: dict) -> dict:
-    ns = {"np": np, **{k: v.copy() for k, v in arrays.items()}}
-    exec("\n".join(pre), ns)  # noqa: S102 (generated test code)
-    code = compile("\n".join(body), "<body>", "exec")
-    for t in range(6, 0, -1):
-        ns["t"] = t
-        exec(code, ns)  # noqa: S102
-    return ns
+def _per_step(cell):
+    """The model of bench.compile_compare.per_step_forward: output layer and cross-entropy
+    inside the time loop, the loss summed over steps."""
+    from bench.compile_compare import per_step_forward
+
+    def loss(x, targets, *params):  # targets (T, B)
+        return per_step_forward(cell, dict(zip(PARAMS[cell], params, strict=True)), x, targets)
+
+    return loss
 
 
-def _check(body: str, outputs: tuple[str, ...], consumable=frozenset(), expect_out=True):
-    lines = [line.strip() for line in body.strip().splitlines()]
-    arrays = _arrays(0)
-    env = {k: np.broadcast_to(np.zeros((), v.dtype), v.shape) for k, v in arrays.items()}
-    counter = iter(range(1000))
-    result = lower_body(lines, env, 1, set(consumable), lambda base: f"{base}_{next(counter)}")
-    assert result is not None
-    pre, new, _ = result
-    if expect_out:
-        assert any("out=" in line for line in new), new
-    plain, lowered = _run([], lines, arrays), _run(pre, new, arrays)
-    for name in outputs:
-        np.testing.assert_array_equal(lowered[name], plain[name], err_msg=name)
-    return pre, new
+def _per_step_inputs(cell, T=7):
+    inputs = example_inputs(cell, T, 3, 4, 2)
+    inputs[1] = inputs[1].reshape(T, 2)
+    return inputs
 
 
-def test_live_value_is_not_overwritten_and_carry_keeps_its_buffer():
-    pre, new = _check("""
-        u = carry * xs[t]
-        v = u + b
-        w = u * v
-        carry = np.tanh(w @ W) + u
-        hs[t] = carry * carry
-    """, ("carry", "hs"))
-    assert any(line.endswith("out=carry)") for line in new)  # the carry stays in place
+def _cases():
+    cases = [(make_loss(cell), example_inputs(cell, 6, 3, 4, 2), range(2, 2 + len(PARAMS[cell])))
+             for cell in ("rnn", "lstm", "gru")]
+    cases += [(fn, _inputs(4), (1, 2, 3)) for fn in (_gru_tbptt, _relu_where)]
+    cases += [(_per_step(cell), _per_step_inputs(cell), range(2, 7)) for cell in ("rnn", "lstm")]
+    return cases
 
 
-def test_aliases_and_views_keep_their_buffer_alive():
-    _check("""
-        a = carry + carry2
-        view = a[:, 1:3]
-        alias = a
-        c = carry * 2.0
-        d = c - 1
-        hs[t] = d + alias
-        acc += view.sum() * d
-        carry = d * 0.5
-    """, ("carry", "hs", "acc"))
+CASES = _cases()
 
 
-def test_zero_filled_buffer_written_slice_by_slice():
-    _, new = _check("""
-        g1 = carry * xs[t]
-        g2 = np.tanh(carry2) * (1 - carry2 * carry2)
-        g = np.zeros((3, 8), dtype=np.float64)
-        g[:, :4] += g1
-        g[:, 4:] += g2
-        steps[t] = g
-        carry = g[:, :4] @ W.T
-    """, ("carry", "steps"))
-    assert not any("np.zeros" in line for line in new)  # each slice is written directly
-    assert any(line.startswith("g = steps[t]") for line in new)
+def _with(generated, inputs):
+    source, extra = generated
+    return source, inputs, extra
 
 
-def test_partial_slices_keep_the_zero_fill():
-    _, new = _check("""
-        g = np.zeros((3, 8), dtype=np.float64)
-        g[:, 2:5] += carry[:, :3] * 2.0
-        steps[t] = g
-        carry = carry + g[:, :4]
-    """, ("carry", "steps"))
-    assert "g[...] = 0.0" in new
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("skipped", ["xent", "loops", "hoist", "gates", "vectorize", "buffers",
+                                     "reuse"])
+def test_each_pass_keeps_the_results(case, skipped):
+    """Every optional pass on its own: the program compiled with all passes and without
+    that one computes the same (to rounding: hoisting reorders sums) as the engine."""
+    fn, inputs, wrt = CASES[case]
+    results = run_source(*_with(generate(fn, inputs, wrt), inputs))
+    assert_same_results(results, run_source(*_with(generate(fn, inputs, wrt, {skipped}),
+                                                   inputs)))
+    for x in inputs:
+        if isinstance(x, ar.Tensor):
+            x.grad = None
+    expected = fn(*inputs)
+    expected.backward()
+    assert_same_results(results, (expected.data, [inputs[i].grad for i in wrt]))
 
 
-def test_a_carry_assigned_without_ops_falls_back_to_a_fresh_array():
-    _check("""
-        a = carry * xs[t]
-        other = a + 1.0
-        carry = other
-        carry2 = carry2 * a
-    """, ("carry", "carry2"))
+@pytest.mark.parametrize("skipped,marker", [
+    ("loops", "for t in range("), ("hoist", "_all = "), ("gates", "i_f = np.empty("),
+    ("buffers", "out=tmp"), ("xent", "g_softmax"), ("reuse", "out=matmul2)")])
+def test_each_pass_changes_the_lstm_source(skipped, marker):
+    fn, inputs, wrt = CASES[1]
+    assert marker in pipeline.run(program_of(fn, inputs, wrt))
+    assert marker not in pipeline.run(program_of(fn, inputs, wrt), skip={skipped})
 
 
-def test_consumable_projection_is_overwritten_once_read():
-    pre, new = _check("""
-        p = proj[t]
-        m = carry @ W
-        s = p + m
-        carry = np.tanh(s)
-    """, ("carry",), consumable={"proj"})
-    assert "s = np.add(p, m, out=p)" in new
-    assert not any("np.empty" in line for line in pre if "(3, 4)" in line and "p" == line[:1])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_per_step_output_layer_runs_for_all_steps_outside_the_loop(cell):
+    fn, inputs, wrt = _per_step(cell), _per_step_inputs(cell), range(2, 7)
+    source, extra = generate(fn, inputs, wrt)
+    loops = [block for block in source.split("for t in range(")[1:]]
+    assert len(loops) == 2
+    for block in loops:  # inside the loops: the recurrence only
+        body = [line for line in block.splitlines()[1:] if line.startswith("        ")]
+        assert not any("W_y" in line or "log" in line for line in body)
+    assert "the steps' sum" in source and "np.arange(7)[:, None]" in source
+    unvectorized = run_source(*_with(generate(fn, inputs, wrt, {"vectorize"}), inputs))
+    assert_same_results(run_source(source, inputs, extra), unvectorized)
 
 
-def test_in_place_add_into_an_outside_array():
-    _check("""
-        d = carry * g_in[t]
-        acc += d * d
-        g_in[t - 1] += d * 3.0
-        carry = d - carry
-    """, ("carry", "acc", "g_in"))
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_per_step_loss_sum_lets_every_step_join_the_loops(cell):
+    """``total = loss_1`` then ``total + loss_t``: step 1 lacks the add (forward) and the
+    gradient passed along the sum (backward); the loops still run over all 7 steps."""
+    fn, inputs, wrt = _per_step(cell), _per_step_inputs(cell), range(2, 7)
+    source, extra = generate(fn, inputs, wrt)
+    assert "for t in range(1, 8):" in source and "for t in range(7, 0, -1):" in source
+    assert "0.0 +" not in source and "+ 0.0" not in source
+    assert_same_results(run_source(source, inputs, extra),
+                        run_source(*_with(generate(fn, inputs, wrt, {"loops"}), inputs)))
 
 
-def test_unknown_statement_forms_are_kept():
-    lines = ["a, b2 = carry, carry2", "carry = a + b2"]
-    env = {k: np.broadcast_to(np.zeros(()), v.shape) for k, v in _arrays(0).items()}
-    assert lower_body(lines, env, 1, set(), str) is None
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_running_sum_start_is_plain_when_no_loop_forms(cell):
+    """Too few steps for a loop: the first step's ``0 + loss_1`` is ``loss_1`` again."""
+    fn, inputs, wrt = _per_step(cell), _per_step_inputs(cell, T=3), range(2, 7)
+    source, extra = generate(fn, inputs, wrt)
+    assert "for t in" not in source and "0.0" not in source
+    assert_same_results(run_source(source, inputs, extra),
+                        run_source(*_with(generate(fn, inputs, wrt, {"loops"}), inputs)))
+
+
+def test_carry_overwritten_before_its_old_value_is_read_gets_a_per_step_array():
+    rng = np.random.default_rng(3)
+    x = ar.tensor(rng.standard_normal((6, 2, 3)), name="x")
+    W = ar.tensor(0.5 * rng.standard_normal((3, 3)), requires_grad=True, name="W")
+
+    def fn(x, W):  # h_new is computed, then the old h is read again (z * h)
+        h = ar.tensor(np.ones((2, 3)), name="h_0")
+        for t in range(1, 7):
+            with ar.scope(f"net/t={t}"):
+                new = ar.tanh(x[t - 1] + h @ W)
+                h = new * h + new
+        return (h * h).sum()
+
+    compiled = compile_graph(fn, [x, W])
+    value, grads = compiled(x, W)
+    W.grad = None
+    expected = fn(x, W)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
+    np.testing.assert_allclose(grads["W"], W.grad, rtol=0, atol=1e-12)
+    assert "for t in range(" in compiled.source
 
 
 _ALLOCATION_FREE = re.compile(
@@ -198,21 +235,3 @@ def test_model_helper_keeps_gradient_names_across_shapes():
         x = np.random.default_rng(T).standard_normal((T, 2, 3))
         _, grads = compiled_loss_and_grads("lstm", params, x, np.zeros((T, 2), dtype=int))
         assert list(grads) == list(PARAMS["lstm"])
-
-
-def test_stored_value_changed_after_storing_is_copied_not_computed_in_place():
-    _, new = _check("""
-        g = carry * xs[t]
-        hs[t] = g
-        acc += g * 2.0
-        g += carry2
-        carry = g * 0.5
-    """, ("carry", "hs", "acc"))
-    assert "hs[t] = g" in new  # g changes after being stored: the slot gets a copy
-    _, new = _check("""
-        g = carry * xs[t]
-        hs[t] = g
-        acc += g * 2.0
-        carry = g * 0.5
-    """, ("carry", "hs", "acc"))
-    assert "g = hs[t]" in new  # read afterwards but never changed: computed in its slot

@@ -1,6 +1,6 @@
 """Long unrolls (generation is linear in T; no timing is asserted) stay exact: a 3,000-step
 RNN and LSTM in loop form, a 1,000-step straight-line RNN, all against the engine
-(1e-12); ``drop_unused`` keeps its meaning after the one-pass rewrite."""
+(1e-12); dead-code removal keeps exactly what the returned values need."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from autograd_rnn.codegen import compile as compile_graph
+from autograd_rnn.codegen.dce import remove_dead
+from autograd_rnn.codegen.ir import Argument, Carry, Const, Loop, Program, Stmt, Var, at
 from autograd_rnn.codegen.models import PARAMS, example_inputs, make_loss
-from autograd_rnn.codegen.straight import drop_unused
+from autograd_rnn.core.primitive import REGISTRY
 from tests.codegen.codegen_engine import engine_loss_and_grads
 
 TOL = 1e-12
@@ -49,52 +51,45 @@ def test_thousand_step_straight_line_matchesengine_loss_and_grads():
     _assert_matchesengine_loss_and_grads("rnn", compiled, inputs)
 
 
-def test_drop_unused_reads_whole_names_only_and_later_lines_only():
-    fwd = ["    a = x + 1",          # read below as a whole name: kept
-           "    ab = a * 2",         # 'ab' only inside 'abc' and as attribute '.ab': dropped
-           "    abc = y.ab + a",     # returned: kept
-           "    b = 3",              # never read: dropped
-           "    c = 1",              # read by the next line: kept
-           "    c = c + 1",          # read only on its own line: dropped
-           "    d = np.zeros(3)",    # read below: kept
-           "    e = np.add(d, 1, out=d)"]  # a statement with out= always stays
-    bwd = ["    g = abc"]
-    drop_unused(fwd, bwd, "abc g")
-    assert fwd == ["    a = x + 1", "    abc = y.ab + a", "    c = 1",
-                   "    d = np.zeros(3)", "    e = np.add(d, 1, out=d)"]
-    assert bwd == ["    g = abc"]
+def _dce_program():
+    """x -> a = x * 2 (returned), b = a + 1 (dead), a loop whose carry is only read by the
+    next iteration (kept) and a per-step value nothing reads (dropped)."""
+    x = Var((2,), np.dtype(np.float64), "x")
+    a, b = Var((2,), x.dtype, "a"), Var((2,), x.dtype, "b")
+    c, dead, h0 = Var((2,), x.dtype, "c"), Var((2,), x.dtype, "dead"), Var((2,), x.dtype, "h0")
+    body = [Stmt(a, REGISTRY["multiply"], (x, Const(2.0))),
+            Stmt(b, REGISTRY["add"], (a, Const(1.0))),
+            Stmt(h0, REGISTRY["add"], (a, Const(0.0))),
+            Loop("net/t=*", [1, 2, 3, 4],
+                 [Stmt(c, REGISTRY["multiply"], (Carry(c), a)),
+                  Stmt(dead, REGISTRY["tanh"], (c,))],
+                 carries={c: h0}, stored={c: Var((6, 2), x.dtype, "c_rows")})]
+    return Program([Argument(x, "input", 0)], body, at(body[3].stored[c], 4), []), body
 
 
-def _drop_unused_reference(fwd, bwd, returned):
-    """The former quadratic definition: search every later line for the name."""
-    import re
-    lines = fwd + bwd
-    dead = set()
-    for i, line in enumerate(lines):
-        m = re.match(r"^    ([A-Za-z_]\w*) = ", line)
-        if not m or "out=" in line:
-            continue
-        name = re.compile(rf"(?<![\w.]){m.group(1)}\b")
-        if not any(name.search(later) for later in lines[i + 1:]) and not name.search(returned):
-            dead.add(i)
-    n = len(fwd)
-    return ([x for i, x in enumerate(fwd) if i not in dead],
-            [x for i, x in enumerate(bwd, n) if i not in dead])
+def test_dead_code_removal_keeps_what_the_result_needs():
+    program, body = _dce_program()
+    remove_dead(program)
+    assert program.body == [body[0], body[2], body[3]]  # b = a + 1 is dead
+    loop = program.body[2]
+    assert [s.out.hint for s in loop.body] == ["c"]  # tanh(c) is dead, the carry is not
+    program.output = body[0].out  # now nothing reads the loop: it goes as a whole
+    remove_dead(program)
+    assert program.body == [body[0]]
 
 
-def test_drop_unused_agrees_with_the_quadratic_definition():
-    rng = np.random.default_rng(0)
-    names = ["a", "ab", "a_1", "g_a", "x", "t", "ab1", "_q"]
-    pieces = names + [".ab", ".T", "[t - 1]", " + ", "(", ")", "1", "2.5", "np.exp",
-                      "out=", " ", "\u27e6", "\u27e7"]
-    for _ in range(300):
-        lines = []
-        for _ in range(rng.integers(1, 12)):
-            rhs = "".join(rng.choice(pieces) for _ in range(rng.integers(1, 6)))
-            lines.append(f"    {rng.choice(names)} = {rhs}")
-        split = int(rng.integers(0, len(lines) + 1))
-        returned = " ".join(rng.choice(names, size=2))
-        fwd, bwd = lines[:split], lines[split:]
-        expected = _drop_unused_reference(list(fwd), list(bwd), returned)
-        drop_unused(fwd, bwd, returned)
-        assert (fwd, bwd) == expected, lines
+def test_gradients_nobody_asked_for_are_removed():
+    inputs = example_inputs("rnn", 6, 3, 4, 2)
+    compiled = compile_graph(make_loss("rnn"), inputs)  # x is an input: no g_x wanted
+    assert "g_x" not in compiled.source and "g_h_0" not in compiled.source
+    everything = compile_graph(make_loss("rnn"), inputs, wrt=[0, *range(2, 7)])
+    assert "g_x" in everything.source
+    x = inputs[0]
+    x.requires_grad = True
+    try:
+        value, grads = everything(*inputs)
+        loss = make_loss("rnn")(*inputs)
+        loss.backward()
+        np.testing.assert_allclose(grads["x"], x.grad, rtol=0, atol=TOL)
+    finally:
+        x.requires_grad, x.grad = False, None

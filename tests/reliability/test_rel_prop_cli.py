@@ -46,7 +46,7 @@ OPTIONS = {
     # a valid demo takes seconds: only values it must refuse (its runs: tests/test_demo.py)
     "demo": {"--steps": HUGE_OR_BAD, "--seed": SEED},
     "export": {"--steps": SIZE, "--hidden": SIZE, "--batch": SIZE, "--layers": SIZE,
-               "--truncate": SIZE,
+               "--truncate": SIZE, "--wrap": SEED,
                "--max-nodes": SIZE, "--seed": SEED, "--weight-scale": FLOAT},
     "gradcheck": {"--steps": SIZE, "--hidden": SIZE, "--batch": SIZE, "--input-size": SIZE,
                   "--output-size": SIZE, "--layers": SIZE, "--seed": SEED,

@@ -101,3 +101,70 @@ def laid_out(source: str) -> Layout:
 def html_font_sizes(label: str) -> list[float]:
     """The point-size values inside an HTML-like label (none: the node's own size)."""
     return [float(v) for v in re.findall(r'point-size="([\d.]+)"', label)]
+
+
+def column(layout: Layout, name: str, steps: int = 1000) -> list[Node]:
+    """The boxes named <name>_1, <name>_2, ... (their first label line), in t order; not
+    "h_3 (detached)", the copy after a cut."""
+    pattern = rf"{name}_{{}}($| = |  \()"
+    return [layout.one(pattern.format(t)) for t in range(1, steps + 1)
+            if layout.find(pattern.format(t))]
+
+
+def bands(nodes: list[Node]) -> list[list[Node]]:
+    """``nodes`` grouped by height (one group per band), top band first, each left to right."""
+    rows: dict[int, list[Node]] = {}
+    for n in nodes:
+        rows.setdefault(round(n.y), []).append(n)
+    return [sorted(rows[y], key=lambda n: n.x) for y in sorted(rows, reverse=True)]
+
+
+def check_textbook(layout: Layout, steps: int, states: str = "h", full: bool = True) -> list:
+    """The textbook view's geometry, wrapped or not: the states ``<states>_t`` form bands,
+    top to bottom, each reading left to right in t order; a band's boxes all lie below the
+    band above; ``h_0`` is left of the first band. With ``full`` (not compact) every column
+    is x_t below h_t below y_t, straight, and each step loss L_t sits above its y_t. Returns
+    the bands (lists of t)."""
+    hs = column(layout, states, steps)
+    assert len(hs) == steps, (states, [n.first_line for n in hs])
+    t_of = {id(n): t for t, n in enumerate(hs, start=1)}
+    groups = bands(hs)
+    ts = [[t_of[id(n)] for n in g] for g in groups]
+    assert [t for g in ts for t in g] == list(range(1, steps + 1)), ts  # t order, by bands
+    first = groups[0][0]
+    h0 = layout.one(rf"{states}_0($|  \()")
+    assert h0.x < first.x and abs(h0.y - first.y) < 2
+    if full:
+        xs, ys, losses = column(layout, "x", steps), column(layout, "y", steps), column(
+            layout, "L", steps)
+        assert len(xs) == steps and len(ys) == steps
+        loss_at = {int(n.first_line.split("_")[1].split()[0]): n for n in losses}
+        for t in range(1, steps + 1):
+            x, h, y = xs[t - 1], hs[t - 1], ys[t - 1]
+            assert abs(x.x - h.x) < 2 and abs(h.x - y.x) < 2, t  # straight up the column
+            assert x.y < h.y < y.y, t  # x_t at the bottom, h_t in the middle, y_t above
+            if t in loss_at:
+                assert loss_at[t].y > y.y and abs(loss_at[t].x - y.x) < 2, t
+    boxes = [n for n in layout.nodes.values() if "invis" not in n.style and n.label
+             and not n.label.startswith("<")]
+    band_of = {}
+    for k, g in enumerate(ts):
+        for t in g:
+            band_of[t] = k
+    for k in range(len(groups) - 1):  # every box of band k+1 lies below every box of band k
+        upper = [n for n in boxes if _step(n) is not None and band_of.get(_step(n)) == k]
+        lower = [n for n in boxes if _step(n) is not None and band_of.get(_step(n)) == k + 1]
+        assert max(n.y + n.height / 2 for n in lower) < min(n.y - n.height / 2 for n in upper)
+    return ts
+
+
+def _step(node: Node) -> int | None:
+    m = re.match(r"^[xhcyL]_(\d+)($| = |  \()", node.first_line)
+    return int(m.group(1)) if m else None
+
+
+def dot_crossings(source: str) -> int:
+    """Dot's own crossing count (``dot -v``), without laying out to JSON."""
+    done = subprocess.run(["dot", "-v", "-Tcanon", "-o", "/dev/null"], input=source.encode(),
+                          capture_output=True, check=True, timeout=120)
+    return sum(int(n) for n in _CROSSINGS.findall(done.stderr.decode("utf-8", "replace")))

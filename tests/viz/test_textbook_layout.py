@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from layout_parse import laid_out, needs_dot
+from layout_parse import check_textbook, column, laid_out, needs_dot
 
 import autograd_rnn as ar
 from autograd_rnn.viz import build_example, to_dot
@@ -14,22 +14,18 @@ pytestmark = needs_dot
 CELLS = ("rnn", "lstm", "gru")
 
 
-def _layout(cell, steps, **options):
+def _layout(cell, steps, wrap=None, **options):
     ex = build_example(cell, steps, **options)
-    return laid_out(to_dot(ex.losses, detail="textbook").source)
+    return laid_out(to_dot(ex.losses, detail="textbook", wrap=wrap).source)
 
 
-def _column(layout, name):
-    """The boxes named <name>_1, <name>_2, ... (their first label line), in t order."""
-    pattern = rf"{name}_{{}}($| = |  \()"  # not "h_3 (detached)", the copy after a cut
-    return [layout.one(pattern.format(t)) for t in range(1, 100)
-            if layout.find(pattern.format(t))]
+_column = column
 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("steps", range(3, 11))
 def test_no_crossings_and_time_order(cell, steps):
-    layout = _layout(cell, steps)
+    layout = _layout(cell, steps, wrap=0)  # one band (auto wraps from 6-8 steps)
     assert layout.crossings == 0
     _check_columns_and_rows(layout, steps)
 
@@ -37,27 +33,16 @@ def test_no_crossings_and_time_order(cell, steps):
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("steps,chunk", [(3, 2), (4, 2), (6, 3), (7, 3), (10, 4)])
 def test_no_crossings_with_truncation(cell, steps, chunk):
-    layout = _layout(cell, steps, truncate=chunk)
+    layout = _layout(cell, steps, truncate=chunk, wrap=0)
     assert layout.crossings == 0
     _check_columns_and_rows(layout, steps)
 
 
 def _check_columns_and_rows(layout, steps):
-    xs, hs = _column(layout, "x"), _column(layout, "h")
-    ys, losses = _column(layout, "y"), _column(layout, "L")
-    assert len(xs) == steps and len(hs) == steps and len(ys) == steps
-    h0 = layout.one(r"h_0$")
-    # one column per timestep, left to right; h_0 left of everything
-    assert [n.x for n in hs] == sorted(n.x for n in hs)
-    assert h0.x < min(n.x for n in xs + hs)
-    for t in range(steps):
-        x, h, y = xs[t], hs[t], ys[t]
-        assert abs(x.x - h.x) < 2 and abs(h.x - y.x) < 2  # straight up the column
-        assert x.y < h.y < y.y  # x_t at the bottom, h_t in the middle, y_t above
-        if t + 1 < steps:
-            assert h.x + h.width / 2 < hs[t + 1].x - hs[t + 1].width / 2
-    for loss in losses:
-        assert loss.y > max(n.y for n in ys)
+    assert check_textbook(layout, steps) == [list(range(1, steps + 1))]  # one band
+    hs, losses = _column(layout, "h"), _column(layout, "L")
+    for t in range(steps - 1):
+        assert hs[t].x + hs[t].width / 2 < hs[t + 1].x - hs[t + 1].width / 2
     for total in layout.find(r"L( = |$)"):
         assert total.y > max(n.y for n in losses)
 

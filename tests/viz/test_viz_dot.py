@@ -13,12 +13,21 @@ from autograd_rnn.viz.style import VIRIDIS
 NUMBER = re.compile(r"-?\d+(\.\d+)?(e[-+]\d+)?")
 
 
-BUS_POINT = re.compile(r"^n\d+b\d+$")
+BUS_POINT = re.compile(r"^(n\d+b\d+|bus_(bottom|top)\d+)$")
 
 
 def _real_edges(dot):
-    """Drawn edges, without the bus lines that carry shared parameters."""
-    return [e for e in dot.edges if e[2].get("style") != "invis" and not BUS_POINT.match(e[1])]
+    """Drawn edges, without the grey bus lines that carry shared parameters (the branches
+    off a bus into the ops are kept)."""
+    return [e for e in dot.edges if e[2].get("style") != "invis"
+            and not (e[2].get("arrowhead") == "none"
+                     and (BUS_POINT.match(e[0]) or BUS_POINT.match(e[1])))]
+
+
+def _branch(attrs):
+    """A branch off a bus is labelled with its weight's name first: drop that line."""
+    lines = attrs.get("label", "").split("\\n")
+    return lines[1:] if lines and re.fullmatch(r"[A-Za-z_]\w*", lines[0]) else lines
 
 
 def _label_lines(attrs):
@@ -34,15 +43,19 @@ def _params(dot, names):
 def test_one_cluster_per_timestep_labelled_t_in_time_order(steps):
     ex = build_example("rnn", steps)
     dot = parse_dot(to_dot(ex.loss, detail="ops").source)
-    boxes = [c for c in dot.clusters if c["parent"] is not None
-             and next(p for p in dot.clusters if p["name"] == c["parent"])["label"] == "layer0"]
-    assert [c["label"] for c in boxes] == [f"t={t}" for t in range(0, steps + 1)]  # t=0: h_0
+    boxes = [c for c in dot.clusters if c["parent"] is None]
+    assert [c["label"] for c in boxes] == [f"t={t}" for t in range(1, steps + 1)]
     numbers = [int(c["name"].split("_")[1]) for c in boxes]
     assert numbers == sorted(numbers)
-    # every hidden state h_t sits in the cluster of its own timestep
+    # each timestep's box holds its cell (h_t) and its output and loss (y_t, L_t); h_0 is
+    # drawn in the first
     for t in range(1, steps + 1):
-        node = next(k for k, a in dot.nodes.items() if a["label"].startswith(f"h_{t} = tanh"))
-        assert dot.cluster_of(node)["label"] == f"t={t}"
+        loss = f"L_{t} = sum" if steps > 1 else "loss = sum"
+        for head in (f"h_{t} = tanh", f"y_{t} = add", loss, f"x_{t} ("):
+            node = next(k for k, a in dot.nodes.items() if a["label"].startswith(head))
+            assert dot.cluster_of(node)["label"] == f"t={t}", head
+    h0 = next(k for k, a in dot.nodes.items() if a["label"].startswith("h_0 ("))
+    assert dot.cluster_of(h0)["label"] == "t=1"
 
 
 @pytest.mark.parametrize("bus", [True, False])
@@ -53,14 +66,23 @@ def test_each_shared_parameter_is_one_node_outside_clusters_with_an_edge_per_ste
     for name, nodes in found.items():
         assert len(nodes) == 1, (name, nodes)
         assert dot.cluster_of(nodes[0]) is None
-        if bus:  # one line of 4 taps, each feeding one timestep
-            line = [e for e in dot.edges if e[0] == nodes[0] or e[0].startswith(nodes[0] + "b")]
-            taps = [e for e in line if not BUS_POINT.match(e[1])]
-            assert len(taps) == 4 and len(line) == 8, name
-            assert all(e[2].get("label", "").startswith(("|g|", "g =")) for e in taps)
+        if bus:  # the parameter feeds its side's bus; a branch per timestep says its name
+            side = "top" if name in ("W_y", "b_y") else "bottom"
+            (feed,) = [e for e in dot.edges if nodes[0] in e[:2]]
+            assert set(feed[:2]) == {nodes[0], f"bus_{side}1"}
+            branches = [e for e in dot.edges if BUS_POINT.match(e[0] if side == "bottom"
+                        else e[1]) and _label_lines(e[2])[0] == name]
+            assert len(branches) == 4, name
+            assert all(_label_lines(e[2])[1].startswith(("|g|", "g =")) for e in branches)
         else:
-            uses = [e for e in _real_edges(dot) if e[0] == nodes[0]]
+            uses = [e for e in _real_edges(dot) if nodes[0] in e[:2]]
             assert len(uses) == 4, name  # shared by all 4 timesteps
+    if bus:  # one bus under the columns, one over them, a tap per timestep
+        for side in ("bottom", "top"):
+            line = [e for e in dot.edges if e[0] == f"bus_{side}{e[0][-1]}"
+                    and e[1].startswith(f"bus_{side}")]
+            assert [(a, b) for a, b, _ in line] == [(f"bus_{side}{t}", f"bus_{side}{t + 1}")
+                                                  for t in range(1, 4)]
 
 
 def test_every_gradient_edge_has_a_number_after_backward_and_none_before():
@@ -70,7 +92,7 @@ def test_every_gradient_edge_has_a_number_after_backward_and_none_before():
     grad_edges = [e for e in edges if e[2].get("style") != "dotted"]  # dotted: constant input
     assert len(grad_edges) > 40
     for _, _, attrs in grad_edges:
-        lines = _label_lines(attrs)
+        lines = _branch(attrs)
         assert lines[0].startswith(("|g| = ", "g = [")), attrs
         assert NUMBER.search(lines[0]), attrs
         assert len(lines) == 1  # norms (or tiny vectors) only: no shapes by default
@@ -83,7 +105,7 @@ def test_every_gradient_edge_has_a_number_after_backward_and_none_before():
     assert not any("label" in a for _, _, a in _real_edges(before))  # nothing to show yet
     with_shapes = parse_dot(to_dot(ex2.loss, show_shapes=True).source)
     for _, _, attrs in _real_edges(with_shapes):
-        assert re.fullmatch(r"\([\d, ]*\)", attrs.get("label", "")), attrs  # shape only
+        assert re.fullmatch(r"\([\d, ]*\)", _branch(attrs)[-1]), attrs  # shape only
 
 
 def test_edge_values_equal_the_recorded_gradients():
@@ -106,7 +128,7 @@ def test_colours_are_monotone_in_magnitude():
         if first.startswith("|g| = ") and attrs.get("color") in VIRIDIS:
             pairs.append((float(first[6:]), VIRIDIS.index(attrs["color"]),
                           float(attrs["penwidth"])))
-    assert len(pairs) > 30
+    assert len(pairs) >= 30
     pairs.sort()
     magnitudes = [p[0] for p in pairs]
     assert magnitudes[-1] / magnitudes[0] > 1e6  # the vanishing range is really drawn
@@ -128,20 +150,22 @@ def test_parameter_node_shows_the_sum_of_its_edge_contributions():
                                ex.params["W_h"].grad, rtol=1e-12, atol=1e-15)
 
 
-def test_hidden_chain_is_tied_by_heavy_edges_a_timestep_apart():
+def test_states_share_a_row_and_the_columns_are_chained_in_time_order():
     ex = build_example("rnn", 4)
     dot = parse_dot(to_dot(ex.loss, detail="ops").source)
+    rows = [set(sub["nodes"]) for sub in dot.subgraphs if sub["attrs"].get("rank") == "same"]
     hs = [dot.first(f"h_{t} ") for t in range(5)]
-    invis = {(a, b): attrs for a, b, attrs in dot.edges if attrs.get("style") == "invis"}
-    for a, b in zip(hs, hs[1:], strict=False):
-        assert invis[(a, b)]["weight"] == "10"
-        assert int(invis[(a, b)]["minlen"]) >= 5  # the longest box (y_t .. L_t) fits between
     xs = [dot.first(f"x_{t} ") for t in range(1, 5)]
-    assert all((h, x) in invis for h, x in zip(hs, xs, strict=False))  # x_t after h_{t-1}
+    assert any(set(hs) <= row for row in rows) and any(set(xs) <= row for row in rows)
+    invis = {(a, b) for a, b, attrs in dot.edges if attrs.get("style") == "invis"}
+    for row in (hs, xs):  # left to right in t
+        assert all(pair in invis for pair in zip(row, row[1:], strict=False))
     cells = parse_dot(to_dot(ex.loss, detail="cells").source)
-    groups = {a.get("group") for a in cells.nodes.values()
-              if a.get("label", "").startswith("rnn/layer0 t=")}
-    assert len(groups) == 1 and None not in groups  # one straight row of cells
+    names = [cells.first(f"rnn/layer0 t={t}") for t in range(1, 5)]
+    rows = [set(sub["nodes"]) for sub in cells.subgraphs if sub["attrs"].get("rank") == "same"]
+    assert any(set(names) <= row for row in rows)  # one straight row of cells
+    recurrence = {(a, b) for a, b, _ in cells.edges}
+    assert all(pair in recurrence for pair in zip(names, names[1:], strict=False))
 
 
 def test_detached_state_is_a_dashed_truncated_edge():
@@ -215,7 +239,9 @@ def test_options_rankdir_values_and_no_grads():
     ex = build_example("rnn", 1, hidden_size=2)
     dot = parse_dot(to_dot(ex.loss, rankdir="TB", show_values=True, show_grads=False,
                            group=False, title="hello").source)
+    # the same columns, ops flowing down (TB) or up (LR, the default: dot's BT)
     assert dot.graph["rankdir"] == "TB" and dot.graph["label"] == "hello"
+    assert parse_dot(to_dot(ex.loss).source).graph["rankdir"] == "BT"
     assert not dot.clusters
     assert all("|g|" not in e[2].get("label", "") for e in dot.edges)
     assert any("[" in a.get("label", "") for a in dot.nodes.values())  # tiny values shown
@@ -233,6 +259,8 @@ def test_errors_are_clear():
         to_dot(ex.loss, detail="layers")
     with pytest.raises(ValueError, match="rankdir"):
         to_dot(ex.loss, rankdir="XY")
+    with pytest.raises(ValueError, match="ops flow down"):
+        to_dot(ex.loss, rankdir="RL")
     with pytest.raises(TypeError, match="Tensor"):
         to_dot([1.0])
     with pytest.raises(ValueError, match="empty"):

@@ -4,10 +4,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from layout_parse import check_textbook, column, laid_out
 from vizdot_parse import parse_dot
 
 from autograd_rnn.cli.main import main
-from autograd_rnn.viz.gallery import GALLERY, gallery_graphs, stale_gallery
+from autograd_rnn.viz.gallery import GALLERY, gallery_graphs, stale_gallery, wants_png
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAPHS = ROOT / "graphs"
@@ -19,9 +20,10 @@ def test_committed_dot_files_match_what_the_code_draws_today():
     assert not stale, f"regenerate with `make graphs`: {stale}"
     for name in GALLERY:
         assert (GRAPHS / f"{name}.svg").exists(), name
-    textbook = [name for name in GALLERY if name.endswith("_textbook")]
-    assert sorted(textbook) == ["gru_textbook", "lstm_textbook", "rnn_2layer_textbook",
-                                "rnn_textbook", "tbptt_textbook"]
+    textbook = [name for name in GALLERY if wants_png(name)]
+    assert sorted(textbook) == ["gru_textbook", "lstm_100step_textbook", "lstm_textbook",
+                                "rnn_2layer_textbook", "rnn_30step_exploding",
+                                "rnn_30step_vanishing", "rnn_textbook", "tbptt_textbook"]
     for name in textbook:  # for slides: PNG too
         assert (GRAPHS / f"{name}.png").read_bytes().startswith(b"\x89PNG"), name
 
@@ -29,10 +31,14 @@ def test_committed_dot_files_match_what_the_code_draws_today():
 def test_gallery_covers_the_required_diagrams():
     graphs = {name: parse_dot(g.source) for name, g in gallery_graphs().items()}
     rnn3 = graphs["rnn_3step_ops"]
-    assert [c["label"] for c in rnn3.clusters].count("t=1") == 2  # recurrence and loss
+    assert [c["label"] for c in rnn3.clusters] == ["t=1", "t=2", "t=3"]  # one per column
     vanishing = graphs["rnn_30step_vanishing"]
-    cells = [a for a in vanishing.nodes.values() if a.get("label", "").startswith("rnn/layer0")]
-    assert len(cells) == 30
+    states = [a for a in vanishing.nodes.values() if a.get("label", "").startswith("h_")]
+    assert len(states) == 31 and "rankdir=BT" in gallery_graphs(["rnn_30step_vanishing"])[
+        "rnn_30step_vanishing"].source  # the textbook view, h_0 .. h_30
+    long = graphs["lstm_100step_textbook"]
+    assert len([a for a in long.nodes.values() if a.get("label", "").startswith("c_")]) == 101
+    assert not any(a.get("label", "").startswith("x_") for a in long.nodes.values())
     assert any(c["label"] == "backward" for c in graphs["backward_graph"].clusters)
     assert any(e[2].get("style") == "dashed" for e in graphs["tbptt_truncated"].edges)
     assert any("FAILED" in a.get("label", "") for a in graphs["nodecheck_bad_op"].nodes.values())
@@ -43,20 +49,24 @@ def test_gallery_covers_the_required_diagrams():
 
 
 def _grad(label):
-    return float(label.split("|dL/dh_")[1].split(" = ")[1].split("\\n")[0])
+    """||dL/dh_t|| from a wrapped textbook box "h_t\\n|dL/dh_t|\\n= v"."""
+    return float(label.split("\\n= ")[1])
 
 
-def test_vanishing_and_exploding_go_opposite_ways():
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+def test_vanishing_and_exploding_go_opposite_ways_band_by_band():
     graphs = gallery_graphs(["rnn_30step_vanishing", "rnn_30step_exploding"])
     for name, grows_back in (("rnn_30step_vanishing", False), ("rnn_30step_exploding", True)):
-        dot = parse_dot(graphs[name].source)
-        by_t = {}
-        for a in dot.nodes.values():
-            label = a.get("label", "")
-            if label.startswith("rnn/layer0 t="):
-                by_t[int(label.split("t=")[1].split("\\n")[0])] = _grad(label)
+        layout = laid_out(graphs[name].source)
+        assert layout.crossings == 0
+        found = check_textbook(layout, 30, full=False)
+        assert 3 <= len(found) <= 5
+        by_t = {t + 1: _grad(n.label) for t, n in enumerate(column(layout, "h", 30))}
         ratio = by_t[1] / by_t[30]
         assert (ratio > 10) if grows_back else (ratio < 1e-6), (name, ratio)
+        # band by band: the first box of each band is further from |dL/dh_30| than the last
+        firsts = [by_t[band[0]] for band in found]
+        assert firsts == sorted(firsts, reverse=grows_back), (name, firsts)
 
 
 def test_gallery_cli_check_and_write(tmp_path, capsys):
@@ -79,7 +89,7 @@ def test_export_cli_dot(tmp_path, cell, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert main(args + ["--overwrite", "--no-grads", "--rankdir", "TB", "--seed", "3"]) == 0
     dot = parse_dot(out.read_text())
-    assert dot.graph["rankdir"] == "TB"
+    assert dot.graph["rankdir"] == "TB"  # the columns upside down: ops flow down
     assert not any("|g|" in e[2].get("label", "") for e in dot.edges)
 
 
@@ -100,9 +110,10 @@ def test_export_cli_usage_errors(tmp_path, capsys):
                  "-o", str(tmp_path / "a.svg")]) == 2
     assert main(["export", "--truncate", "2", "--bidirectional", "-o",
                  str(tmp_path / "a.svg")]) == 2
+    assert main(["export", "--wrap", "-1", "-o", str(tmp_path / "a.svg")]) == 2
     err = capsys.readouterr().err
     assert "--steps must be >= 1" in err and "--format" in err and "cells" in err
-    assert "textbook view has" in err and "forward-only" in err
+    assert "textbook view has" in err and "forward-only" in err and "--wrap must be" in err
     assert "Traceback" not in err
 
 
@@ -126,6 +137,15 @@ def test_export_cli_textbook_with_every_option(tmp_path, cell):
     assert not any(v.startswith("L_1 ") for v in labels)  # the only loss is at t = 4
     assert main(base + ["--steps", "3", "--bidirectional"]) == 0
     assert "layer0_reverse" in out.read_text()
+    assert main(base + ["--steps", "12", "--wrap", "4"]) == 0  # three bands of 4 steps
+    names = [k for k in parse_dot(out.read_text()).nodes if k.startswith("band_stand")]
+    assert sorted(names) == ["band_stand0", "band_stand1", "band_stand2"]
+    assert main(base + ["--steps", "12", "--wrap", "0"]) == 0
+    assert "band_stand" not in out.read_text()
+    assert main(base + ["--steps", "6", "--compact"]) == 0
+    labels = [a.get("label", "") for a in parse_dot(out.read_text()).nodes.values()]
+    assert not any(v.startswith(("x_", "y_", "L_")) for v in labels)
+    assert any(v.startswith("h_6\\n") for v in labels)
 
 
 def test_export_cli_ops_options(tmp_path):
@@ -133,10 +153,10 @@ def test_export_cli_ops_options(tmp_path):
     args = ["export", "--steps", "2", "--hidden", "5", "--detail", "ops", "-o", str(out)]
     assert main(args + ["--show-shapes", "--show-grad-values", "--fan-out"]) == 0
     text = out.read_text()
-    assert "(1, 5)" in text and ", ...]" in text and "b0 [" not in text
+    assert "(1, 5)" in text and ", ...]" in text and "bus_bottom1 [" not in text
     assert main(args + ["--overwrite"]) == 0
     text = out.read_text()
-    assert "b0 [" in text and ", ...]" not in text  # a bus, norms only
+    assert "bus_bottom1 [" in text and ", ...]" not in text  # a bus, norms only
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
@@ -145,6 +165,6 @@ def test_gallery_writes_pngs_of_the_textbook_views_for_slides(tmp_path):
 
     written = write_gallery(tmp_path, formats=("png",), plot=False)
     assert sorted(p.name for p in written) == sorted(
-        f"{n}.png" for n in GALLERY if n.endswith("_textbook"))
+        f"{n}.png" for n in GALLERY if wants_png(n))
     width = int.from_bytes((tmp_path / "rnn_textbook.png").read_bytes()[16:20], "big")
     assert 1200 <= width <= 2 * 1000  # 144 dpi: about twice the figure's size in points

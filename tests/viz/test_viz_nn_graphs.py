@@ -19,13 +19,17 @@ def _model_loss(cell, layers=2, T=3):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_nn_layers_get_a_cluster_per_layer_and_timestep(cell):
+def test_nn_layers_get_a_box_per_timestep_holding_every_layer(cell):
     model, loss = _model_loss(cell)
     dot = parse_dot(to_dot(loss, detail="ops").source)
-    for layer in ("layer0", "layer1"):
-        (box,) = [c for c in dot.clusters if c["label"] == layer]
-        steps = [c["label"] for c in dot.clusters if c["parent"] == box["name"]]
-        assert {"t=1", "t=2", "t=3"} <= set(steps)
+    boxes = {c["label"]: c for c in dot.clusters if c["parent"] is None}
+    assert {"t=1", "t=2", "t=3"} <= set(boxes)
+    for t in (1, 2, 3):  # the step's states of both layers and its output, stacked
+        for head in (f"h_{t} = ", f"y_{t} = "):
+            nodes = [k for k, a in dot.nodes.items() if a.get("label", "").startswith(head)]
+            assert nodes and all(dot.cluster_of(k)["label"] == f"t={t}" for k in nodes)
+        states = [k for k, a in dot.nodes.items() if a.get("label", "").startswith(f"h_{t} = ")]
+        assert len(states) == 2  # layer0 and layer1
     # one node per parameter, told apart by layer when names repeat
     params = [a["label"] for a in dot.nodes.values() if "grad = sum of" in a.get("label", "")]
     assert len(params) == len(list(model.parameters()))

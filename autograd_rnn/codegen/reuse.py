@@ -1,0 +1,77 @@
+"""Straight code reuses the arrays of values nothing reads any more.
+
+Outside the loops each op makes a fresh array: for a (T*B, V) output layer that is a few
+megabytes per statement, and fresh memory costs page faults on every call. Here a statement
+that is one elementwise ufunc call writes into an operand that dies at that statement, when
+the operand is a fresh array of the result's shape and dtype::
+
+    y = matmul_3 + b_y          ->  y = np.add(matmul_3, b_y, out=matmul_3)
+    subtract = y - shift        ->  subtract = np.subtract(y, shift, out=matmul_3)
+
+A value is alive while it or a view of it is read later; a loop keeps alive everything it
+reads. Same ops in the same order: results are unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_rnn.codegen.ir import Loop, Program, Stmt, Var, reads, vars_in
+from autograd_rnn.codegen.split import ufunc_steps, ufunc_tree
+from autograd_rnn.codegen.sums import fresh
+
+_VIEWS = {"getitem", "reshape", "transpose", "broadcast_to"}
+
+
+def _single_call(stmt: Stmt) -> Stmt | None:
+    """``stmt`` as one elementwise ufunc call on its operands (a ``UfuncOp`` statement),
+    or None."""
+    if stmt.out is None or not stmt.out.shape or np.dtype(stmt.out.dtype).kind != "f":
+        return None
+    tree = ufunc_tree(stmt)
+    if tree is None or tree.op is np.matmul:
+        return None
+    steps = ufunc_steps(stmt, tree)
+    return steps[0] if len(steps) == 1 else None
+
+
+def reuse_dead_arrays(program: Program) -> None:
+    """Give straight-line elementwise statements the memory of a dying operand (in
+    programs with loops; a short unroll stays one plain expression per op, for reading)."""
+    body = program.body
+    if not any(isinstance(item, Loop) for item in body):
+        return
+    last: dict[int, int] = {}  # id(base value) -> last statement reading it (or a view)
+    base: dict[int, int] = {}  # id(view) -> id(value owning its memory)
+    owner: dict[int, Stmt] = {}  # id(value) -> statement making its memory
+    for i, item in enumerate(body):
+        stmts = [*item.pre, *item.body, *item.post] if isinstance(item, Loop) else [item]
+        read = [v for s in stmts for v in reads(s)]
+        if isinstance(item, Loop):  # (a carry's initial value is read by the loop too)
+            read += [v for init in item.carries.values() for v in vars_in(init)]
+        for v in read:
+            key = base.get(id(v), id(v))
+            last[key] = 1 << 60 if isinstance(item, Loop) else i
+        if isinstance(item, Stmt) and item.out is not None:
+            first = item.args[0] if item.args else None
+            if item.op.name in _VIEWS and isinstance(first, Var):
+                base[id(item.out)] = base.get(id(first), id(first))
+            elif fresh(item):
+                owner[id(item.out)] = item
+    for v in vars_in((program.output, program.grads)):
+        last[base.get(id(v), id(v))] = 1 << 60
+    holder: dict[int, Var] = {}  # id(value) -> the array it lives in
+    for i, item in enumerate(body):
+        if not isinstance(item, Stmt):
+            continue
+        call = _single_call(item)
+        if call is None:
+            continue
+        for a in item.args:  # (a temporary may be written inside its reader: not it)
+            if (isinstance(a, Var) and a.role != "temp" and id(a) in owner and last.get(id(a)) == i
+                    and a.shape == item.out.shape and a.dtype == item.out.dtype):
+                item.op, item.args, item.params = call.op, call.args, {}  # the same call
+                item.dest = holder.get(id(a), a)
+                holder[id(item.out)] = item.dest
+                owner[id(item.out)] = item
+                break
