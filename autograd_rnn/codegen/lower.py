@@ -30,7 +30,7 @@ from autograd_rnn.core.backward import reachable
 from autograd_rnn.core.engine import grad as engine_grad
 from autograd_rnn.core.node import dropped
 from autograd_rnn.core.state import STATE, enable_grad, lean_graph, record_gradients
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 
 _NO_PARAMS = MappingProxyType({})  # shared by the many statements without static params
 
@@ -97,7 +97,7 @@ class Lowering:
         self.array_inputs: list[tuple[np.ndarray, Var]] = []
         self.captured: list[Tensor] = []
         for i, (x, name) in enumerate(zip(call_args, names, strict=True)):
-            data = x.data if isinstance(x, Tensor) else np.asarray(x)
+            data = value_of(x) if isinstance(x, Tensor) else np.asarray(x)  # (read only)
             v = self._argument(name, "input", i, data)
             if isinstance(x, Tensor):
                 self.var.setdefault(id(x.node), v)
@@ -313,7 +313,8 @@ class Lowering:
         STATE.listeners.append(recorder)
         try:
             with enable_grad(), lean_graph(False), record_gradients(False):
-                totals = engine_grad(self.out, targets, seed, create_graph=True)
+                totals = [g.node for g in  # (nodes: the arrays are released below)
+                          engine_grad(self.out, targets, seed, create_graph=True)]
         finally:
             STATE.listeners.remove(recorder)
             for leaf in forced:
@@ -356,7 +357,7 @@ class _Backward:
         leaves = [_node(leaf) for leaf in leaves]
         for leaf, g in zip(leaves, totals, strict=True):
             if id(leaf) in self.rec.contributions:
-                self._mark_sums(id(leaf), g.node)
+                self._mark_sums(id(leaf), g)
         owner = None
         for event in self.rec.events:
             if event[0] == "bwd":
