@@ -51,7 +51,7 @@ class _Cell(Module):
             )
         expected = shape[:-1] + (self.hidden_size,)
         if h_prev is None:
-            return Tensor(np.zeros(expected, dtype=self.W_h.data.dtype), name=what[0] + "_0")
+            return Tensor(np.zeros(expected, dtype=self.W_h.dtype), name=what[0] + "_0")
         if np.shape(h_prev) != expected:
             raise ValueError(
                 f"{type(self).__name__}: {what} must have shape {expected} for x_t of shape "

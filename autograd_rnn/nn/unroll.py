@@ -196,7 +196,7 @@ class RecurrentBase(Module):
                         value = broadcast_to(getattr(self, f"{part}_0")[k], shape=(B, H))
                     else:  # zeros in the weights' dtype: a float32 model stays float32
                         cell = (self.cells_reverse if d else self.cells)[layer]
-                        value = Tensor(np.zeros((B, H), dtype=cell.W_h.data.dtype))
+                        value = Tensor(np.zeros((B, H), dtype=cell.W_h.dtype))
                     if value.name is None or parts is None:
                         value.name = f"{part}_0"
                     values.append(value)
