@@ -87,10 +87,13 @@ def add_into(target, value, index=None, scope: str = "", phase: str = "backward"
 class _Sums:
     """Rewrites the gsum statements of one straight-line body."""
 
-    def __init__(self, body: list, keep: frozenset = frozenset()) -> None:
+    def __init__(self, body: list, keep: frozenset = frozenset(), returned=()) -> None:
         self.body = body
         self.keep = keep  # ids of values that must stay defined where they are (carries)
         self.count = uses(body)
+        for value in returned:  # the function's results are read too: never taken over
+            if isinstance(value, Var):
+                self.count[id(value)] = self.count.get(id(value), 0) + 1
         self.alias: dict[int, object] = {}
         self.after: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed after it
         self.before: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed before it
@@ -257,7 +260,7 @@ class _Sums:
 def lower_sums(program) -> None:
     """Rewrite every gsum of the program (see the module docstring); in a loop body the
     carried values keep their statement (the next iteration reads them)."""
-    sums = _Sums(program.body)
+    sums = _Sums(program.body, returned=[*program.grads, program.output])
     program.body = sums.run()
     program.grads = [None if g is None else sums._resolve(g) for g in program.grads]
     program.output = sums._resolve(program.output)
