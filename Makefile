@@ -37,9 +37,9 @@ graphs: setup
 bench: setup
 	$(PY) -m bench.run
 
+# ruff's settings (pyproject.toml) include C901: no function above complexity 15
 lint: setup
 	$(PY) -m ruff check autograd_rnn tests bench
-	$(PY) -m ruff check --select C901 autograd_rnn/core autograd_rnn/ops autograd_rnn/nn
 
 jupyter: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[notebook]"
