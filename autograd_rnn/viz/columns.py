@@ -17,6 +17,7 @@ the loss at the bottom). Graphs without timestep scopes keep the plain layout (`
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 import graphviz
@@ -124,14 +125,40 @@ def _column_levels(view: View, step: dict[int, int], stepped: list[VNode]) -> di
                 and step.get(id(e.src)) == step.get(id(e.dst)):
             parents.setdefault(id(e.dst), []).append(e.src)
             children.setdefault(id(e.src), []).append(e.dst)
+    order = _parents_first(stepped, parents)
     level: dict[int, int] = {}
-    for node in stepped:
+    for node in order:
         level[id(node)] = max((level[id(p)] + 1 for p in parents.get(id(node), ())), default=0)
-    for node in reversed(stepped):  # fed from another column only: just under its user
+    for node in reversed(order):  # fed from another column only: just under its user
         kids = children.get(id(node), ())
         if node.kind != "input" and not parents.get(id(node)) and kids:
             level[id(node)] = min(level[id(c)] for c in kids) - 1
     return level
+
+
+def _parents_first(nodes: list[VNode], parents: dict[int, list[VNode]]) -> list[VNode]:
+    """``nodes`` with every node after its ``parents``, otherwise in the given (creation)
+    order. Creation order usually is such an order; a cells view of a bidirectional layer is
+    not (step t's forward cell, made first, holds the concat that reads the reverse cell)."""
+    index = {id(n): k for k, n in enumerate(nodes)}
+    waiting = {id(n): len(parents.get(id(n), ())) for n in nodes}
+    children: dict[int, list[int]] = {}
+    for n in nodes:
+        for p in parents.get(id(n), ()):
+            children.setdefault(id(p), []).append(index[id(n)])
+    ready = [k for k, n in enumerate(nodes) if waiting[id(n)] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        order.append(node)
+        for k in children.get(id(node), ()):
+            waiting[id(nodes[k])] -= 1
+            if waiting[id(nodes[k])] == 0:
+                heapq.heappush(ready, k)
+    if len(order) < len(nodes):
+        raise ValueError("the timestep columns hold a cycle of cells; draw detail='ops'")
+    return order
 
 
 def _place_detached_copies(view: View, step: dict[int, int],
