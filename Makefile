@@ -29,7 +29,7 @@ browser:
 demo: setup
 	$(PY) -m autograd_rnn demo
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest -q -n 2
 
 graphs: setup
