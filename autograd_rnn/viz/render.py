@@ -88,7 +88,15 @@ def _no_clusters(source: str) -> str:
     return _no_chains(source).replace("subgraph cluster_", "subgraph plain_")
 
 
-SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters)
+def _straight_edges(source: str) -> str:
+    """Edges drawn as straight lines: Graphviz's spline router fails on some stacked
+    bidirectional layouts ("in routesplines, illegal values of prev 1 and next 1")."""
+    head, brace, rest = source.partition("{")
+    return f"{head}{brace}\n\tsplines=line{rest}"
+
+
+SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters, _straight_edges,
+                   lambda s: _straight_edges(_no_clusters(s)))
 
 
 def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
@@ -99,7 +107,8 @@ def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
     ``group`` hints and heavy invisible chain edges ("trouble in init_rank", "lost edge"),
     e.g. bidirectional or stacked layers at op level. Then the first simplification that
     lays out is used: without the ``group`` hints, then also without the invisible chain
-    edges, then without cluster boxes. Nodes, edges and labels stay the same. Raises
+    edges, then without cluster boxes, then the full graph with straight edges (the spline
+    router's "routesplines" failures), then both. Nodes, edges and labels stay the same. Raises
     ``GraphvizNotFoundError`` when ``dot`` is missing and the first error if nothing works.
     """
     first_error = None
