@@ -18,7 +18,12 @@ import graphviz
 
 from autograd_rnn.files import atomic_write_bytes, check_writable
 from autograd_rnn.viz.dot import to_dot
-from autograd_rnn.viz.errors import INSTALL_HINT, GraphTooLargeError, GraphvizNotFoundError
+from autograd_rnn.viz.errors import (
+    INSTALL_HINT,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    LayoutFailedError,
+)
 
 FORMATS = ("svg", "png", "pdf", "dot")
 LAYOUT_TIMEOUT = 120.0  # seconds before a layout is declared too large
@@ -68,7 +73,10 @@ def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
         ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"dot -T{fmt} failed (exit {done.returncode}): {message}")
+        first = message.splitlines()[0] if message else "no message"
+        raise LayoutFailedError(f"Graphviz's dot -T{fmt} failed (exit {done.returncode}): "
+                                f"{first}; draw detail='textbook' or 'cells', or save the DOT "
+                                "source only (format='dot')")
     return done.stdout
 
 
@@ -117,7 +125,7 @@ def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
             return layout(SIMPLIFICATIONS[level](source), fmt, timeout), level
         except GraphvizNotFoundError:
             raise
-        except RuntimeError as error:  # dot ran and failed (GraphTooLargeError propagates)
+        except LayoutFailedError as error:  # (GraphTooLargeError propagates)
             first_error = first_error or error
     raise first_error
 

@@ -104,3 +104,21 @@ def test_stacked_bidirectional_cells_view_renders(tmp_path, cell):
     root = ET.fromstring(path.read_text())
     titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
     assert sum("->" in (t or "") for t in titles) > 40  # every edge drawn
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_a_layout_dot_cannot_do_is_one_line_from_the_cli(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    from autograd_rnn.cli.main import main
+
+    render_module = importlib.import_module("autograd_rnn.viz.render")  # (not viz.render())
+    with pytest.raises(ar.viz.LayoutFailedError, match=r"dot -Tsvg failed .*syntax error.*"
+                       r"detail='textbook'"):
+        render_module.layout_robust("digraph { a -> }", "svg")
+    monkeypatch.setattr(render_module, "SIMPLIFICATIONS", (lambda s: "digraph { a -> }",))
+    code = main(["export", "--steps", "2", "-o", str(tmp_path / "g.svg")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("autograd-rnn export: error: Graphviz's dot -Tsvg failed"), err
+    assert not (tmp_path / "g.svg").exists()
