@@ -21,9 +21,12 @@ def training_estimate(config: TrainConfig, input_size: int, output_size: int,
     c = config
     slots = OPTIMIZER_SLOTS[c.optimizer]
     window = c.seq_len if c.k2 is None else min(c.seq_len, c.k2)  # graph kept at once
+    # compiled steps trace the window once (a full graph and its recorded backward); the
+    # interpreter keeps a lean graph per step
     estimate = unrolled_estimate(
         what, c.cell, steps=window, batch=c.batch, input_size=input_size, hidden=c.hidden,
-        output_size=output_size, layers=c.layers, graph="lean",
+        output_size=output_size, layers=c.layers * (2 if c.bidirectional else 1),
+        graph="lean" if c.compile is False else "compile",
         # parameters, gradients and temporaries (7), the optimizer's slots, and the
         # snapshot of the last good step (parameters and slots again)
         parameter_copies=7 + 2 * slots + 1,
