@@ -39,6 +39,7 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check autograd_rnn tests bench
+	$(PY) -m ruff check --select C901 autograd_rnn/core autograd_rnn/ops autograd_rnn/nn
 
 jupyter: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[notebook]"

@@ -12,8 +12,16 @@ array([2., 4.])
 from autograd_rnn import nn, optim, train, viz
 from autograd_rnn.check import gradcheck, gradgradcheck
 from autograd_rnn.codegen import compile
-from autograd_rnn.core.backward import backward, grad, reachable, unbroadcast
-from autograd_rnn.core.errors import AnomalyError, AutogradError, GraphFreedError, ShapeError
+from autograd_rnn.core.backward import reachable
+from autograd_rnn.core.engine import backward, grad
+from autograd_rnn.core.errors import (
+    AnomalyError,
+    AutogradError,
+    GraphFreedError,
+    InPlaceError,
+    ShapeError,
+)
+from autograd_rnn.core.node import Node
 from autograd_rnn.core.primitive import REGISTRY, Primitive, primitive
 from autograd_rnn.core.state import (
     current_scope,
@@ -26,6 +34,7 @@ from autograd_rnn.core.state import (
     scope,
 )
 from autograd_rnn.core.tensor import Tensor, tensor
+from autograd_rnn.core.vjp import unbroadcast
 from autograd_rnn.ops import (
     abs,
     concat,

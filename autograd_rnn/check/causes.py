@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd_rnn.check import references
 from autograd_rnn.check.hints import HintContext, factor_cause, ratio_text
-from autograd_rnn.core.backward import grad as engine_grad
+from autograd_rnn.core.engine import grad as engine_grad
 from autograd_rnn.core.state import no_grad
 from autograd_rnn.core.tensor import Tensor
 

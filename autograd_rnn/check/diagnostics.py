@@ -79,13 +79,13 @@ def graph_kink_warnings(outputs: Sequence[Tensor], eps: float) -> list[str]:
         if node.op is None or not node.args:
             continue
         name = node.op.name
-        x = np.asarray(node.args[0])
+        if name not in ("relu", "abs", "max"):
+            continue
+        x = np.asarray(node.args[0])  # saved by these ops (a lean graph drops others)
         if name in ("relu", "abs"):
             n = int(np.sum(np.abs(x) <= KINK_WINDOW * eps))
-        elif name == "max":
-            n = _near_ties(x, (node.params or {}).get("axis"), eps)
         else:
-            continue
+            n = _near_ties(x, (node.params or {}).get("axis"), eps)
         if n:
             where = f"{name} in scope {node.scope!r}" if node.scope else name
             counts[where] = counts.get(where, 0) + n

@@ -13,7 +13,7 @@ import numpy as np
 
 from autograd_rnn.check.diagnostics import eps_warnings, graph_kink_warnings
 from autograd_rnn.check.report import GradcheckReport, GradientComparison
-from autograd_rnn.core.backward import grad
+from autograd_rnn.core.engine import grad
 from autograd_rnn.core.state import no_grad
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.ops import concat

@@ -40,7 +40,7 @@ from autograd_rnn.codegen import pipeline
 from autograd_rnn.codegen.lower import lower
 from autograd_rnn.codegen.render import FUNCTION
 from autograd_rnn.core.state import enable_grad, lean_graph
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 
 _counter = itertools.count()
 
@@ -144,12 +144,12 @@ class CompiledFunction:
         for x, kind, name in zip(inputs, self.kinds, self.input_names, strict=True):
             if kind == "tensor":
                 t = x if isinstance(x, Tensor) else Tensor(x, name=name)
-                if not t.requires_grad and t.data.dtype.kind == "f":
+                if not t.requires_grad and t.dtype.kind == "f":
                     forced.append(t)
                     t.requires_grad = True  # record every op on it, also if not differentiated
                 call_args.append(t)
             else:
-                call_args.append(x.data if isinstance(x, Tensor) else x)
+                call_args.append(value_of(x) if isinstance(x, Tensor) else x)
         first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
         with _gc_paused():
             try:
@@ -200,7 +200,8 @@ def _split_output(out) -> tuple[Tensor, tuple]:
 
 
 def _arrays(inputs) -> list[np.ndarray]:
-    return [x.data if isinstance(x, Tensor) else x if type(x) is np.ndarray else np.asarray(x)
+    # (value_of: the compiled code only reads the arrays; not user code holding them)
+    return [value_of(x) if isinstance(x, Tensor) else x if type(x) is np.ndarray else np.asarray(x)
             for x in inputs]
 
 

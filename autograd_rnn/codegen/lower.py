@@ -26,10 +26,11 @@ import numpy as np
 from autograd_rnn.codegen import extra_ops as cops
 from autograd_rnn.codegen.ir import Argument, Const, Program, Stmt, Var, explicit_index
 from autograd_rnn.codegen.names import strip_step, timestep
-from autograd_rnn.core.backward import grad as engine_grad
 from autograd_rnn.core.backward import reachable
+from autograd_rnn.core.engine import grad as engine_grad
+from autograd_rnn.core.node import dropped
 from autograd_rnn.core.state import STATE, enable_grad, lean_graph, record_gradients
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 
 _NO_PARAMS = MappingProxyType({})  # shared by the many statements without static params
 
@@ -59,21 +60,27 @@ def graph_with_detached_sources(out: Tensor, first_id: int,
         roots += new
 
 
+def _node(x):
+    """The graph node of a tensor (graph nodes as they are): the graph is made of nodes."""
+    return x.node if isinstance(x, Tensor) else x
+
+
 class _Recorder:
-    """Listener on the engine during the recorded backward pass."""
+    """Listener on the engine during the recorded backward pass (keeps graph nodes: the
+    gradient tensors themselves, and their arrays, can go)."""
 
     def __init__(self) -> None:
-        self.events: list[tuple] = []  # ("bwd", node, g) | ("node", tensor)
-        self.contributions: dict[int, list[tuple]] = {}  # id(parent) -> [(node, c)]
+        self.events: list[tuple] = []  # ("bwd", node, node of g) | ("node", node)
+        self.contributions: dict[int, list[tuple]] = {}  # id(parent) -> [(node, node of c)]
 
     def __call__(self, event: str, *payload) -> None:
         if event == "node":
             self.events.append(("node", payload[0]))
         elif event == "backward":
-            self.events.append(("bwd", payload[0], payload[1]))
+            self.events.append(("bwd", payload[0], _node(payload[1])))
         elif event == "edge":
             node, index, c = payload
-            self.contributions.setdefault(id(node.parents[index]), []).append((node, c))
+            self.contributions.setdefault(id(node.parents[index]), []).append((node, _node(c)))
 
 
 class Lowering:
@@ -82,6 +89,7 @@ class Lowering:
     def __init__(self, out: Tensor, call_args: list, names: list[str], first_id: int,
                  extras: tuple = ()) -> None:
         self.out = out
+        self.out_node = out.node
         self.first_id = first_id
         self.order, self.detached = graph_with_detached_sources(out, first_id, extras)
         self.var: dict[int, Var] = {}  # id(tensor) -> Var
@@ -92,10 +100,10 @@ class Lowering:
         self.array_inputs: list[tuple[np.ndarray, Var]] = []
         self.captured: list[Tensor] = []
         for i, (x, name) in enumerate(zip(call_args, names, strict=True)):
-            data = x.data if isinstance(x, Tensor) else np.asarray(x)
+            data = value_of(x) if isinstance(x, Tensor) else np.asarray(x)  # (read only)
             v = self._argument(name, "input", i, data)
             if isinstance(x, Tensor):
-                self.var.setdefault(id(x), v)
+                self.var.setdefault(id(x.node), v)
             elif isinstance(x, np.ndarray):
                 self.array_inputs.append((x, v))
         self._leaves()
@@ -204,7 +212,8 @@ class Lowering:
         return None
 
     # ----- forward -------------------------------------------------------------------------
-    def value_of(self, tensor: Tensor) -> Var:
+    def value_of(self, tensor) -> Var:
+        tensor = _node(tensor)
         while id(tensor) in self.detached:
             tensor = self.detached[id(tensor)]
         return self.var[id(tensor)]
@@ -296,6 +305,7 @@ class Lowering:
             return [None] * len(wrt)
         forced = self._initial_values()
         known = {id(leaf) for leaf in forced}
+        wrt = [_node(w) for w in wrt]
         forced += [w for w in wrt if not w.requires_grad and id(w) not in known]  # asked for
         for leaf in forced:  # the last step sends its gradient back to it like the others
             leaf.requires_grad = True  # (a regular loop); unused, it is removed as dead code
@@ -306,7 +316,8 @@ class Lowering:
         STATE.listeners.append(recorder)
         try:
             with enable_grad(), lean_graph(False), record_gradients(False):
-                totals = engine_grad(self.out, targets, seed, create_graph=True)
+                totals = [g.node for g in  # (nodes: the arrays are released below)
+                          engine_grad(self.out, targets, seed, create_graph=True)]
         finally:
             STATE.listeners.remove(recorder)
             for leaf in forced:
@@ -317,7 +328,7 @@ class Lowering:
                 role="grad")
         self.body.append(Stmt(v, cops.ONES_LIKE, (self.value_of(self.out),), {}, "",
                               "backward"))
-        self.var[id(seed)] = v
+        self.var[id(seed.node)] = v
         return _Backward(self, recorder, seed).lower(wrt, targets, totals)
 
 
@@ -327,7 +338,7 @@ class _Backward:
     def __init__(self, lowering: Lowering, recorder: _Recorder, seed: Tensor) -> None:
         self.low = lowering
         self.rec = recorder
-        recorder.contributions[id(lowering.out)] = [(None, seed)]
+        recorder.contributions[id(lowering.out_node)] = [(None, seed.node)]
         self.total: dict[int, Tensor] = {}  # id(node) -> the gradient that reached it
         self.gsum: dict[int, Var] = {}  # id(node) -> its gradient sum
         self.summing: set[int] = set()  # ids of the engine's accumulation adds
@@ -346,6 +357,7 @@ class _Backward:
                 self.total[id(event[1])] = event[2]
         for node_id, g in self.total.items():
             self._mark_sums(node_id, g)
+        leaves = [_node(leaf) for leaf in leaves]
         for leaf, g in zip(leaves, totals, strict=True):
             if id(leaf) in self.rec.contributions:
                 self._mark_sums(id(leaf), g)
@@ -359,7 +371,7 @@ class _Backward:
         for leaf in leaves:
             if id(leaf) in self.rec.contributions:
                 self._emit_sum(leaf, leaf=True)
-        return [self.gsum.get(id(w)) for w in wrt]
+        return [self.gsum.get(id(_node(w))) for w in wrt]
 
     def _mark_sums(self, node_id: int, g: Tensor) -> None:
         """The engine added the contributions c_1..c_k as ((c_1 + c_2) + c_3) + ...: mark
@@ -416,13 +428,13 @@ class _Backward:
 
 def _release_values(events: list) -> None:
     """The recorded backward's values are not needed any more (statements need shapes and
-    dtypes only): each node keeps a zero-memory stand-in, so a long unroll's backward graph
+    dtypes only): each node keeps the ``Dropped`` marker, so a long unroll's backward graph
     does not hold its arrays while it is lowered."""
     for event in events:
         if event[0] != "node":
             continue
         node = event[1]
-        node.data = np.broadcast_to(np.zeros((), node.data.dtype), node.data.shape)
+        node.value = dropped(node.value)
         node.args = tuple(None if p is not None else a
                           for p, a in zip(node.parents, node.args, strict=True))
 
@@ -476,8 +488,8 @@ def _resolve_wrt(spec, call_args: list, low: Lowering, allow_unused: bool) -> li
             wrt.append(call_args[value])
         elif kind == "captured":
             wrt += [t for t in low.captured if t.requires_grad]
-        elif id(value) not in low.var and not allow_unused:
+        elif id(value.node) not in low.var and not allow_unused:
             raise ValueError(f"wrt: tensor {value.label!r} is neither an input nor used by fn")
         else:
             wrt.append(value)
-    return wrt
+    return [_node(w) for w in wrt]  # graph nodes: names, values and gradients

@@ -28,7 +28,7 @@ from autograd_rnn.codegen.ir import (
     vars_in,
 )
 from autograd_rnn.codegen.symbolic import Sym, evaluate, meta
-from autograd_rnn.ops.shape import _is_basic
+from autograd_rnn.ops.shape import is_basic
 
 
 class UfuncOp(Op):
@@ -126,7 +126,7 @@ def _covers(shape: tuple, indices: list) -> bool:
     ids = np.arange(int(np.prod(shape))).reshape(shape)
     seen = np.zeros(ids.size, dtype=int)
     for index in indices:
-        if not _is_basic(index):
+        if not is_basic(index):
             return False
         part = ids[index]
         if not np.shares_memory(part, ids):

@@ -28,7 +28,7 @@ from autograd_rnn.codegen.ir import (
     substitute,
     vars_in,
 )
-from autograd_rnn.ops.shape import _is_basic
+from autograd_rnn.ops.shape import is_basic
 
 VIEW_OPS = {"getitem", "reshape", "transpose", "broadcast_to"}  # outputs may share memory
 
@@ -40,12 +40,12 @@ def fresh(stmt: Stmt | None) -> bool:
     if stmt.op is extra_ops.GSUM:
         return len(stmt.args) > 1
     if stmt.op.name == "getitem":
-        return not _is_basic(_plain(stmt.params["index"]))
+        return not is_basic(_plain(stmt.params["index"]))
     return stmt.op.name not in VIEW_OPS
 
 
 def _plain(index):
-    """An index with its operands and loop steps as sample values (for ``_is_basic``)."""
+    """An index with its operands and loop steps as sample values (for ``is_basic``)."""
     if isinstance(index, tuple):
         return tuple(_plain(i) for i in index)
     if isinstance(index, T):
@@ -59,7 +59,7 @@ def scatter_index_kind(index) -> str:
     """How to add at ``index``: "basic" (``a[i] += g``), "distinct" (an advanced index
     whose positions cannot repeat: one of its 1-D arrays is ``np.arange(n)``), "repeats"."""
     plain = _plain(index)
-    if _is_basic(plain):
+    if is_basic(plain):
         return "basic"
     parts = index if isinstance(index, tuple) else (index,)
     arrays = [p for p in parts if isinstance(p, (Var, Const))]
@@ -87,10 +87,13 @@ def add_into(target, value, index=None, scope: str = "", phase: str = "backward"
 class _Sums:
     """Rewrites the gsum statements of one straight-line body."""
 
-    def __init__(self, body: list, keep: frozenset = frozenset()) -> None:
+    def __init__(self, body: list, keep: frozenset = frozenset(), returned=()) -> None:
         self.body = body
         self.keep = keep  # ids of values that must stay defined where they are (carries)
         self.count = uses(body)
+        for value in returned:  # the function's results are read too: never taken over
+            if isinstance(value, Var):
+                self.count[id(value)] = self.count.get(id(value), 0) + 1
         self.alias: dict[int, object] = {}
         self.after: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed after it
         self.before: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed before it
@@ -265,7 +268,7 @@ class _Sums:
 def lower_sums(program) -> None:
     """Rewrite every gsum of the program (see the module docstring); in a loop body the
     carried values keep their statement (the next iteration reads them)."""
-    sums = _Sums(program.body)
+    sums = _Sums(program.body, returned=[*program.grads, program.output])
     program.body = sums.run()
     program.grads = [None if g is None else sums._resolve(g) for g in program.grads]
     program.output = sums._resolve(program.output)

@@ -11,18 +11,19 @@ sums more cheaply:
 - ``add_in_place``: a slice's gradient is added straight into the running gradient of the
   sliced tensor (``Primitive.defvjp_inplace``) instead of a zero array per slice.
 
-The results equal the plain per-edge sweep's to round-off (tests/bench/test_engine_fastpath.py).
+The results equal the reference backward's to round-off (tests/core/test_core_reference.py,
+tests/bench/test_engine_fastpath.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.node import Node
 
 
 class PendingSums(dict):
-    """{id(leaf): StackedSum} for one backward sweep, plus ``memo``: the stacks already
+    """{leaf node: StackedSum} for one backward sweep, plus ``memo``: the stacks already
     built in this sweep, keyed by the identities of their parts. The weights of one step
     share the gradient they receive (``x_t W_x + h W_h + b``: the same ``g`` reaches W_x,
     W_h and b), so ``[g_1; ...; g_n]`` is built once for all three."""
@@ -31,7 +32,7 @@ class PendingSums(dict):
         super().__init__()
         self.memo: dict[tuple, np.ndarray] = {}
 
-    def entry(self, key: int) -> StackedSum:
+    def entry(self, key: Node) -> StackedSum:
         found = self.get(key)
         if found is None:
             found = self[key] = StackedSum(self.memo)
@@ -54,9 +55,9 @@ class StackedSum:
     outer products ``left_k.T @ right_k`` as ``[left_1; ...].T @ [right_1; ...]`` (one GEMM)
     and broadcast blocks ``block_k`` (n_k, *shape) as one sum over ``[block_1; ...]``.
 
-    One GEMM over all rows is much faster than several smaller ones (lstm/small, W_h:
-    3.8 ms for 1,600 rows at once against 6.7 ms in chunks of 512), so a chunk holds up to
-    8,192 rows: at most the size of the gradient buffer a hand-written BPTT keeps."""
+    One GEMM over all rows is much faster than several smaller ones (bench/README.md), so
+    a chunk holds up to 8,192 rows: at most the size of the gradient buffer a hand-written
+    BPTT keeps."""
 
     CHUNK_ROWS = 8192
 
@@ -106,47 +107,43 @@ class StackedSum:
         return self.acc if g is None else self.acc + g
 
 
-def add_in_place(node: Tensor, g, grads: dict, owned: set) -> list | None:
+def add_in_place(node: Node, g, grads: dict, owned: set) -> list | None:
     """Add the in-place VJPs of ``node`` (Primitive.defvjp_inplace) straight into the
-    parents' running gradients, made our own first; return the indices handled."""
-    if node.args is None:
-        return None  # freed graph: let _vjps raise its error
+    parents' running gradients, made our own first; return the indices handled.
+    (``node`` was not freed: the sweep checks ``node.args`` first.)"""
     handled = []
     parents = node.parents
     for index, add_into in node.op.inplace_vjps.items():
         parent = parents[index]
         if parent is None or not parent.requires_grad:
             continue
-        key = id(parent)
-        acc = grads.get(key)
-        if acc is None or key not in owned or acc.dtype != g.dtype:
+        acc = grads.get(parent)
+        if acc is None or parent not in owned or acc.dtype != g.dtype:
             dtype = g.dtype if acc is None else np.result_type(acc, g)
-            fresh = np.zeros(parent.data.shape, dtype=dtype)
+            fresh = np.zeros(parent.value.shape, dtype=dtype)
             if acc is not None:
                 fresh += acc
-            acc = grads[key] = fresh
-            owned.add(key)
-        add_into(acc, g, node.data, *node.args, **node.params)
+            acc = grads[parent] = fresh
+            owned.add(parent)
+        add_into(acc, g, node.value, *node.args, **node.params)
         handled.append(index)
     return handled
 
 
-def defer_outer(node: Tensor, g, pending: PendingSums) -> list | None:
+def defer_outer(node: Node, g, pending: PendingSums) -> list | None:
     """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices."""
-    if node.args is None:
-        return None  # freed graph: let _vjps raise its error
     deferred = []
     parents = node.parents
     for index, factors in node.op.outer_vjps.items():
         leaf = parents[index]
         if leaf is None or leaf.op is not None or not leaf.requires_grad:
             continue
-        pair = factors(g, node.data, *node.args, **node.params)
+        pair = factors(g, node.value, *node.args, **node.params)
         if pair is None:
             continue
         left, right = pair
-        if left.shape[0] != right.shape[0] or (left.shape[1], right.shape[1]) != leaf.shape:
+        if left.shape[0] != right.shape[0] or (left.shape[1], right.shape[1]) != leaf.value.shape:
             continue
-        pending.entry(id(leaf)).add(left, right)
+        pending.entry(leaf).add(left, right)
         deferred.append(index)
     return deferred

@@ -19,15 +19,21 @@ register ``defvjp_all(vjp)`` that returns a tuple with one entry per input.
 
 ``saves=`` (on ``defvjp``/``defvjp_all`` or ``@primitive``) declares what the VJPs read:
 input positions and/or ``"out"`` (``tanh``: ``("out",)``, ``add``: ``()``). Lean graphs
-(``ar.lean_graph()``, training) keep only those values; undeclared ops keep everything.
+(``ar.lean_graph()``, training) keep only those values (the others become the ``Dropped``
+marker); undeclared ops keep everything. In-place change checks watch the declared values.
 
 ``defsource`` (or ``source=``) says how generated code writes the forward: a function of the
 inputs written with NumPy (``tanh.defsource(lambda x: np.tanh(x))``). ``ar.compile`` calls it
 on symbolic inputs to write the op's line; it derives the backward code from the graph that
 ``backward(create_graph=True)`` records, so an op needs no other declaration to compile.
 
-Arrays are positional, static parameters keyword-only. Broadcasting is undone centrally
-by the engine, so a VJP may return a gradient of the broadcast shape.
+Arrays are positional, static parameters keyword-only. A forward returns a NumPy array or a
+number. Broadcasting is undone centrally (``core/vjp.py``), so a VJP may return a gradient
+of the broadcast shape, as an array, a tensor or a number.
+
+Training speed-ups are declared beside the op they speed up, the VJP staying the
+definition: ``defvjp_outer`` (a weight's uses summed as one stacked matmul) and
+``defvjp_inplace`` (a slice's gradient added into the running gradient).
 
 Calling a primitive on plain arrays returns a plain array; on tensors it returns a tensor
 and records a node. VJPs are written with operators and primitives, so the same VJP runs
@@ -43,14 +49,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograd_rnn.core.errors import AnomalyError, ShapeError
-from autograd_rnn.core.lean import DroppedInputs, lean_output
+from autograd_rnn.core.errors import AnomalyError, ShapeError, describe_value
+from autograd_rnn.core.node import NUMERIC_TYPES, Node
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
 _UNSET = object()
-_node = Tensor._node.__func__  # unbound: saves a method lookup per node
 
 
 class Primitive:
@@ -103,12 +108,13 @@ class Primitive:
         """Declare which values the VJPs (and ``defvjp_outer``/``defvjp_inplace`` helpers)
         read: an iterable of input positions and/or ``"out"``; ``None`` = everything.
 
-        Only shapes and dtypes of the other values are available to the VJPs in a lean
-        graph (``ar.lean_graph()``): they receive zero-memory NaN placeholders.
+        In a lean graph (``ar.lean_graph()``) the other values are not kept: the VJPs
+        receive the ``Dropped`` marker (shape and dtype only) in their place. In-place
+        change checks (``core/inplace.py``) watch exactly the declared values.
         """
+        self._layouts: dict[int, tuple] = {}
         if saves is None:
             self.saves = None
-            self.dropped_inputs = None  # keep every input
             self.saves_out = True
             return
         saves = tuple(saves)
@@ -119,10 +125,17 @@ class Primitive:
                 f"'out', got {bad}"
             )
         self.saves = saves
-        kept = frozenset(s for s in saves if s != "out")
-        # True: drop every input; a frozenset of positions to drop is built per call count
-        self.dropped_inputs = True if not kept else DroppedInputs(kept)
         self.saves_out = "out" in saves
+
+    def _layout(self, n: int) -> tuple:
+        """(saved input positions, a drop flag per input or None) for ``n`` inputs."""
+        found = self._layouts.get(n)
+        if found is None:
+            kept = range(n) if self.saves is None else [s for s in self.saves if s != "out"]
+            positions = tuple(i for i in range(n) if i in kept)
+            flags = tuple(i not in positions for i in range(n))
+            found = self._layouts[n] = (positions, flags if any(flags) else None)
+        return found
 
     def defvjp_outer(self, index: int, factors: Callable | None = None) -> Callable:
         """Declare that input ``index``'s VJP is a product ``left.T @ right``.
@@ -170,58 +183,69 @@ class Primitive:
             tb = isinstance(b, Tensor)
             if not (ta or tb):
                 return self._forward(inputs, inputs, params)
-            values = (a.data if ta else a, b.data if tb else b)
-            needs_grad = (ta and a.requires_grad) or (tb and b.requires_grad)
-            # a lean output stands in the graph as its node (see core/lean.py)
-            pa = (a if a.node is None else a.node) if ta else None
-            pb = (b if b.node is None else b.node) if tb else None
+            pa = a.node if ta else None
+            pb = b.node if tb else None
+            values = (a._data if ta else a, b._data if tb else b)
             parents = (pa, pb)
-        elif n == 1:
-            (a,) = inputs
-            if not isinstance(a, Tensor):
-                return self._forward(inputs, inputs, params)
-            values = (a.data,)
-            needs_grad = a.requires_grad
-            parents = inputs if a.node is None else (a.node,)
+            needs_grad = (ta and pa.requires_grad) or (tb and pb.requires_grad)
+        elif n == 1 and isinstance(inputs[0], Tensor):
+            node = inputs[0].node
+            values = (inputs[0]._data,)
+            parents = (node,)
+            needs_grad = node.requires_grad
         else:
-            flags = [isinstance(x, Tensor) for x in inputs]
-            if not any(flags):
+            parents = tuple([x.node if isinstance(x, Tensor) else None for x in inputs])
+            if all(p is None for p in parents):
                 return self._forward(inputs, inputs, params)
-            values = tuple([x.data if f else x for x, f in zip(inputs, flags, strict=True)])
-            needs_grad = any(x.requires_grad for x, f in zip(inputs, flags, strict=True) if f)
-            parents = tuple([
-                (x if x.node is None else x.node) if f else None
-                for x, f in zip(inputs, flags, strict=True)
-            ])
+            values = tuple([x if p is None else x._data
+                            for x, p in zip(inputs, parents, strict=True)])
+            needs_grad = any(p is not None and p.requires_grad for p in parents)
         try:
             data = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
+        if type(data) is not np.ndarray or data.dtype.type not in NUMERIC_TYPES:
+            data = _checked_output(self, data)
         if STATE.anomaly:
             _check_finite(self, data, "forward")
+        out = _new(Tensor)  # (``tensor.wrap``, inline: once per op)
+        out._data = data
         if needs_grad and STATE.grad_enabled:
             if self.vjps is None and self.vjp_all is None:
                 raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            if STATE.lean and not STATE.listeners:  # traces always see full graphs
-                out = lean_output(self, data, parents, values, params)
-            else:
-                out = _node(Tensor, data, self, parents, values, params, True)
+            out.node = Node(self, parents, values, params, data, True)
         else:
-            out = _node(Tensor, data, None, (), (), None, False)
+            out.node = Node(None, (), (), None, data, False)
         if STATE.listeners:
             for listener in STATE.listeners:
-                listener("node", out)
+                listener("node", out.node)
         return out
 
     def _forward(self, inputs, values, params):
         try:
-            if params:
-                return self.forward(*values, **params)
-            return self.forward(*values)
+            result = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
+        if type(result) is np.ndarray or isinstance(result, _SCALARS):
+            return result
+        return _checked_output(self, result)
+
+
+_SCALARS = (float, int, bool, complex, np.generic)
+_new = object.__new__
+
+
+def _checked_output(prim: Primitive, data) -> np.ndarray:
+    """A forward's result as an array: NumPy arrays (and subclasses) and numeric scalars
+    are accepted; anything else is a bug in the op, reported by name."""
+    if isinstance(data, (np.ndarray, *_SCALARS)):
+        array = np.asarray(data)
+        if array.dtype.kind in "biufc":
+            return array
+    raise TypeError(
+        f"primitive {prim.name!r}: forward must return a NumPy array or a number, got "
+        f"{describe_value(data)}"
+    )
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None, saves=None,

@@ -7,11 +7,12 @@ Every switch is a context manager that restores the previous value on exit.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from typing import Any
 
 
 class _State:
-    __slots__ = ("grad_enabled", "scope", "anomaly", "record_gradients", "listeners", "lean")
+    __slots__ = ("grad_enabled", "scope", "anomaly", "record_gradients", "listeners", "lean",
+                 "watching")
 
     def __init__(self) -> None:
         self.grad_enabled = True  # record the graph for ops on tensors requiring grad
@@ -19,32 +20,57 @@ class _State:
         self.anomaly = False  # check every forward and backward value for NaN/Inf
         self.record_gradients = True  # keep per-node and per-edge gradients after backward
         self.listeners: list = []  # callables(event, *payload) used by step-through tracers
-        self.lean = False  # graph nodes keep only what their VJPs need (see core/lean.py)
+        self.lean = False  # graph nodes keep only what their VJPs need (saves=, core/primitive.py)
+        self.watching = False  # some saved value was exposed: backward checks saved values
 
 
 STATE = _State()
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+class _Switch(contextlib.ContextDecorator):
+    """Sets ``STATE.<attribute>`` to ``value`` inside a ``with`` block (or a decorated
+    function) and restores the previous value after; re-entrant. (A class, not a
+    generator: ``ar.scope`` runs once per timestep.)"""
+
+    __slots__ = ("attribute", "value", "previous")
+
+    def __init__(self, attribute: str, value: Any) -> None:
+        self.attribute = attribute
+        self.value = value
+        self.previous: list = []
+
+    def __enter__(self) -> Any:
+        self.previous.append(getattr(STATE, self.attribute))
+        setattr(STATE, self.attribute, self.value)
+        return self.value
+
+    def __exit__(self, *exc_info) -> None:
+        setattr(STATE, self.attribute, self.previous.pop())
+
+
+class _Scope(_Switch):
+    """``scope``'s switch: nests the path (and reads ``STATE.scope`` directly: hot)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> str:
+        outer = STATE.scope
+        self.previous.append(outer)
+        STATE.scope = path = f"{outer}/{self.value}" if outer else self.value
+        return path
+
+    def __exit__(self, *exc_info) -> None:
+        STATE.scope = self.previous.pop()
+
+
+def no_grad() -> _Switch:
     """Run ops without recording a graph (like ``torch.no_grad``)."""
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = False
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = previous
+    return _Switch("grad_enabled", False)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> _Switch:
     """Record the graph again inside a ``no_grad`` block."""
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = True
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = previous
+    return _Switch("grad_enabled", True)
 
 
 def is_grad_enabled() -> bool:
@@ -52,20 +78,14 @@ def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[str]:
+def scope(name: str) -> _Switch:
     """Place every node created inside under ``name``; nests as ``outer/inner``.
 
     >>> with scope("rnn"), scope("t=3"): ...   # nodes get scope "rnn/t=3"
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"scope name must be a non-empty string, got {name!r}")
-    previous = STATE.scope
-    STATE.scope = f"{previous}/{name}" if previous else name
-    try:
-        yield STATE.scope
-    finally:
-        STATE.scope = previous
+    return _Scope("scope", name)
 
 
 def current_scope() -> str:
@@ -73,49 +93,31 @@ def current_scope() -> str:
     return STATE.scope
 
 
-@contextlib.contextmanager
-def detect_anomaly(enabled: bool = True) -> Iterator[None]:
+def detect_anomaly(enabled: bool = True) -> _Switch:
     """Raise ``AnomalyError`` naming the op and scope that first produces NaN/Inf,
     in the forward pass or in backward."""
-    previous = STATE.anomaly
-    STATE.anomaly = enabled
-    try:
-        yield
-    finally:
-        STATE.anomaly = previous
+    return _Switch("anomaly", enabled)
 
 
-@contextlib.contextmanager
-def record_gradients(enabled: bool = True) -> Iterator[None]:
+def record_gradients(enabled: bool = True) -> _Switch:
     """Keep (True, the default) or skip (False) per-node and per-edge gradients in backward.
 
     Training loops turn this off: leaves still get ``.grad``, but intermediate nodes do not
     keep the gradient that reached them, which saves memory and a copy per fan-out.
     """
-    previous = STATE.record_gradients
-    STATE.record_gradients = enabled
-    try:
-        yield
-    finally:
-        STATE.record_gradients = previous
+    return _Switch("record_gradients", enabled)
 
 
-@contextlib.contextmanager
-def lean_graph(enabled: bool = True) -> Iterator[None]:
+def lean_graph(enabled: bool = True) -> _Switch:
     """Record graphs that keep only what backward needs (a training mode, like PyTorch's).
 
     By default every node keeps its value, so a finished graph can be inspected, replayed
-    and drawn with values. Inside ``lean_graph()`` an op's output value lives in the
-    tensor you get back; the graph node behind it keeps that value only if some VJP needs
-    it (``tanh`` keeps its output, ``matmul`` its inputs, ``add`` nothing), so values
-    nobody holds are freed during the forward pass, as in PyTorch. Gradients are
-    identical. Lean graphs can be backpropagated and drawn (shapes, gradients), not
-    replayed with values (``ar.viz.check_nodes`` refuses them); ``ar.compile`` and
-    step-through traces (``ar.viz.trace``) always record full graphs.
+    and drawn with values. Inside ``lean_graph()`` a graph node keeps an op's output only
+    if some VJP needs it (``tanh`` keeps its output, ``matmul`` its inputs, ``add``
+    nothing): the value lives in the tensor you get back, so values nobody holds are freed
+    during the forward pass, as in PyTorch. Gradients are identical. Lean graphs can be
+    backpropagated and drawn (shapes, gradients), not replayed with values
+    (``ar.viz.check_nodes`` refuses them); ``ar.compile`` and step-through traces
+    (``ar.viz.trace``) always record full graphs.
     """
-    previous = STATE.lean
-    STATE.lean = enabled
-    try:
-        yield
-    finally:
-        STATE.lean = previous
+    return _Switch("lean", enabled)

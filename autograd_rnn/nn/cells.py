@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.nn.init import check_size, make_rng, uniform
 from autograd_rnn.nn.module import Module, Parameter
 from autograd_rnn.ops import relu, sigmoid, tanh
@@ -51,7 +51,7 @@ class _Cell(Module):
             )
         expected = shape[:-1] + (self.hidden_size,)
         if h_prev is None:
-            return Tensor(np.zeros(expected, dtype=self.W_h.data.dtype), name=what[0] + "_0")
+            return Tensor(np.zeros(expected, dtype=self.W_h.dtype), name=what[0] + "_0")
         if np.shape(h_prev) != expected:
             raise ValueError(
                 f"{type(self).__name__}: {what} must have shape {expected} for x_t of shape "
@@ -132,7 +132,7 @@ class LSTMCell(_Cell):
         self._param("W_h", (H, 4 * H))
         b = self._param("b", (4 * H,))
         if forget_bias is not None:
-            b.data[H : 2 * H] = float(forget_bias)
+            value_of(b)[H : 2 * H] = float(forget_bias)  # init: nothing saved it yet
 
     def forward(self, x_t, state=None) -> tuple[Tensor, Tensor]:
         if state is None:

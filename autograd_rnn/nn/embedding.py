@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.nn.init import check_size, make_rng
 from autograd_rnn.nn.module import Module, Parameter
 
 
 def _check_ids(indices, size: int, what: str) -> np.ndarray:
-    ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    ids = np.asarray(value_of(indices) if isinstance(indices, Tensor) else indices)
     if ids.dtype.kind == "f":
         if not np.all(ids == np.round(ids)):
             raise TypeError(f"{what} ids must be integers, got non-integral floats")

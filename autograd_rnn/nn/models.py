@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from autograd_rnn.core.state import no_grad, scope
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.nn.embedding import one_hot
 from autograd_rnn.nn.init import check_size, make_rng, uniform
 from autograd_rnn.nn.module import Module, Parameter
@@ -163,7 +163,7 @@ def generate(
             f"equal input_size ({D})"
         )
     rng = make_rng(rng, 0 if rng is None else None)
-    x = np.asarray(first_input.data if isinstance(first_input, Tensor) else first_input)
+    x = np.asarray(value_of(first_input) if isinstance(first_input, Tensor) else first_input)
     if x.dtype.kind in "iu":
         x = one_hot(x, D)
     batched = x.ndim == 2
@@ -190,7 +190,7 @@ def _generate_steps(model, x, steps, temperature, rng, feed_back, state) -> list
     with no_grad():
         for _ in range(steps):
             y, state = model(x[None], state)
-            y_t = y.data[0]
+            y_t = value_of(y)[0]
             if feed_back == "value":
                 results.append(y_t)
                 x = y_t

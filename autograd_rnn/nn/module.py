@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 
 
 class Parameter(Tensor):
@@ -136,7 +136,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
-        return int(sum(p.data.size for p in self.parameters()))
+        return int(sum(p.size for p in self.parameters()))
 
     # ----- gradients and modes -----------------------------------------------------------
     def zero_grad(self) -> None:
@@ -157,7 +157,7 @@ class Module:
     # ----- state -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """{dotted name: copy of the parameter's array}, in ``named_parameters()`` order."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: value_of(p).copy() for name, p in self.named_parameters()}  # a copy
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy arrays from ``state`` into the parameters, in place.
@@ -188,11 +188,11 @@ class Module:
             if name not in state:
                 continue
             value = state[name]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if value.shape != param.data.shape:
+            value = value_of(value) if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != param.shape:
                 raise ValueError(
                     f"load_state_dict for {type(self).__name__}: shape mismatch for {name!r}: "
-                    f"the module has {param.data.shape}, the state dict has {value.shape}"
+                    f"the module has {param.shape}, the state dict has {value.shape}"
                 )
             if value.dtype.kind not in "fiu":
                 raise ValueError(f"load_state_dict: {name!r} has non-numeric dtype {value.dtype}")

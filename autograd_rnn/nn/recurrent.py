@@ -18,78 +18,29 @@ from autograd_rnn.nn.unroll import RecurrentBase
 
 
 class RNN(RecurrentBase):
-    """Vanilla RNN layer (``RNNCell`` unrolled). Extra option: nonlinearity "tanh"|"relu".
+    """Vanilla RNN layer (``RNNCell`` unrolled). Extra option: ``nonlinearity="tanh"|"relu"``.
 
     >>> rnn = RNN(3, 8, num_layers=2, seed=0)
     >>> out, h_n = rnn(np.zeros((5, 2, 3)))      # out (5, 2, 8), h_n (2, 2, 8)
     """
 
     cell_class = RNNCell
+    default_name = "rnn"
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        learn_initial_state: bool = False,
-        nonlinearity: str = "tanh",
-        name: str = "rnn",
-        *,
-        rng=None,
-        seed=None,
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bidirectional,
-            dropout,
-            learn_initial_state,
-            name,
-            rng=rng,
-            seed=seed,
-            nonlinearity=nonlinearity,
-        )
-        self.nonlinearity = nonlinearity
+    @property
+    def nonlinearity(self) -> str:
+        return self.cells[0].nonlinearity
 
 
 class LSTM(RecurrentBase):
     """LSTM layer (``LSTMCell`` unrolled); state and final state are pairs (h, c).
 
-    ``forget_bias`` (optional) initialises every cell's forget-gate bias block.
+    ``forget_bias=`` (optional) initialises every cell's forget-gate bias block.
     """
 
     cell_class = LSTMCell
     state_names = ("h", "c")
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        learn_initial_state: bool = False,
-        name: str = "lstm",
-        *,
-        forget_bias: float | None = None,
-        rng=None,
-        seed=None,
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bidirectional,
-            dropout,
-            learn_initial_state,
-            name,
-            rng=rng,
-            seed=seed,
-            forget_bias=forget_bias,
-        )
+    default_name = "lstm"
 
     def _step(self, cell, x_t, state: tuple) -> tuple:
         return cell(x_t, state)
@@ -99,31 +50,7 @@ class GRU(RecurrentBase):
     """GRU layer (``GRUCell`` unrolled, PyTorch's variant)."""
 
     cell_class = GRUCell
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        learn_initial_state: bool = False,
-        name: str = "gru",
-        *,
-        rng=None,
-        seed=None,
-    ) -> None:
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bidirectional,
-            dropout,
-            learn_initial_state,
-            name,
-            rng=rng,
-            seed=seed,
-        )
+    default_name = "gru"
 
 
 LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}

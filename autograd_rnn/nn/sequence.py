@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 
 
 def sequence_steps(x, input_size: int, where: str) -> tuple[int, int, Callable[[int], Any]]:
@@ -66,7 +66,7 @@ def step_masks(lengths, mask, T: int, B: int, where: str) -> list:
     if lengths is None and mask is None:
         return [None] * T
     if lengths is not None:
-        lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+        lengths = np.asarray(value_of(lengths) if isinstance(lengths, Tensor) else lengths)
         if lengths.shape != (B,):
             raise ValueError(f"{where}: lengths must have shape ({B},), got {lengths.shape}")
         if lengths.dtype.kind == "f" and np.all(lengths == np.round(lengths)):
@@ -79,7 +79,7 @@ def step_masks(lengths, mask, T: int, B: int, where: str) -> list:
             raise ValueError(f"{where}: lengths[{b}] = {int(lengths[b])} is outside 0..{T} (T={T})")
         full = np.arange(T)[:, None] < lengths[None, :]
     else:
-        full = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        full = np.asarray(value_of(mask) if isinstance(mask, Tensor) else mask)
         if full.shape != (T, B):
             raise ValueError(f"{where}: mask must have shape (T, B) = ({T}, {B}), got {full.shape}")
         if not np.all((full == 0) | (full == 1)):

@@ -21,10 +21,14 @@ from autograd_rnn.ops import broadcast_to, concat, stack, where
 
 
 class RecurrentBase(Module):
-    """Shared unrolling logic; subclasses pick the cell and the state's parts."""
+    """Shared unrolling logic; subclasses pick the cell, the state's parts and the default
+    name (the scope prefix). Arguments after ``name`` are keyword-only: ``rng``, ``seed``,
+    and the cell's own options (``nonlinearity`` for ``RNN``, ``forget_bias`` for ``LSTM``).
+    """
 
     cell_class: type = RNNCell
     state_names: tuple[str, ...] = ("h",)
+    default_name = "rnn"
 
     def __init__(
         self,
@@ -34,13 +38,14 @@ class RecurrentBase(Module):
         bidirectional: bool = False,
         dropout: float = 0.0,
         learn_initial_state: bool = False,
-        name: str = "rnn",
+        name: str | None = None,
         *,
         rng: np.random.Generator | None = None,
         seed: int | None = None,
         **cell_kwargs,
     ) -> None:
         super().__init__()
+        name = self.default_name if name is None else name
         self.input_size = check_size(input_size, "input_size")
         self.hidden_size = check_size(hidden_size, "hidden_size")
         self.num_layers = check_size(num_layers, "num_layers")
@@ -172,7 +177,7 @@ class RecurrentBase(Module):
         off. ``given_dropout`` feeds them back."""
         if not (self.training and self.dropout > 0.0):
             return []
-        keep, dtype = 1.0 - self.dropout, self.cells[0].W_h.data.dtype
+        keep, dtype = 1.0 - self.dropout, self.cells[0].W_h.dtype
         shape = (B, self.hidden_size * self.dirs)
         return [np.stack([self._draw(shape, keep, dtype) for _ in range(T)])
                 for _ in range(1, self.num_layers)]
@@ -222,7 +227,7 @@ class RecurrentBase(Module):
                         value = broadcast_to(getattr(self, f"{part}_0")[k], shape=(B, H))
                     else:  # zeros in the weights' dtype: a float32 model stays float32
                         cell = (self.cells_reverse if d else self.cells)[layer]
-                        value = Tensor(np.zeros((B, H), dtype=cell.W_h.data.dtype))
+                        value = Tensor(np.zeros((B, H), dtype=cell.W_h.dtype))
                     if value.name is None or parts is None:
                         value.name = f"{part}_0"
                     values.append(value)

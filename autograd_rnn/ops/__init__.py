@@ -1,5 +1,7 @@
-"""Primitive ops (forward and VJP side by side) and composites built from them."""
+"""Primitive ops (forward and VJP side by side), composites built from them, and the
+Tensor operators and methods that call them (``methods.py``)."""
 
+from autograd_rnn.ops import methods  # noqa: F401  (binds Tensor's operators)
 from autograd_rnn.ops.elementwise import (
     abs,
     add,

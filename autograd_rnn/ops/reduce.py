@@ -9,16 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_rnn.core.primitive import primitive
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.ops.elementwise import equal
 from autograd_rnn.ops.shape import broadcast_to, reshape
 
 
-def _value(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+def keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` (None, an int or a tuple) of an array of
+    ``shape`` has with ``keepdims=True``: (2, 3, 4), axis=1 -> (2, 1, 4)."""
     if axis is None:
         return (1,) * len(shape)
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -28,7 +26,7 @@ def _keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
 
 def _expand(g, shape, axis):
     """Broadcast a reduced gradient back to the input ``shape``."""
-    return broadcast_to(g.reshape(_keepdims_shape(shape, axis)), shape=shape)
+    return broadcast_to(g.reshape(keepdims_shape(shape, axis)), shape=shape)
 
 
 @primitive
@@ -56,7 +54,7 @@ max.defsource(lambda x, *, axis, keepdims: x.max(axis=axis, keepdims=keepdims))
 def _max_vjp(g, out, x, *, axis, keepdims):
     # d max/dx_i = 1/k for the k entries equal to the maximum, 0 elsewhere
     shape = np.shape(x)
-    mask = equal(x, reshape(out, shape=_keepdims_shape(shape, axis)))
+    mask = equal(x, reshape(out, shape=keepdims_shape(shape, axis)))
     share = mask / sum(mask, axis=axis, keepdims=True)
     return _expand(g, shape, axis) * share
 
@@ -67,7 +65,7 @@ max.defvjp(_max_vjp, saves=(0, "out"))
 def check_axis(op: str, x, axis) -> None:
     """Raise ``IndexError`` naming ``op``, the operand and its shape when ``axis`` (None, an
     int or a tuple/list) is out of bounds (composites check before touching NumPy)."""
-    shape = np.shape(_value(x))
+    shape = np.shape(value_of(x))
     axes = () if axis is None else tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     for a in axes:
         if not -len(shape) <= a < len(shape):
@@ -81,7 +79,7 @@ def check_axis(op: str, x, axis) -> None:
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` = sum / count (composite: its graph shows sum then divide)."""
     check_axis("mean", x, axis)
-    shape = np.shape(_value(x))
+    shape = np.shape(value_of(x))
     if axis is None:
         count = int(np.prod(shape))
     else:

@@ -41,7 +41,7 @@ broadcast_to.defsource(lambda x, *, shape: np.broadcast_to(x, shape))
 broadcast_to.defvjp(lambda g, out, x, *, shape: g, saves=())  # engine sums back to x
 
 
-def _is_basic(index) -> bool:
+def is_basic(index) -> bool:
     """True for basic indexing (ints, slices, None, Ellipsis): no repeated positions.
     Runs once per slice in backward: the common x[:, a:b] is decided by type alone."""
     parts = index if type(index) is tuple else (index,)
@@ -69,8 +69,9 @@ getitem.defvjp(
 
 @getitem.defvjp_inplace(0)
 def _getitem_add_into(acc, g, out, x, *, index):
-    # the same scatter, straight into the running gradient of x (no zero array per slice)
-    if _is_basic(index):
+    # the same scatter, straight into the running gradient of x (no zero array per slice);
+    # repeated positions add up (np.add.at, slow: only when the index can repeat)
+    if is_basic(index):
         acc[index] += g
     else:
         np.add.at(acc, index, g)
@@ -86,10 +87,7 @@ def _scatter_add_source(g, *, index, shape):
 def scatter_add(g, *, index, shape):
     """A zero array of ``shape`` with g added at ``index`` (repeated indices add up)."""
     out = np.zeros(shape, dtype=np.result_type(g, np.float16))
-    if _is_basic(index):
-        out[index] = g
-    else:
-        np.add.at(out, index, g)
+    _getitem_add_into(out, g, None, None, index=index)  # getitem's in-place VJP, into zeros
     return out
 
 

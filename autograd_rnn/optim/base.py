@@ -10,9 +10,11 @@ amount is written into a buffer kept per parameter), so one update rule serves t
 
 - ``step()`` (the interpreter's): reads ``p.grad`` and rebinds ``param.data`` to a new array
   instead of writing in place, so any graph still holding the old values (for a diagram,
-  say) stays correct;
+  say) stays correct, and a backward through it gives the gradient at the values it was
+  recorded with (``core/inplace.py``);
 - ``step_inplace(grads)`` (compiled training): subtracts from the parameter arrays in place
-  and allocates nothing after its first call, as a hand-written loop does.
+  and allocates nothing after its first call, as a hand-written loop does (a parameter some
+  recorded op saved is rebound to a copy first, once, so no graph sees the change).
 
 Both give bit-identical parameters for the same gradients (same operations, same order).
 """
@@ -23,7 +25,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.inplace import rebind
+from autograd_rnn.core.tensor import Tensor, value_of
 
 
 class Optimizer:
@@ -79,18 +82,18 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            value = p.data
+            value = value_of(p)  # (not `p.data`: this code never keeps or writes the array)
             g = self._decayed(i, np.asarray(p.grad, dtype=value.dtype), value)
-            p.data = (value - self._update(i, g)).astype(value.dtype, copy=False)
+            rebind(p, (value - self._update(i, g)).astype(value.dtype, copy=False))
 
     def step_inplace(self, grads: list) -> None:
         """Apply one update with ``grads`` (one array per parameter, in ``params`` order;
         None skips that parameter), subtracting from the parameter arrays in place.
 
         Allocates nothing after the first call (the buffers are kept); the parameters end
-        up bit-identical to what ``step()`` with the same gradients gives. Graphs recorded
-        before that saved a parameter's array see the change: use it where no graph is
-        kept across steps (compiled training)."""
+        up bit-identical to what ``step()`` with the same gradients gives. A parameter whose
+        array a recorded op saved (or user code got through ``.data``) is first rebound to
+        a copy, so no graph and no held array sees the change (``core/inplace.py``)."""
         if len(grads) != len(self.params):
             raise ValueError(f"{type(self).__name__}.step_inplace: got {len(grads)} gradients "
                              f"for {len(self.params)} parameters")
@@ -98,7 +101,10 @@ class Optimizer:
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if g is None:
                 continue
-            value = p.data
+            value = value_of(p)
+            if p.node.state:  # a recorded op saved it or user code holds it: a copy, once
+                value = value.copy()
+                rebind(p, value)
             if g.shape != value.shape:
                 raise ValueError(f"{type(self).__name__}.step_inplace: gradient {i} has shape "
                                  f"{g.shape} but parameter {i} has shape {value.shape}")

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from autograd_rnn.codegen import compile as compile_graph
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.nn.unroll import RecurrentBase
 from autograd_rnn.train.window import NonFiniteLossError, WindowRun, engine_window, run_chunks
 
@@ -216,7 +216,7 @@ def _flatten(state) -> list:
 
 
 def _arrays(parts: list) -> list[np.ndarray]:
-    return [p.data if isinstance(p, Tensor) else np.asarray(p) for p in parts]
+    return [value_of(p) if isinstance(p, Tensor) else np.asarray(p) for p in parts]
 
 
 def _unflatten(layout, parts: list):

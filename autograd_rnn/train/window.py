@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import autograd_rnn as ar
-from autograd_rnn.core.tensor import Tensor
+from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.optim.clip import clip_norm_, clip_value_, global_norm
 
 
@@ -120,7 +120,7 @@ def apply_update(run: WindowRun, params: list | None, optimizer: Any, clip_norm:
     else:
         optimizer.step()
     for i, p in enumerate(optimizer.params):  # an update can overflow finite inputs
-        if not _finite(p.data):
+        if not _finite(value_of(p)):
             raise NonFiniteLossError(f"the update on steps {steps} made parameter "
                                      f"{p.name or i!r} non-finite")
     return norm

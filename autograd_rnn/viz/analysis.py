@@ -18,7 +18,8 @@ from collections import deque
 
 import numpy as np
 
-from autograd_rnn.core.backward import grad, reachable
+from autograd_rnn.core.backward import reachable
+from autograd_rnn.core.engine import grad
 from autograd_rnn.core.state import record_gradients
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.viz.style import norm
@@ -142,6 +143,7 @@ def sum_of_edge_contributions(weight: Tensor, roots) -> np.ndarray:
     from autograd_rnn.viz.view import as_roots
 
     total = np.zeros_like(weight.data, dtype=np.float64)
+    weight = weight.node if isinstance(weight, Tensor) else weight  # graphs hold nodes
     for node in reachable(as_roots(roots), only_requires_grad=False):
         if node.edge_grads is None:
             continue

@@ -6,7 +6,7 @@ tests/reliability/test_rel_limits.py checks them against measured peaks."""
 from __future__ import annotations
 
 from autograd_rnn.limits import Estimate
-from autograd_rnn.nn.footprint import NODE_BYTES, unrolled_estimate
+from autograd_rnn.nn.footprint import NODE_BYTES, TYPICAL, unrolled_estimate
 from autograd_rnn.viz.dot import DEFAULT_MAX_NODES
 
 # nodes drawn per timestep (ops, inputs, targets) and engine events (one frame each)
@@ -24,7 +24,15 @@ def export_estimate(cell: str, steps: int, batch: int, hidden: int, layers: int 
     estimate = unrolled_estimate("export", cell, steps=steps, batch=batch, input_size=2,
                                  hidden=hidden, output_size=1, layers=stacks,
                                  names={"input_size": None, "output_size": None})
-    return estimate.add("drawing", steps * stacks * NODE_BYTES[cell], "--steps")
+    return estimate.add("drawing", steps * stacks * NODE_BYTES[cell],
+                        _drawing_driver(steps, layers))
+
+
+def _drawing_driver(steps: int, layers: int) -> str:
+    """The option that shrinks the drawing most when brought back to an everyday value."""
+    step_drop = steps / TYPICAL["steps"]
+    layer_drop = layers / TYPICAL["layers"]
+    return "--layers" if layer_drop > step_drop else "--steps"
 
 
 def trace_estimate(cell: str, steps: int, batch: int, input_size: int, hidden: int,

@@ -2,8 +2,9 @@
 
 Nodes are keyed by tensor id (``tensor.id``, a topological order) with attributes ``op``
 (op name, or "leaf"), ``kind`` ("param" | "input" | "op"), ``shape``, ``scope``, ``name``,
-``requires_grad``, ``value_norm``, ``grad_norm`` (None before backward) and ``tensor`` (the
-Tensor itself). An edge parent -> child (data-flow direction) has ``grad_norm``: the norm of
+``requires_grad``, ``value_norm`` (None for a value a lean graph did not keep),
+``grad_norm`` (None before backward) and ``tensor`` (the graph node). An edge parent ->
+child (data-flow direction) has ``grad_norm``: the norm of
 the gradient sent back along it in the last backward (summed when the child uses the same
 parent twice, as in ``a * a``; None when none was recorded), and ``multiplicity``.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_rnn.core.backward import reachable
-from autograd_rnn.viz.style import norm
+from autograd_rnn.viz.style import kept, norm
 from autograd_rnn.viz.view import as_roots, is_param
 
 
@@ -32,7 +33,7 @@ def to_networkx(roots) -> networkx.DiGraph:  # noqa: F821 (imported lazily: slow
             requires_grad=t.requires_grad,
             scope=t.scope,
             name=t.name,
-            value_norm=norm(t.data),
+            value_norm=norm(t.data) if kept(t.data) else None,
             grad_norm=None if t.grad is None else norm(t.grad),
             tensor=t,
         )

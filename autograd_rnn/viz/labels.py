@@ -99,7 +99,8 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
         attrs.update(shape="box", style="rounded,filled", fillcolor=style.FILL_HIDDEN)
     if node.is_root:
         root = next(m for m in reversed(node.members))
-        value = f" = {style.fmt(float(root.data.ravel()[0]))}" if root.size == 1 else ""
+        value = (f" = {style.fmt(float(root.data.ravel()[0]))}"
+                 if root.size == 1 and style.kept(root.data) else "")
         lines.append(f"{root.name or 'output'}{value}")
         attrs.update(shape="box", style="rounded,filled,bold", fillcolor=style.FILL_LOSS)
     if any(m.id in failed for m in node.members):
@@ -146,6 +147,8 @@ def _cell_lines(node: VNode, grads_on: bool, show_values: bool) -> list[str]:
 
 
 def _value_text(a: np.ndarray) -> str:
+    if not style.kept(a):
+        return "value not kept (lean graph)"
     return style.fmt_values(a) if a.size <= TINY else f"|v| = {style.fmt(style.norm(a))}"
 
 

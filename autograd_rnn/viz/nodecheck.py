@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograd_rnn.core.backward import reachable, unbroadcast
+from autograd_rnn.core.backward import reachable
 from autograd_rnn.core.errors import AutogradError
-from autograd_rnn.core.lean import is_placeholder
+from autograd_rnn.core.node import is_dropped
+from autograd_rnn.core.vjp import unbroadcast
 from autograd_rnn.viz.view import as_roots
 
 EPS = 1e-6
@@ -147,7 +148,7 @@ def check_nodes(
     for node in reachable(as_roots(roots)):
         if node.op is None or node.args is None or (ops is not None and node.op.name not in ops):
             continue
-        if any(is_placeholder(a) for a in node.args):
+        if any(is_dropped(a) for a in node.args):
             scope = f" in scope {node.scope!r}" if node.scope else ""
             raise AutogradError(
                 f"check_nodes: op {node.op.name!r}{scope} was recorded under "

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from autograd_rnn.core.node import is_dropped
+
 # viridis sampled at 0.0, 0.1, ..., 0.8 (the lightest tail is too pale on white paper)
 VIRIDIS = (
     "#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -56,6 +58,11 @@ def fmt_shape(shape: tuple[int, ...]) -> str:
 def fmt_values(a: np.ndarray) -> str:
     """The values of a tiny array, flattened: "[0.1, -2]"."""
     return "[" + ", ".join(fmt(float(v)) for v in np.ravel(a)) + "]"
+
+
+def kept(value) -> bool:
+    """False for a value a lean graph did not keep (``ar.lean_graph()``): nothing to show."""
+    return not is_dropped(value)
 
 
 def norm(a) -> float:

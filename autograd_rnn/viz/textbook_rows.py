@@ -34,13 +34,14 @@ def node_label(node: TNode, grads_on: bool, layers: int, compact: bool = False,
     if node.kind == "cut":
         return "earlier steps\\n(graph not drawn)"
     if node.kind == "loss":
-        value = f" = {style.fmt(float(t.data.ravel()[0]))}" if t.size == 1 else ""
+        value = (f" = {style.fmt(float(t.data.ravel()[0]))}"
+                 if t.size == 1 and style.kept(t.data) else "")
         return "L" + value + (f"\\n({t.name})" if t.name not in (None, "loss", "L") else "")
     head = t.name
     if node.kind in ("h", "c") and layers > 1:
         head += f"  ({node.layer.rsplit('/', 1)[-1]})"
     if node.kind == "Lt" and t.size == 1:
-        return f"{head} = {style.fmt(float(t.data.ravel()[0]))}"
+        return f"{head} = {style.fmt(float(t.data.ravel()[0]))}" if style.kept(t.data) else head
     if grads_on and node.kind in ("h", "c", "y") and t.grad is not None:
         norm = style.fmt(style.norm(t.grad))
         if compact:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograd_rnn.core.backward import reachable
+from autograd_rnn.core.node import Node
 from autograd_rnn.core.tensor import Tensor
 
 HIDDEN_NAME = re.compile(r"^([hc])_(\d+)$")
@@ -81,10 +82,11 @@ class View:
         return [e for e in self.out.get(id(node), ()) if e.kind == "data"]
 
 
-def as_roots(roots) -> list[Tensor]:
-    """A tensor or an iterable of tensors -> a list of tensors (clear error otherwise)."""
-    if isinstance(roots, Tensor):
-        return [roots]
+def as_roots(roots) -> list[Node]:
+    """A tensor (or graph node) or an iterable of them -> their graph nodes (clear error
+    otherwise)."""
+    if isinstance(roots, (Tensor, Node)):
+        roots = [roots]
     try:
         items = list(roots)
     except TypeError:
@@ -94,9 +96,9 @@ def as_roots(roots) -> list[Tensor]:
     if not items:
         raise ValueError("roots is empty: pass the loss (or the tensors) to draw")
     for r in items:
-        if not isinstance(r, Tensor):
+        if not isinstance(r, (Tensor, Node)):
             raise TypeError(f"roots must contain Tensors, got {type(r).__name__}")
-    return items
+    return [r.node if isinstance(r, Tensor) else r for r in items]
 
 
 def is_param(t: Tensor) -> bool:

@@ -235,3 +235,29 @@ def test_model_helper_keeps_gradient_names_across_shapes():
         x = np.random.default_rng(T).standard_normal((T, 2, 3))
         _, grads = compiled_loss_and_grads("lstm", params, x, np.zeros((T, 2), dtype=int))
         assert list(grads) == list(PARAMS["lstm"])
+
+
+@pytest.mark.parametrize("skipped", [frozenset(), frozenset(pipeline.OPTIONAL)])
+@pytest.mark.parametrize("second", ["view", "fresh"])
+def test_a_returned_gradient_is_never_the_start_of_another_sum(monkeypatch, skipped, second):
+    """d(a + b)/da is also the first contribution to b's gradient; b's sum must not take it
+    over (rebinding or adding in place would change a's returned gradient). Found by the
+    random-graph property test: the compiled gradient of a was b's."""
+    run = pipeline.run
+    monkeypatch.setattr(pipeline, "run", lambda program, skip=frozenset(): run(program, skipped))
+
+    def loss(a, b):  # b's own term recorded first: its gradient arrives last
+        cubed = ar.tanh(b) ** 3
+        first = (a + b) * 0.5 if second == "fresh" else (a + b).sum() * 0.5
+        return (cubed + first).sum()
+
+    def leaves(a, b):
+        return ar.tensor(a, requires_grad=True), ar.tensor(b, requires_grad=True)
+
+    compiled = compile_graph(loss, leaves(0.3, -0.7))
+    a, b = leaves(1.2, 0.4)
+    loss(a, b).backward()
+    _, grads = compiled(1.2, 0.4)
+    got = [grads[name] for name in compiled.grad_names]
+    np.testing.assert_allclose(got[0], a.grad, rtol=1e-12)
+    np.testing.assert_allclose(got[1], b.grad, rtol=1e-12)

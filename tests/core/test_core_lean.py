@@ -1,8 +1,8 @@
 """Lean graphs (``ar.lean_graph``): nodes keep only what their VJPs declare with ``saves``.
 
-The declarations are checked against the truth: in a lean graph every undeclared value is a
-NaN placeholder, so a VJP that reads one produces NaN and these gradients stop matching the
-full graph's (first and second order, every primitive case of tests/ops).
+The declarations are checked against the truth: in a lean graph every undeclared value is the
+explicit ``Dropped`` marker, so a VJP that reads one raises ``DroppedValueError`` and these
+tests fail (first and second order, every primitive case of tests/ops).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn import nn
-from autograd_rnn.core import lean as lean_module
-from autograd_rnn.core.lean import is_placeholder, placeholder
+from autograd_rnn.core.node import Dropped, DroppedValueError, Node, dropped, is_dropped
 from tests.ops.test_ops_gradients import ALL_CASES, _package_primitives
 
 EXACT = 1e-13
@@ -24,7 +23,7 @@ EXACT = 1e-13
 
 def _grads(fn, inputs, seed_rng, lean: bool):
     """Output and input gradients of ``fn``; its inputs are outputs of ``x + 0`` (whose
-    lean nodes keep no value), so every value a lean node drops is a NaN placeholder."""
+    lean nodes keep no value), so every value a lean node drops is the Dropped marker."""
     xs = [ar.tensor(x.copy(), requires_grad=True) for x in inputs]
     with ar.lean_graph(lean):
         out = fn(*[x + 0.0 for x in xs])
@@ -105,9 +104,9 @@ def test_lean_output_is_a_tensor_with_its_graph_node_behind_it():
         y = x + 3.0
         z = ar.tanh(y)
     assert y.node is not None and y.node is not y
-    assert y.op is y.node.op and y.parents == (x, None) and not y.is_leaf
+    assert y.op is y.node.op and y.parents == (x.node, None) and not y.is_leaf
     np.testing.assert_array_equal(y.data, [4.0, 1.0])
-    assert is_placeholder(y.node.data) and y.node.shape == (2,)  # add keeps nothing
+    assert is_dropped(y.node.data) and y.node.shape == (2,)  # add keeps nothing
     assert "value not kept by ar.lean_graph()" in repr(y.node) and "nan" not in repr(y.node)
     assert repr(y).startswith("tensor([4., 1.]")
     assert z.parents[0] is y.node  # later ops take the node, never the caller's tensor
@@ -174,7 +173,7 @@ def test_declared_op_drops_undeclared_values():
     x = ar.tensor(np.array([1.0, 3.0]), requires_grad=True)
     with ar.lean_graph():
         y = square(x)
-    assert y.node.args[0] is x.data and is_placeholder(y.node.data)
+    assert y.node.args[0] is x.data and is_dropped(y.node.data)
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [2.0, 6.0])
 
@@ -186,16 +185,34 @@ def test_bad_saves_declaration_names_the_op(bad):
         op.defvjp(lambda g, out, v: g, saves=bad)
 
 
-def test_placeholder_costs_no_memory_and_is_nan():
+def test_dropped_marker_keeps_shape_and_refuses_to_be_read():
     value = np.ones((1000, 100))
-    p = placeholder(value)
-    assert p.shape == value.shape and p.dtype == value.dtype
-    assert p.nbytes == value.nbytes and not any(p.strides)  # one element, broadcast
-    assert np.isnan(p).all() and not p.flags.writeable
-    assert is_placeholder(p) and not is_placeholder(value)
-    lean_module._PLACEHOLDERS.clear()  # the cache is bounded: older placeholders are still known
-    assert is_placeholder(p) and not is_placeholder(np.broadcast_to(np.float64(1.0), (3, 4)))
-    assert placeholder(2.5) == 2.5  # scalars are kept
+    marker = dropped(value)
+    assert isinstance(marker, Dropped) and is_dropped(marker) and not is_dropped(value)
+    assert marker.shape == value.shape and marker.dtype == value.dtype and marker.ndim == 2
+    assert np.shape(marker) == (1000, 100) and dropped(np.zeros((1000, 100))) is marker
+    with pytest.raises(DroppedValueError, match=r"saves="):
+        value * marker
+    assert dropped(2.5) == 2.5  # scalars cost nothing: kept
+
+
+def test_an_undeclared_read_names_the_op():
+    square = ar.Primitive(lambda v: v * v, name="lean_test_liar", register=False)
+    square.defvjp(lambda g, out, v: 2 * g * v, saves=())  # wrong: the VJP reads v
+    x = ar.tensor(np.array([1.0, 3.0]), requires_grad=True)
+    with ar.lean_graph():
+        y = square(x + 0.0)
+    with pytest.raises(DroppedValueError, match="lean_test_liar"):
+        y.sum().backward()
+
+
+def test_a_nan_value_in_a_full_graph_is_a_value():
+    # the issue's misfire: a read-only zero-stride NaN array used to pass for a placeholder
+    x = ar.tensor(np.array(np.nan), requires_grad=True)
+    y = ar.ops.broadcast_to(x, shape=(3, 2)) * 2.0
+    assert not is_dropped(y.parents[0].data) and "not kept" not in repr(y.parents[0])
+    report = ar.viz.check_nodes(y.sum(), ops=["multiply"])  # not refused as a lean graph
+    assert len(report.results) == 1
 
 
 def test_node_check_refuses_a_lean_graph_with_a_clear_error():
@@ -210,7 +227,7 @@ def test_traces_and_compile_record_full_graphs_inside_lean_graph():
     x = ar.tensor(np.array([0.2, 0.4]), requires_grad=True)
     with ar.lean_graph(), ar.viz.trace() as tape:
         y = ar.tanh(x + 1.0)
-    assert y.node is None and all(not is_placeholder(n.data) for n in tape.nodes)
+    assert not is_dropped(y.node.data) and all(not is_dropped(n.data) for n in tape.nodes)
     with ar.lean_graph():
         compiled = ar.compile(lambda v: (ar.tanh(v * 3.0 + 1.0)).sum(), [x])
         value, grads = compiled(x)
@@ -256,17 +273,18 @@ def test_lean_truncated_bptt_equals_full_graph():
 
 
 def test_trainer_and_bench_training_steps_record_lean_graphs(monkeypatch):
-    from autograd_rnn.core import primitive
+    from autograd_rnn.core.state import STATE
     from bench import engine_models, run
 
     calls = []
-    real = primitive.lean_output
+    real = Node.__init__
 
-    def counting(*args):
-        calls.append(args[0].name)
-        return real(*args)
+    def counting(self, op, *args):
+        if STATE.lean and op is not None:
+            calls.append(op.name)
+        real(self, op, *args)
 
-    monkeypatch.setattr(primitive, "lean_output", counting)
+    monkeypatch.setattr(Node, "__init__", counting)
     trainer = ar.train.Trainer(ar.train.TrainConfig(task="sine", seq_len=4, hidden=3, batch=2))
     trainer.train_step()
     assert "tanh" in calls and "matmul" in calls
@@ -277,3 +295,33 @@ def test_trainer_and_bench_training_steps_record_lean_graphs(monkeypatch):
     calls.clear()
     engine_models.engine_step("lstm", params, x, targets, record_gradients=True)
     assert not calls  # drawing needs the full graph
+
+
+def test_backward_with_retain_graph_keeps_the_callers_lean_graph():
+    # issue 17's planted bug: gradients right, but the result tensor lost its graph
+    x = ar.tensor([0.5, -1.0], requires_grad=True, name="x")
+    with ar.lean_graph():
+        y = (ar.tanh(x) * 2.0).sum()
+    assert ar.viz.to_networkx(y).number_of_nodes() == 4  # x, tanh, multiply, sum
+    y.backward(retain_graph=True)
+    assert ar.viz.to_networkx(y).number_of_nodes() == 4
+    assert y.args is not None and y.parents[0] is not None and y.parents[0].args is not None
+    y.backward()  # and the graph still backpropagates
+    np.testing.assert_allclose(x.grad, 2 * 2.0 * (1 - np.tanh(x.data) ** 2), rtol=EXACT)
+
+
+@pytest.mark.parametrize("detail", ["ops", "cells", "textbook"])
+def test_lean_graphs_draw_with_values_not_kept_said_so(detail):
+    model = nn.SequenceModel("lstm", 2, 3, 2, seed=0)
+    x = np.random.default_rng(0).standard_normal((3, 1, 2))
+    with ar.lean_graph():
+        y, _ = model(x)
+        loss = (y * y).sum()
+    loss.name = "loss"
+    loss.backward()
+    source = ar.viz.to_dot(loss, detail=detail, show_values=True).source
+    assert "nan" not in source.lower()
+    if detail == "ops":
+        assert "value not kept (lean graph)" in source
+    graph = ar.viz.to_networkx(loss)
+    assert graph.nodes[loss.id]["value_norm"] is None  # sum keeps no value

@@ -119,7 +119,7 @@ def test_random_graph_accumulates_like_grad(program, seed):
     out.backward()
     reached = {id(n) for n in ar.reachable([out])}
     for leaf, g in zip(leaves, grads, strict=True):
-        if id(leaf) not in reached:  # an unused leaf gets no .grad and a zero ar.grad
+        if id(leaf.node) not in reached:  # an unused leaf gets no .grad and a zero ar.grad
             assert leaf.grad is None and not np.any(g.data)
             continue
         np.testing.assert_allclose(leaf.grad, 2 * g.data, rtol=EXACT, atol=EXACT)

@@ -66,7 +66,7 @@ def test_unrolled_rnn_matches_hand_written_bptt(T):
     nodes = ar.reachable([loss])
     tanhs = [n for n in nodes if n.op is not None and n.op.name == "tanh"]
     assert [n.scope for n in tanhs] == [f"t={t}" for t in range(1, T + 1)]
-    W_h = leaves[1]
+    W_h = leaves[1].node  # the graph is made of nodes; a tensor stands for one
     uses = [n for n in nodes if n.op is not None and any(p is W_h for p in n.parents)]
     assert len(uses) == T
     edge_sum = sum(n.edge_grads[[p is W_h for p in n.parents].index(True)] for n in uses)
@@ -84,7 +84,7 @@ def test_listeners_see_nodes_backward_and_edges():
         h = ar.tanh(x)
         y = (h * h).sum()
         created = [e for e in events if e[0] == "node"]
-        assert len(created) == 3 and created[0][1] is h and created[2][1] is y
+        assert len(created) == 3 and created[0][1] is h.node and created[2][1] is y.node
         assert created[1][1].op.name == "multiply"
         events.clear()
         y.backward()
@@ -92,10 +92,10 @@ def test_listeners_see_nodes_backward_and_edges():
         STATE.listeners.remove(listener)
     kinds = [e[0] for e in events]
     backward_nodes = [e[1] for e in events if e[0] == "backward"]
-    assert backward_nodes[0] is y and backward_nodes[-1] is h  # reverse topological order
+    assert backward_nodes[0] is y.node and backward_nodes[-1] is h.node  # reverse topological
     edges = [e for e in events if e[0] == "edge"]
     assert len(edges) == 4  # sum -> mul, mul -> h twice (a * a), tanh -> x
     assert kinds.index("backward") < kinds.index("edge")
-    tanh_edge = [e for e in edges if e[1] is h][0]
+    tanh_edge = [e for e in edges if e[1] is h.node][0]
     np.testing.assert_allclose(tanh_edge[3], x.grad)
     assert tanh_edge[2] == 0

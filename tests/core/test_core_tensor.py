@@ -22,7 +22,7 @@ def test_leaf_and_node_metadata():
     assert x.is_leaf and x.op is None and x.parents == () and x.grad is None
     with ar.scope("cell"):
         y = ar.matmul(x, ar.tensor(np.ones((2, 3))))
-    assert y.op is ar.REGISTRY["matmul"] and y.parents[0] is x and y.scope == "cell"
+    assert y.op is ar.REGISTRY["matmul"] and y.parents[0] is x.node and y.scope == "cell"
     assert y.params == {} and len(y.args) == 2
     s = ar.sum(y, axis=0)
     assert s.params == {"axis": 0, "keepdims": False}

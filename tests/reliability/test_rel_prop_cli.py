@@ -134,3 +134,32 @@ def test_numeric_options_run_or_exit_2_with_one_line(command, tmp_path, capsys, 
             assert code == 1 and command == "gradcheck", (argv, out)
 
     check()
+
+
+# caps and periods: a huge value means "no limit" (and 0 means "all" for these two)
+NO_LIMIT = {"--truncate", "--max-nodes", "--max-entries", "--every", "--max-frames", "--k1",
+            "--k2", "--checkpoint-every"}
+ZERO_MEANS_ALL = {("gradcheck", "--max-entries"), ("trace", "--max-frames")}
+ONE_HUGE = [(command, option, value) for command in sorted(OPTIONS)
+            for option, strategy in OPTIONS[command].items() if strategy in (SIZE, HUGE_OR_BAD)
+            for value in (2**40, 2**70, 0)]
+
+
+@pytest.mark.parametrize(("command", "option", "value"), ONE_HUGE,
+                         ids=[f"{c}{o}={v}" for c, o, v in ONE_HUGE])
+def test_one_bad_size_is_blamed_by_name(command, option, value, tmp_path, capsys, no_layouts,
+                                        chars_checkpoint):
+    """Every size option alone at an astronomical or zero value: exit 2, and the error names
+    that option (a regression: a huge --layers once made export blame --steps); caps and
+    periods run instead, as 'no limit'."""
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{ckpt}", chars_checkpoint)
+            for a in BASE[command]] + [f"{option}={value}"]
+    capsys.readouterr()
+    code = main(argv)
+    err = capsys.readouterr().err
+    runs = (value > 0 and option in NO_LIMIT) or (value == 0 and (command, option) in
+                                                  ZERO_MEANS_ALL)
+    if runs:
+        assert code == 0 and err == "", (argv, code, err)
+    else:
+        assert code == 2 and option in err, (argv, code, err)

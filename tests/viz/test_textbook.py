@@ -33,7 +33,7 @@ def test_arrow_contributions_sum_to_each_weights_gradient(cell, options):
     weights = [p for p in ex.params.values() if p.name in WEIGHTS]
     assert weights
     for p in weights:
-        np.testing.assert_allclose(sums[id(p)], p.grad, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(sums[id(p.node)], p.grad, rtol=1e-10, atol=1e-14)
     for row in book.params:  # the table: every parameter, its contributions add up too
         np.testing.assert_allclose(row.total, row.param.grad, rtol=1e-10, atol=1e-14)
         assert len(row.contributions) == row.uses
@@ -109,7 +109,7 @@ def test_nn_models_draw_from_their_scopes(cell):
     sums = _weight_sums(book)
     for p in model.parameters():
         if p.name in WEIGHTS:
-            np.testing.assert_allclose(sums[id(p)], p.grad, rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(sums[id(p.node)], p.grad, rtol=1e-10, atol=1e-14)
 
 
 def test_labels_begin_with_the_names_and_show_the_numbers():

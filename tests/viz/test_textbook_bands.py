@@ -72,8 +72,8 @@ def test_one_continuation_arrow_per_state_row_labelled_like_the_others():
     stub = names[out["head"]]
     assert stub.x > h6.x and abs(stub.y - h6.y) < 2 and out["attrs"]["arrowhead"] == "none"
     book = build_textbook(ex.losses)
-    (arrow,) = [a for a in book.arrows if a.src.anchor is ex.hidden[6]
-                and a.dst.anchor is ex.hidden[7]]
+    (arrow,) = [a for a in book.arrows if a.src.anchor is ex.hidden[6].node
+                and a.dst.anchor is ex.hidden[7].node]
     share = float(re.search(r"W_h: ([\d.e-]+)", out["attrs"]["label"]).group(1))
     np.testing.assert_allclose(share, np.linalg.norm(arrow.weights[0].contribution), rtol=5e-3)
     assert f"|g| = {arrow.grad_norm:.3g}" in out["attrs"]["label"]

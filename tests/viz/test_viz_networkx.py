@@ -33,7 +33,7 @@ def test_node_and_edge_attributes():
     np.testing.assert_allclose(g.nodes[h2.id]["value_norm"], np.linalg.norm(h2.data))
     # an edge's gradient norm is the recorded contribution
     child = next(c for c in g.successors(W_h.id))
-    i = [p is W_h for p in g.nodes[child]["tensor"].parents].index(True)
+    i = [p is W_h.node for p in g.nodes[child]["tensor"].parents].index(True)
     expected = np.linalg.norm(g.nodes[child]["tensor"].edge_grads[i])
     np.testing.assert_allclose(g.edges[W_h.id, child]["grad_norm"], expected)
     assert nx.topological_sort(g)  # usable by networkx algorithms

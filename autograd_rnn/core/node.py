@@ -1,0 +1,215 @@
+"""The graph node: one vertex of the recorded graph, separate from the tensor the user holds.
+
+A ``Tensor`` is a value plus a link to its ``Node`` (as HIPS autograd's Box and Node, or
+tinygrad's Tensor and ctx). A node records how its value was made: the op, the parent
+nodes (an ordered tuple, duplicates allowed, ``None`` for a constant input), the input
+values its VJPs read (``args``), the op's static parameters, a creation id (ids increase
+in topological order: a node is made after its parents) and the ``ar.scope`` path active
+when it was made. A leaf node (``op is None``) stands for a tensor the user made.
+
+After backward the node holds the gradient that reached it (``grad``; for leaves this is
+``tensor.grad``) and, with gradient recording on, the gradient sent to each parent
+(``edge_grads``). Graph readers (diagrams, checks, the compiler) walk nodes only.
+
+What a node keeps of its own output and its inputs is decided by the op's ``saves=`` in a
+lean graph (``ar.lean_graph()``, ``Primitive._record``); a value not kept is the explicit marker
+``Dropped`` (its shape and dtype), never an array.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from autograd_rnn.core.errors import AutogradError
+from autograd_rnn.core.state import STATE
+
+# One clock for node ids (a topological order) and for in-place change times (inplace.py).
+clock = itertools.count()
+
+# ``node.state`` bits (``core/inplace.py``): a recorded op keeps the value of this node's
+# tensor for backward / user code got hold of that array (``Tensor.data``).
+SAVED = 1
+EXPOSED = 2
+
+# Scalar types of the dtypes values may have (bool, ints, floats, complex): a set lookup is
+# the cheapest check of an op's output (``dtype.kind`` builds a string each time).
+NUMERIC_TYPES = frozenset(np.dtype(c).type for c in "?bhilqpBHILQPefdgFDG")
+FLOAT_TYPES = frozenset(np.dtype(c).type for c in "efdg")
+
+
+class DroppedValueError(AutogradError):
+    """A VJP read a value that its op's ``saves=`` did not declare (dropped in a lean graph)."""
+
+
+class Dropped:
+    """Marker for a value a lean graph did not keep: only its shape and dtype remain.
+
+    Shape-only code works on it (``np.shape(x)``, ``x.ndim``, ``x.dtype``); reading it as
+    an array raises ``DroppedValueError``, so a VJP that reads a value its op does not
+    declare in ``saves=`` fails loudly instead of computing with a stand-in.
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype) -> None:
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __array__(self, *args, **kwargs):
+        raise DroppedValueError(
+            f"a VJP read a value of shape {self.shape} that ar.lean_graph() did not keep: "
+            "add it to its op's saves= declaration (input positions and/or 'out')"
+        )
+
+    def __repr__(self) -> str:
+        return f"<value not kept by ar.lean_graph(), shape={self.shape}>"
+
+
+MARKERS: dict[tuple, Dropped] = {}  # (shape, dtype) -> its marker
+
+
+def dropped(value) -> Dropped | object:
+    """The ``Dropped`` marker for an ndarray ``value`` (one per shape and dtype); other
+    values (Python numbers, NumPy scalars: they cost nothing) are kept as they are."""
+    if type(value) is not np.ndarray:
+        return value
+    key = (value.shape, value.dtype)
+    marker = MARKERS.get(key)
+    if marker is None:
+        if len(MARKERS) >= 4096:
+            MARKERS.clear()
+        marker = MARKERS[key] = Dropped(value.shape, value.dtype)
+    return marker
+
+
+def is_dropped(value) -> bool:
+    """True for a value a lean graph node did not keep."""
+    return type(value) is Dropped
+
+
+class Node:
+    """One recorded op application (or one leaf). See the module docstring.
+
+    Attributes:
+        op: the ``Primitive`` applied, ``None`` for a leaf.
+        parents: parent nodes, one per op input (``None`` for a constant input).
+        args: the input values the VJPs receive (``Dropped`` where not kept; ``None``
+            after ``backward(retain_graph=False)`` freed them).
+        params: the op's static keyword parameters (``{}`` when none).
+        value: the op's output (or the leaf's value), or ``Dropped``.
+        id, scope, name: creation order, ``ar.scope`` path, optional label.
+        requires_grad: whether gradients flow to this node.
+        grad, grad_tensor, edge_grads: gradients left by backward (see ``Tensor``).
+        detached_from: for ``t.detach()``, a weak reference to the node it was cut from.
+        state, watch: in-place change tracking (``core/inplace.py``).
+    """
+
+    __slots__ = ("op", "parents", "args", "params", "value", "id", "scope", "name",
+                 "requires_grad", "grad", "grad_tensor", "edge_grads", "detached_from",
+                 "state", "watch", "__weakref__")
+
+    def __init__(self, op, parents: tuple, inputs: tuple, params, value,
+                 requires_grad: bool) -> None:
+        """The one constructor: a leaf (``op=None``, ``value`` its array) or ``op`` applied
+        to ``inputs`` (the values of ``parents``) giving ``value``. The node keeps what the
+        op's VJPs read (``saves=``) in a lean graph, everything in a full one, and marks
+        the saved values for in-place checks (``core/inplace.py``)."""
+        self.op = op
+        self.parents = parents
+        self.params = params
+        self.requires_grad = requires_grad
+        self.scope = STATE.scope
+        self.name = self.grad = self.grad_tensor = self.edge_grads = None
+        self.detached_from = self.watch = None
+        if op is None:
+            self.args, self.value, self.state = inputs, value, 0
+            self.id = next(clock)
+            return
+        positions, drop = op._layouts.get(len(inputs)) or op._layout(len(inputs))
+        for i in positions:  # these values must not change until backward
+            parent = parents[i]
+            if parent is not None and parent.state != SAVED:
+                if parent.state:  # exposed to user code: compare, snapshot
+                    from autograd_rnn.core.inplace import note_saved
+
+                    note_saved(parent, inputs[i])
+                else:
+                    parent.state = SAVED
+        self.id = next(clock)  # after a change note_saved dated: this node saw the new value
+        self.state = SAVED if op.saves_out else 0
+        if not STATE.lean or STATE.listeners:  # a full graph (traces always see one)
+            self.args, self.value = inputs, value
+            return
+        self.value = value if op.saves_out else (
+            MARKERS.get((value.shape, value.dtype)) or dropped(value))
+        # a dropped input that is a tensor's gets its node's own value (a marker, or the
+        # array that node keeps anyway: no copy); a dropped constant gets a marker
+        if drop is None:
+            self.args = inputs
+        elif len(inputs) == 1:  # (a recorded one-input op's input is a tensor)
+            self.args = (parents[0].value,)
+        elif None not in parents and len(inputs) == 2 and drop == (True, True):
+            self.args = (parents[0].value, parents[1].value)  # add, subtract
+        else:
+            self.args = tuple([v if not d else dropped(v) if p is None else p.value
+                               for p, v, d in zip(parents, inputs, drop, strict=True)])
+
+    # ----- read like a tensor (diagrams, checks and the compiler walk nodes) -------------
+    @property
+    def data(self):
+        """The value this node kept (``Dropped`` in a lean graph if no VJP needs it)."""
+        return self.value
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.value)
+
+    @property
+    def ndim(self) -> int:
+        return len(np.shape(self.value))
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self):
+        return self.value.dtype if hasattr(self.value, "dtype") else np.asarray(self.value).dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+    @property
+    def label(self) -> str:
+        """Readable label: the name, or the op name, with the output shape."""
+        head = self.name or (self.op.name if self.op is not None else "leaf")
+        return f"{head} {self.shape}"
+
+    def __repr__(self) -> str:
+        op = f"op={self.op.name}" if self.op is not None else "leaf"
+        name = f", name={self.name!r}" if self.name else ""
+        where = f", scope={self.scope!r}" if self.scope else ""
+        if is_dropped(self.value):
+            body = repr(self.value)
+        else:
+            body = np.array2string(np.asarray(self.value), precision=4, threshold=20,
+                                   separator=", ")
+        return f"node({body}, {op}{name}{where})"
+
+    # ----- backward ------------------------------------------------------------------------
+    def free(self) -> None:
+        """Drop what backward needs (``backward(retain_graph=False)``): saved inputs and
+        parent links; a second backward through this node raises ``GraphFreedError``."""
+        self.args = None
+        self.parents = (None,) * len(self.parents)
