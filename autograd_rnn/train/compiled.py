@@ -172,7 +172,8 @@ class _Entry:
         frozen = [a.var.hint for a in self.function.last.arguments
                   if a.kind == "const" and isinstance(a.source, np.ndarray)]
         if frozen:  # its value was read at trace time: later inputs could need another
-            raise ValueError(f"arrays computed from the inputs were frozen: {frozen}")
+            raise ValueError(f"the model reads {len(frozen)} value(s) out of the graph (.data "
+                             "or NumPy on a tensor), which generated code would freeze")
         self.missing = self.function.zero_grads
         self.checked = False
 
