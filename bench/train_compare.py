@@ -19,8 +19,10 @@ thread, float64:
   step (``Trainer.train_step`` on a fixed batch) against a hand-written NumPy step
   (``bench.handwritten`` forward/backward, then clipping and Adam in place).
 - ``heldout``: the classic setting trained the same number of steps compiled and
-  interpreted from the same seed; the held-out loss of each (``train.evaluate``, 256 fresh
-  windows, as the CLI prints it).
+  interpreted from the same seeds; the held-out loss of each (``train.evaluate``, 256 fresh
+  windows, as the CLI prints it). Adagrad 0.1 here amplifies round-off (a one-ulp change of
+  one weight moves the interpreter's own losses by 1e-9 within ~10 steps), so after 2000
+  steps the two runs are different trajectories: several seeds say whether one is worse.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def classic(repeats: int, iterations: int) -> list[dict]:
             trainer.run(trainer.step + iterations, progress=False)
 
         contenders = {
-            "min-char-rnn": lambda: [loop.iteration() for _ in range(iterations)],
+            "min-char-rnn": lambda loop=loop: [loop.iteration() for _ in range(iterations)],
             "train --compile": lambda t=trainers["compiled"]: run_trainer(t),
             "train --no-compile": lambda t=trainers["interpreted"]: run_trainer(t),
         }
@@ -143,16 +145,17 @@ def training_step(rows: list[str], repeats: int) -> list[dict]:
 
 
 # ----- heldout ---------------------------------------------------------------------------------
-def heldout(steps: int) -> list[dict]:
+def heldout(steps: int, seeds: int) -> list[dict]:
     out = []
     for label, spec in TEXTS.items():
         text = make_text(**spec)
-        losses = {}
-        for kind in ("compiled", "interpreted"):
-            trainer = Trainer(TrainConfig(compile=kind == "compiled", **CLASSIC),
-                              task=CharTask(text))
-            trainer.run(steps, progress=False)
-            losses[kind] = evaluate(trainer.model, trainer.task, CLASSIC["seq_len"])
+        losses: dict[str, list[float]] = {"compiled": [], "interpreted": []}
+        for seed in range(seeds):
+            for kind in losses:
+                trainer = Trainer(TrainConfig(compile=kind == "compiled", seed=seed, **CLASSIC),
+                                  task=CharTask(text))
+                trainer.run(steps, progress=False)
+                losses[kind].append(evaluate(trainer.model, trainer.task, CLASSIC["seq_len"]))
         out.append({"text": label, "steps": steps, "heldout": losses})
     return out
 
@@ -168,8 +171,9 @@ def _print(results: dict) -> None:
               f"[{r['step_kind']}]")
     for r in results.get("heldout", []):
         h = r["heldout"]
-        print(f"held-out {r['text']} after {r['steps']} steps: compiled {h['compiled']:.4f}, "
-              f"interpreted {h['interpreted']:.4f}")
+        print(f"held-out {r['text']} after {r['steps']} steps, seeds 0..{len(h['compiled']) - 1}: "
+              + "; ".join(f"{k} " + " ".join(f"{v:.3f}" for v in h[k])
+                          + f" (mean {np.mean(h[k]):.3f})" for k in h))
 
 
 def main(argv=None) -> int:
@@ -179,6 +183,7 @@ def main(argv=None) -> int:
     parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--rows", default="tiny,small,large,long")
     parser.add_argument("--heldout-steps", type=int, default=2000)
+    parser.add_argument("--heldout-seeds", type=int, default=3)
     parser.add_argument("--json", default=None, metavar="FILE")
     args = parser.parse_args(argv)
     parts = args.parts.split(",")
@@ -188,7 +193,7 @@ def main(argv=None) -> int:
     if "step" in parts:
         results["step"] = training_step(args.rows.split(","), args.repeats)
     if "heldout" in parts:
-        results["heldout"] = heldout(args.heldout_steps)
+        results["heldout"] = heldout(args.heldout_steps, args.heldout_seeds)
     _print(results)
     if args.json:
         with open(args.json, "w") as handle:
