@@ -99,6 +99,7 @@ class _Sums:
         self.before: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed before it
         self.dropped: set[int] = set()
         self.start: dict[int, Stmt] = {}  # id(sum) -> the statement starting it
+        self.last: dict[int, Stmt] = {}  # id(sum) -> the statement adding its last part
         self.defs: dict[int, Stmt] = {}
         self.position: dict[int, float] = {}
         self.loop_of: dict[int, Loop] = {}  # id(per-step array) -> its loop
@@ -179,10 +180,12 @@ class _Sums:
             self.dropped.add(id(gsum))
 
     def _anchor(self, operand):
-        """The statement (or loop) after which ``operand`` exists; None: from the start."""
+        """The statement (or loop) after which ``operand`` exists, complete (a sum: after
+        its last part is added); None: from the start."""
         if isinstance(operand, At):
             return self.loop_of.get(id(operand.array))
-        return self._def(operand) or self.loop_of.get(id(operand))
+        return (self.last.get(id(operand)) or self._def(operand)
+                or self.loop_of.get(id(operand)))
 
     def _scope(self, anchor, gsum: Stmt) -> str:
         return anchor.scope if isinstance(anchor, Stmt) else gsum.scope
@@ -235,12 +238,17 @@ class _Sums:
         if scatter is not None:
             self.dropped.add(id(scatter))
             g, = scatter.args
-            self._place(scatter, add_into(gsum.out, g, scatter.params["index"], scatter.scope))
-            return
-        anchor, start = self._anchor(part), self.start[id(gsum.out)]
-        if self.position.get(id(anchor), -1) < self.position[id(start)]:
-            anchor = start  # (a part there from the start: added right after the start)
-        self._place(anchor, add_into(gsum.out, part, None, self._scope(anchor, gsum)), gsum)
+            added = add_into(gsum.out, g, scatter.params["index"], scatter.scope)
+            self._place(scatter, added)
+        else:
+            anchor, start = self._anchor(part), self.start[id(gsum.out)]
+            if self.position.get(id(anchor), -1) < self.position[id(start)]:
+                anchor = start  # (a part there from the start: added right after the start)
+            added = add_into(gsum.out, part, None, self._scope(anchor, gsum))
+            self._place(anchor, added, gsum)
+        last = self.last.get(id(gsum.out))
+        if last is None or self.position[id(added)] >= self.position[id(last)]:
+            self.last[id(gsum.out)] = added  # readers of the sum come after this
 
     def _place(self, anchor, stmt: Stmt, gsum: Stmt | None = None, before=None) -> None:
         """Put ``stmt`` right after ``anchor``; without one, right before ``gsum`` (or
