@@ -64,8 +64,8 @@ def register(subparsers) -> None:
     add("--learn-h0", action="store_true", default=None,
         help="learn the initial hidden state instead of starting from zeros")
     add("--compile", action=argparse.BooleanOptionalAction, default=None,
-        help="run each training step as generated NumPy code (ar.compile, faster than the interpreter; "
-        "its first step is checked against the interpreter, which takes over with one line "
+        help="run each training step as generated NumPy code (ar.compile, faster than the "
+        "interpreter; its first step is checked against the interpreter, which takes over with one line "
         "saying why if they differ); --no-compile interprets the graph op by op "
         "[default: --compile]")
     add("--text", default=None, metavar="FILE",
