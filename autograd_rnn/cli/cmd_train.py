@@ -65,8 +65,8 @@ def register(subparsers) -> None:
         help="learn the initial hidden state instead of starting from zeros")
     add("--compile", action=argparse.BooleanOptionalAction, default=None,
         help="run each training step as generated NumPy code (ar.compile, faster than the "
-        "interpreter; its first step is checked against the interpreter, which takes over with one line "
-        "saying why if they differ); --no-compile interprets the graph op by op "
+        "interpreter; its first step is checked against the interpreter, which takes over "
+        "with one line saying why if they differ); --no-compile interprets the graph op by op "
         "[default: --compile]")
     add("--text", default=None, metavar="FILE",
         help="UTF-8 text file for --task chars [default: a short text shipped with the package]")
