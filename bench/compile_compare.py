@@ -36,35 +36,12 @@ from bench import engine_models as em  # noqa: E402
 from bench.run import REFERENCE, ROWS, max_rel_error, problem  # noqa: E402
 from bench.timing import interleaved_medians  # noqa: E402
 
-MODELS = ("batched", "per_step")
-
-
-def per_step_forward(kind: str, P: dict, x, targets) -> ar.Tensor:
-    """Output layer and cross-entropy inside the time loop; loss summed over t."""
-    T, B, _ = x.shape
-    H = P["W_h"].shape[0]
-    h = ar.tensor(np.zeros((B, H)), name="h_0")
-    c = ar.tensor(np.zeros((B, H)), name="c_0")
-    rows = np.arange(B)
-    total = None
-    for t in range(T):
-        with ar.scope(f"{kind}/layer0/t={t + 1}"):
-            if kind == "rnn":
-                h = ar.tanh(x[t] @ P["W_x"] + h @ P["W_h"] + P["b_h"])
-            else:
-                a = x[t] @ P["W_x"] + h @ P["W_h"] + P["b"]
-                i, f = ar.sigmoid(a[:, :H]), ar.sigmoid(a[:, H:2 * H])
-                g, o = ar.tanh(a[:, 2 * H:3 * H]), ar.sigmoid(a[:, 3 * H:])
-                c = f * c + i * g
-                h = o * ar.tanh(c)
-            y = h @ P["W_y"] + P["b_y"]
-            loss_t = -ar.log_softmax(y, axis=1)[rows, targets[t]].sum()
-            total = loss_t if total is None else total + loss_t
-    return total
+MODELS = em.MODELS
+per_step_forward = em.per_step_forward  # (where tests/codegen import it from)
 
 
 def _forward(model: str):
-    return em.forward if model == "batched" else per_step_forward
+    return em.forward if model == "batched" else em.per_step_forward
 
 
 def _compiled(compile_fn, kind, model, params, x, targets):

@@ -81,7 +81,34 @@ def _lstm_forward(P: dict, x: np.ndarray, targets: np.ndarray) -> ar.Tensor:
     return _output_loss(hs, P["W_y"], P["b_y"], targets)
 
 
+def per_step_forward(kind: str, P: dict, x, targets) -> ar.Tensor:
+    """The model written the way a student writes it (issue 14): the output layer and the
+    ``log_softmax`` cross-entropy inside the time loop, the losses summed over t. Same loss
+    and gradients as the batched model (``forward``)."""
+    T, B, _ = x.shape
+    H = P["W_h"].shape[0]
+    h = ar.tensor(np.zeros((B, H)), name="h_0")
+    c = ar.tensor(np.zeros((B, H)), name="c_0")
+    rows = np.arange(B)
+    total = None
+    for t in range(T):
+        with ar.scope(f"{kind}/layer0/t={t + 1}"):
+            if kind == "rnn":
+                h = ar.tanh(x[t] @ P["W_x"] + h @ P["W_h"] + P["b_h"])
+            else:
+                a = x[t] @ P["W_x"] + h @ P["W_h"] + P["b"]
+                i, f = ar.sigmoid(a[:, :H]), ar.sigmoid(a[:, H:2 * H])
+                g, o = ar.tanh(a[:, 2 * H:3 * H]), ar.sigmoid(a[:, 3 * H:])
+                c = f * c + i * g
+                h = o * ar.tanh(c)
+            y = h @ P["W_y"] + P["b_y"]
+            loss_t = -ar.log_softmax(y, axis=1)[rows, targets[t]].sum()
+            total = loss_t if total is None else total + loss_t
+    return total
+
+
 _FORWARD = {"rnn": _rnn_forward, "lstm": _lstm_forward}
+MODELS = ("batched", "per_step")
 
 
 def forward(kind: str, leaves: dict, x, targets: np.ndarray) -> ar.Tensor:
@@ -98,7 +125,8 @@ def build_loss(kind: str, params: dict, x: np.ndarray, targets: np.ndarray):
 
 
 def step(
-    kind: str, leaves: dict, x: np.ndarray, targets: np.ndarray, record_gradients: bool = False
+    kind: str, leaves: dict, x: np.ndarray, targets: np.ndarray, record_gradients: bool = False,
+    model: str = "batched",
 ) -> tuple[float, dict]:
     """One training step on existing leaves (what is timed): zero grads, forward, backward.
 
@@ -106,12 +134,16 @@ def step(
     recorded lean (``ar.lean_graph()``: nodes keep only what their VJPs need) and freed as
     backward passes it (``retain_graph=False``); with it on, the full graph is kept with
     every node's value and gradient and every edge's contribution, ready to be drawn.
+    ``model``: "batched" (``forward``) or "per_step" (``per_step_forward``).
     Returns (loss, {name: gradient array}).
     """
     for leaf in leaves.values():
         leaf.grad = None
     with ar.lean_graph(not record_gradients):
-        loss = _FORWARD[kind](leaves, x, targets)
+        if model == "per_step":
+            loss = per_step_forward(kind, leaves, x, targets)
+        else:
+            loss = _FORWARD[kind](leaves, x, targets)
     with ar.record_gradients(record_gradients):
         loss.backward(retain_graph=record_gradients)
     return float(loss.data), {k: v.grad for k, v in leaves.items()}

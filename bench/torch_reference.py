@@ -72,6 +72,38 @@ def torch_primitive_step(kind, params, x, targets):
     return float(loss.detach()), {k: v.grad.numpy().copy() for k, v in p.items()}
 
 
+def torch_per_step_step(kind, params, x, targets):
+    """Forward + backward of the per-step-output model (``engine_models.per_step_forward``)
+    from primitive ops: output layer, log_softmax and the picked log-probabilities inside
+    the time loop, losses summed over t. Same interface as ``torch_primitive_step``."""
+    import torch
+
+    _check_kind(kind)
+    p = {k: torch.tensor(params[k], dtype=torch.float64, requires_grad=True) for k in _KEYS[kind]}
+    xt = torch.as_tensor(x, dtype=torch.float64)
+    tg = torch.as_tensor(targets, dtype=torch.int64)
+    T, B, _ = xt.shape
+    H = p["W_h"].shape[0]
+    h = torch.zeros(B, H, dtype=torch.float64)
+    c = torch.zeros(B, H, dtype=torch.float64)
+    rows = torch.arange(B)
+    total = None
+    for t in range(T):
+        if kind == "rnn":
+            h = torch.tanh(torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b_h"])
+        else:
+            a = torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b"]
+            i, f = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H])
+            g, o = torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
+            c = torch.mul(f, c) + torch.mul(i, g)
+            h = torch.mul(o, torch.tanh(c))
+        y = torch.matmul(h, p["W_y"]) + p["b_y"]
+        loss_t = -torch.log_softmax(y, dim=1)[rows, tg[t]].sum()
+        total = loss_t if total is None else total + loss_t
+    total.backward()
+    return float(total.detach()), {k: v.grad.numpy().copy() for k, v in p.items()}
+
+
 def torch_fused_step(kind, params, x, targets):
     """Forward + backward with nn.RNN(tanh) / nn.LSTM + nn.Linear. kind: 'rnn' | 'lstm'.
 
