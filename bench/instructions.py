@@ -8,7 +8,8 @@ instructions a step executes does not (it depends on the code, not on the load).
 (tree, model, row, variant) runs under ``valgrind --tool=callgrind`` twice, with 1 and with
 4 steps after the setup, and the difference / 3 is the count of one step (imports and
 setup cancel out). Variants: ``step`` (the training step of ``bench.engine_models.step``:
-lean graph, recording off), ``record`` (the full recorded graph), and for the in-place
+lean graph, recording off), ``record`` (the full recorded graph), ``per_step`` and
+``per_step-record`` (the same on the per-step-output model, ``bench.interp_compare``), and for the in-place
 change detection of this tree (``bench.inplace_cost``): ``off``, ``checking``,
 ``params-read``. Needs valgrind (Debian: ``apt-get install valgrind``); slow (about a
 minute per count); two counts run at a time.
@@ -36,7 +37,8 @@ if variant in ("off", "checking", "params-read"):
     name = {"off": "detection off", "params-read": "params read"}.get(variant, variant)
     run = _variant(name, kind, leaves, x, targets)
 else:
-    run = lambda: em.step(kind, leaves, x, targets, variant == "record")
+    model = "per_step" if variant.startswith("per_step") else "batched"
+    run = lambda: em.step(kind, leaves, x, targets, variant.endswith("record"), model=model)
 run()
 for _ in range(steps):
     run()
