@@ -75,7 +75,7 @@ class Dropped:
         return f"<value not kept by ar.lean_graph(), shape={self.shape}>"
 
 
-MARKERS: dict[tuple, Dropped] = {}  # (shape, dtype) -> its marker
+MARKERS: dict[tuple, Dropped] = {}  # (shape, id(dtype)) -> its marker
 
 
 def dropped(value) -> Dropped | object:
@@ -83,7 +83,9 @@ def dropped(value) -> Dropped | object:
     values (Python numbers, NumPy scalars: they cost nothing) are kept as they are."""
     if type(value) is not np.ndarray:
         return value
-    key = (value.shape, value.dtype)
+    # keyed by the dtype's identity: hashing a dtype costs more than the rest of a lean
+    # node (once per op); the marker holds its dtype, so the id is not reused while keyed
+    key = (value.shape, id(value.dtype))
     marker = MARKERS.get(key)
     if marker is None:
         if len(MARKERS) >= 4096:
@@ -95,6 +97,9 @@ def dropped(value) -> Dropped | object:
 def is_dropped(value) -> bool:
     """True for a value a lean graph node did not keep."""
     return type(value) is Dropped
+
+
+_BOTH = (True, True)
 
 
 class Node:
@@ -151,15 +156,17 @@ class Node:
             self.args, self.value = inputs, value
             return
         self.value = value if op.saves_out else (
-            MARKERS.get((value.shape, value.dtype)) or dropped(value))
+            MARKERS.get((value.shape, id(value.dtype))) or dropped(value))
         # a dropped input that is a tensor's gets its node's own value (a marker, or the
         # array that node keeps anyway: no copy); a dropped constant gets a marker
         if drop is None:
             self.args = inputs
         elif len(inputs) == 1:  # (a recorded one-input op's input is a tensor)
             self.args = (parents[0].value,)
-        elif None not in parents and len(inputs) == 2 and drop == (True, True):
-            self.args = (parents[0].value, parents[1].value)  # add, subtract
+        elif len(inputs) == 2 and drop == _BOTH:  # add, subtract
+            a, b = parents
+            self.args = (dropped(inputs[0]) if a is None else a.value,
+                         dropped(inputs[1]) if b is None else b.value)
         else:
             self.args = tuple([v if not d else dropped(v) if p is None else p.value
                                for p, v, d in zip(parents, inputs, drop, strict=True)])

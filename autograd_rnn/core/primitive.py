@@ -206,7 +206,9 @@ class Primitive:
             values = (a._data if ta else a, b._data if tb else b)
             parents = (pa, pb)
             needs_grad = (ta and pa.requires_grad) or (tb and pb.requires_grad)
-        elif n == 1 and isinstance(inputs[0], Tensor):
+        elif n == 1:
+            if not isinstance(inputs[0], Tensor):  # on an array (a VJP's reshape, ...)
+                return self._forward(inputs, inputs, params)
             node = inputs[0].node
             values = (inputs[0]._data,)
             parents = (node,)

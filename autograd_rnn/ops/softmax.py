@@ -19,7 +19,7 @@ def logsumexp(x, axis=-1, keepdims=False):
     the gradient). Output shape: x's shape without ``axis`` (kept as 1 with ``keepdims``)."""
     axis = tuple(axis) if isinstance(axis, list) else axis
     check_axis("logsumexp", x, axis)
-    shift = value_of(x).max(axis=axis, keepdims=True)
+    shift = np.maximum.reduce(value_of(x), axis=axis, keepdims=True)
     total = _sum(exp(x - shift), axis=axis, keepdims=keepdims)
     return log(total) + (shift if keepdims else np.squeeze(shift, axis=axis))
 
@@ -27,7 +27,7 @@ def logsumexp(x, axis=-1, keepdims=False):
 def log_softmax(x, axis=-1):
     """x - logsumexp(x): log-probabilities along ``axis``."""
     check_axis("log_softmax", x, axis)
-    shift = value_of(x).max(axis=axis, keepdims=True)
+    shift = np.maximum.reduce(value_of(x), axis=axis, keepdims=True)
     z = x - shift
     return z - log(_sum(exp(z), axis=axis, keepdims=True))
 
