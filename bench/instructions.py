@@ -9,9 +9,9 @@ instructions a step executes does not (it depends on the code, not on the load).
 4 steps after the setup, and the difference / 3 is the count of one step (imports and
 setup cancel out). Variants: ``step`` (the training step of ``bench.engine_models.step``:
 lean graph, recording off), ``record`` (the full recorded graph), ``per_step`` and
-``per_step-record`` (the same on the per-step-output model, ``bench.interp_compare``), and for the in-place
-change detection of this tree (``bench.inplace_cost``): ``off``, ``checking``,
-``params-read``. Needs valgrind (Debian: ``apt-get install valgrind``); slow (about a
+``per_step-record`` (the same on the per-step-output model, ``bench.interp_compare``), and
+for the in-place change detection of this tree (``bench.inplace_cost``): ``off``,
+``checking``, ``params-read``. Needs valgrind (Debian: ``apt-get install valgrind``); slow (about a
 minute per count); two counts run at a time.
 """
 

@@ -14,7 +14,8 @@ for matmul; a (4, 64) leaf ``y_0`` requiring grad) is run
   (``g <- g * (1 - out * out)`` for tanh, ...), seeded with ones at the last node.
 
 Overhead per node = (engine - NumPy) / nodes, CPU-time medians of interleaved repetitions
-(forward and backward timed separately), one BLAS thread. Targets (issue 14): <= 1 us forward, <= 2 us backward.
+(forward and backward timed separately), one BLAS thread. Targets (issue 14): <= 1 us
+forward, <= 2 us backward.
 """
 
 from __future__ import annotations

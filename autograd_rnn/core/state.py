@@ -7,6 +7,7 @@ Every switch is a context manager that restores the previous value on exit.
 from __future__ import annotations
 
 import contextlib
+import gc
 from typing import Any
 
 
@@ -61,6 +62,32 @@ class _Scope(_Switch):
 
     def __exit__(self, *exc_info) -> None:
         STATE.scope = self.previous.pop()
+
+
+class _Lean(_Switch):
+    """``lean_graph``'s switch: also pauses Python's cyclic garbage collector while a lean
+    graph is recorded (``enabled=True``). Its automatic passes rescan every live object as
+    the graph grows (each node is a few container objects), which cost about half of a
+    1,000-step forward (bench/README.md); the graph is acyclic and reference counting
+    frees it. The collector is re-enabled on exit (if it was on before) and collects
+    whatever cycles other code made meanwhile at its next pass."""
+
+    __slots__ = ("collector",)
+
+    def __init__(self, attribute: str, value: Any) -> None:
+        super().__init__(attribute, value)
+        self.collector: list = []  # was the collector on, per (re-entrant) entry
+
+    def __enter__(self) -> Any:
+        self.collector.append(gc.isenabled())
+        if self.value:
+            gc.disable()
+        return super().__enter__()
+
+    def __exit__(self, *exc_info) -> None:
+        super().__exit__(*exc_info)
+        if self.collector.pop():
+            gc.enable()
 
 
 def no_grad() -> _Switch:
@@ -118,6 +145,8 @@ def lean_graph(enabled: bool = True) -> _Switch:
     during the forward pass, as in PyTorch. Gradients are identical. Lean graphs can be
     backpropagated and drawn (shapes, gradients), not replayed with values
     (``ar.viz.check_nodes`` refuses them); ``ar.compile`` and step-through traces
-    (``ar.viz.trace``) always record full graphs.
+    (``ar.viz.trace``) always record full graphs. Python's cyclic garbage collector is
+    paused inside the block (the graph is freed by reference counting; see ``_Lean``) and
+    resumes on exit: keep the block to one step's forward (and backward).
     """
-    return _Switch("lean", enabled)
+    return _Lean("lean", enabled)

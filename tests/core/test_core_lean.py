@@ -325,3 +325,34 @@ def test_lean_graphs_draw_with_values_not_kept_said_so(detail):
         assert "value not kept (lean graph)" in source
     graph = ar.viz.to_networkx(loss)
     assert graph.nodes[loss.id]["value_norm"] is None  # sum keeps no value
+
+
+def test_dropped_markers_are_per_dtype_and_shape():
+    a, b = dropped(np.ones((3, 2))), dropped(np.ones((3, 2), dtype=np.float32))
+    assert a is not b and a.dtype == np.float64 and b.dtype == np.float32
+    assert dropped(np.zeros((2, 3))) is not a and dropped(np.zeros((3, 2))) is a
+    assert dropped(np.ones((3, 2), dtype=">f8")).dtype == np.dtype(">f8")
+
+
+def test_lean_graph_pauses_the_cyclic_collector_and_restores_it():
+    assert gc.isenabled()
+    with ar.lean_graph():
+        assert not gc.isenabled()
+        with ar.lean_graph(False):  # a full graph inside: the collector stays as it was
+            assert not gc.isenabled()
+        with ar.lean_graph():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with ar.lean_graph(False):
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with ar.lean_graph():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), ar.lean_graph():
+        raise RuntimeError("restored on errors too")
+    assert gc.isenabled()
