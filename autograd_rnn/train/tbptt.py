@@ -157,7 +157,8 @@ def tbptt(
         norm = apply_update(run, params, optimizer, clip_norm, clip_value, steps)
         if norm is not None:
             norms.append(norm)
-    mean = float(np.mean(losses)) if losses else float("nan")
+    # (one window, the common case: its loss as it is, which np.mean returns too)
+    mean = losses[0] if len(losses) == 1 else float(np.mean(losses)) if losses else float("nan")
     return TBPTTResult(loss=mean, updates=len(losses), grad_norms=norms,
                        state=states.saved[T])
 
