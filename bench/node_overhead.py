@@ -62,8 +62,10 @@ def _constant(op: str, shape) -> np.ndarray | None:
     return {"add": 0.01 * noise, "mul": 1 + 0.001 * noise}.get(op, 0.1 * noise)
 
 
-def contenders(op: str, nodes: int) -> dict:
-    """{name: zero-argument callable} for one op: engine and NumPy, forward and backward."""
+def contenders(op: str, nodes: int) -> tuple[dict, dict]:
+    """({name: zero-argument callable}, state) for one op: engine and NumPy, forward and
+    backward; state = {"leaf": the engine's leaf y_0, "graph": [what the last forward
+    made: the engine's output tensor, or the NumPy chain's list of values]}."""
     engine_op, numpy_op, numpy_vjp, c_shape = OPS[op]
     c = _constant(op, c_shape)
     y0 = np.random.default_rng(0).standard_normal(SHAPE) * 0.5
@@ -95,8 +97,9 @@ def contenders(op: str, nodes: int) -> dict:
             g = numpy_vjp(g, ys[k], ys[k - 1], c)
         ys.clear()
 
-    return {"engine_forward": engine_forward, "engine_backward": engine_backward,
-            "numpy_forward": numpy_forward, "numpy_backward": numpy_backward}
+    return ({"engine_forward": engine_forward, "engine_backward": engine_backward,
+             "numpy_forward": numpy_forward, "numpy_backward": numpy_backward},
+            {"leaf": leaf, "graph": graph})
 
 
 def measure(op: str, nodes: int, repeats: int) -> dict:
@@ -104,7 +107,7 @@ def measure(op: str, nodes: int, repeats: int) -> dict:
 
     Each round runs engine and NumPy (rotated order, a full collection before each), timing
     the forward and then the backward that consumes it separately."""
-    run = contenders(op, nodes)
+    run, _ = contenders(op, nodes)
     names = ("engine", "numpy")
     for name in names:  # warm-up
         run[f"{name}_forward"]()

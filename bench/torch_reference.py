@@ -35,34 +35,42 @@ def _check_kind(kind):
         raise ValueError(f"kind must be 'rnn' or 'lstm', got {kind!r}")
 
 
-def torch_primitive_step(kind, params, x, targets):
-    """Forward + backward from primitive ops per step. kind: 'rnn' | 'lstm'.
-
-    params: dict as from bench.handwritten.{rnn,lstm}_params; x (T,B,D); targets (T,B).
-    Returns (loss, {name: np.ndarray same shape as params[name]}).
-    """
+def _setup(kind, params, x, targets):
+    """(torch, leaves, x, targets, zeros (B, H) for h and c) for the primitive-op steps."""
     import torch
 
     _check_kind(kind)
     p = {k: torch.tensor(params[k], dtype=torch.float64, requires_grad=True) for k in _KEYS[kind]}
     xt = torch.as_tensor(x, dtype=torch.float64)
     tg = torch.as_tensor(targets, dtype=torch.int64)
+    zeros = torch.zeros(xt.shape[1], p["W_h"].shape[0], dtype=torch.float64)
+    return torch, p, xt, tg, zeros
+
+
+def _cell(torch, kind, p, x_t, h, c):
+    """One timestep from primitive ops: (h, c) after input x_t (B, D); c unused by the RNN."""
+    if kind == "rnn":
+        return torch.tanh(torch.matmul(x_t, p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b_h"]), c
+    H = h.shape[1]
+    a = torch.matmul(x_t, p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b"]
+    i, f = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H])
+    g, o = torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
+    c = torch.mul(f, c) + torch.mul(i, g)
+    return torch.mul(o, torch.tanh(c)), c
+
+
+def torch_primitive_step(kind, params, x, targets):
+    """Forward + backward from primitive ops per step. kind: 'rnn' | 'lstm'.
+
+    params: dict as from bench.handwritten.{rnn,lstm}_params; x (T,B,D); targets (T,B).
+    Returns (loss, {name: np.ndarray same shape as params[name]}).
+    """
+    torch, p, xt, tg, h = _setup(kind, params, x, targets)
     T, B, _ = xt.shape
-    H = p["W_h"].shape[0]
-    h = torch.zeros(B, H, dtype=torch.float64)
-    c = torch.zeros(B, H, dtype=torch.float64)
-    hs = []
+    H = h.shape[1]
+    c, hs = h, []
     for t in range(T):
-        if kind == "rnn":
-            h = torch.tanh(torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b_h"])
-        else:
-            a = torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b"]
-            i = torch.sigmoid(a[:, :H])
-            f = torch.sigmoid(a[:, H:2 * H])
-            g = torch.tanh(a[:, 2 * H:3 * H])
-            o = torch.sigmoid(a[:, 3 * H:])
-            c = torch.mul(f, c) + torch.mul(i, g)
-            h = torch.mul(o, torch.tanh(c))
+        h, c = _cell(torch, kind, p, xt[t], h, c)
         hs.append(h)
     # output layer once over all steps, as bench.engine_models does (same graph)
     y = torch.matmul(torch.stack(hs).reshape(T * B, H), p["W_y"]) + p["b_y"]
@@ -76,27 +84,10 @@ def torch_per_step_step(kind, params, x, targets):
     """Forward + backward of the per-step-output model (``engine_models.per_step_forward``)
     from primitive ops: output layer, log_softmax and the picked log-probabilities inside
     the time loop, losses summed over t. Same interface as ``torch_primitive_step``."""
-    import torch
-
-    _check_kind(kind)
-    p = {k: torch.tensor(params[k], dtype=torch.float64, requires_grad=True) for k in _KEYS[kind]}
-    xt = torch.as_tensor(x, dtype=torch.float64)
-    tg = torch.as_tensor(targets, dtype=torch.int64)
-    T, B, _ = xt.shape
-    H = p["W_h"].shape[0]
-    h = torch.zeros(B, H, dtype=torch.float64)
-    c = torch.zeros(B, H, dtype=torch.float64)
-    rows = torch.arange(B)
-    total = None
-    for t in range(T):
-        if kind == "rnn":
-            h = torch.tanh(torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b_h"])
-        else:
-            a = torch.matmul(xt[t], p["W_x"]) + torch.matmul(h, p["W_h"]) + p["b"]
-            i, f = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H])
-            g, o = torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
-            c = torch.mul(f, c) + torch.mul(i, g)
-            h = torch.mul(o, torch.tanh(c))
+    torch, p, xt, tg, h = _setup(kind, params, x, targets)
+    c, rows, total = h, torch.arange(xt.shape[1]), None
+    for t in range(xt.shape[0]):
+        h, c = _cell(torch, kind, p, xt[t], h, c)
         y = torch.matmul(h, p["W_y"]) + p["b_y"]
         loss_t = -torch.log_softmax(y, dim=1)[rows, tg[t]].sum()
         total = loss_t if total is None else total + loss_t
