@@ -139,3 +139,16 @@ def test_non_finite_loss_raises_before_any_update():
     with pytest.raises(NonFiniteLossError, match="loss is nan"):
         tbptt(model, x, target, _sum_loss, optimizer=opt)
     assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_parameter_finiteness_check_is_exact():
+    from autograd_rnn.train.window import _finite
+
+    big = np.full((3, 4), 1e200)  # its dot with itself overflows: the extremes decide
+    with np.errstate(over="ignore"):
+        assert _finite(big) and _finite(np.zeros((0, 3))) and _finite(np.ones((2, 2))[:, :1])
+    for bad in (np.nan, np.inf, -np.inf):
+        for base in (np.ones((3, 4)), big.copy(), np.ones((3, 4), dtype=np.float32)):
+            base[1, 2] = bad
+            with np.errstate(over="ignore", invalid="ignore"):
+                assert not _finite(base) and not _finite(base.T)
