@@ -280,7 +280,7 @@ def test_a_loop_never_writes_into_an_input():
 
     rng = np.random.default_rng(0)
     x, h = rng.uniform(-1.2, 1.2, (5, 1)), rng.uniform(-1.2, 1.2, (1,))
-    compiled = compile_graph(loss, [ar.tensor(x, requires_grad=True), ar.tensor(h, requires_grad=True)])
+    compiled = compile_graph(loss, [ar.tensor(v, requires_grad=True) for v in (x, h)])
     x_before = x.copy()
     value, grads = compiled(x, h)
     np.testing.assert_array_equal(x, x_before)
