@@ -3,7 +3,7 @@
 ``run_many`` starts up to ``workers`` children (``sandbox_child.child_main``), watches their
 pipes and exit sentinels from this one thread with ``multiprocessing.connection.wait`` and
 kills a child's whole process group when its time is up. The parent stays single-threaded,
-so children are forked (~5 ms each, NumPy and the checker already imported, the caller's
+so children are forked (cheap: NumPy and the checker already imported, the caller's
 ``__main__`` never re-imported); where fork is unsafe or missing (macOS, Windows) they are
 spawned, which needs the ``if __name__ == "__main__":`` guard in scripts.
 

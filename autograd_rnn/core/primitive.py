@@ -58,6 +58,25 @@ REGISTRY: dict[str, Primitive] = {}
 _UNSET = object()
 
 
+def _where(forward: Callable) -> str:
+    return f"{getattr(forward, '__module__', '?')}.{getattr(forward, '__qualname__', '?')}"
+
+
+def _check_free(name: str, forward: Callable) -> None:
+    """Refuse a name another primitive holds, except the same function defined again in an
+    interactive session (a notebook cell or REPL run twice: ``__main__``), which replaces it."""
+    old = REGISTRY.get(name)
+    if old is None:
+        return
+    rerun = (getattr(forward, "__module__", None) == "__main__"
+             and _where(old.forward) == _where(forward))
+    if not rerun:
+        raise ValueError(
+            f"a primitive named {name!r} is already registered (by {_where(old.forward)}): "
+            f"give this one another name (@ar.primitive(name=...)), or remove the old one "
+            f"first with ar.REGISTRY.pop({name!r})")
+
+
 class Primitive:
     """A differentiable op: ``forward`` on NumPy values plus its VJPs."""
 
@@ -80,8 +99,7 @@ class Primitive:
         self.__name__ = self.name
         self.__wrapped__ = forward
         if register:
-            if self.name in REGISTRY:
-                raise ValueError(f"a primitive named {self.name!r} is already registered")
+            _check_free(self.name, forward)
             REGISTRY[self.name] = self
 
     def defvjp(self, *vjps: Callable | None, saves=_UNSET) -> Callable | None:

@@ -125,3 +125,51 @@ def test_vjp_returning_a_wrong_shape_is_reported(define):
     transposed.defvjp(lambda g, out, v: (g * 2.0).T)
     with pytest.raises(ar.ShapeError, match=r"shape \(3, 2\).*\(2, 3\)"):
         transposed(v).sum().backward()
+
+
+CELL = '''
+import numpy as np
+import autograd_rnn as ar
+
+@ar.primitive(name="cell_rerun_op")
+def cell_rerun_op(x):
+    return x * SCALE
+
+cell_rerun_op.defvjp(lambda g, out, x: g * SCALE)
+'''
+
+
+def _run_cell(scale: float, module: str = "__main__") -> dict:
+    namespace = {"__name__": module, "SCALE": scale}
+    exec(compile(CELL, "<cell>", "exec"), namespace)  # as Jupyter runs a cell
+    return namespace
+
+
+def test_a_notebook_cell_run_again_replaces_its_op():
+    import autograd_rnn as ar
+
+    try:
+        _run_cell(2.0)
+        second = _run_cell(3.0)["cell_rerun_op"]  # the edited cell, run again: no error
+        assert ar.REGISTRY["cell_rerun_op"] is second
+        x = ar.tensor([1.0, -2.0], requires_grad=True)
+        second(x).sum().backward()
+        np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    finally:
+        ar.REGISTRY.pop("cell_rerun_op", None)
+
+
+def test_a_name_taken_by_another_module_or_a_builtin_is_refused_with_the_owner():
+    import autograd_rnn as ar
+
+    try:
+        _run_cell(2.0, module="coursework.ops")
+        with pytest.raises(ValueError, match=r"'cell_rerun_op' is already registered \(by "
+                           r"coursework\.ops\.cell_rerun_op\).*REGISTRY\.pop"):
+            _run_cell(3.0)
+    finally:
+        ar.REGISTRY.pop("cell_rerun_op", None)
+    with pytest.raises(ValueError, match=r"'tanh' is already registered \(by "
+                       r"autograd_rnn\.ops\.elementwise\.tanh\)"):
+        exec("import autograd_rnn as ar\n@ar.primitive(name='tanh')\ndef tanh(x):\n"
+             "    return x\n", {"__name__": "__main__"})
