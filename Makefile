@@ -8,7 +8,8 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup system-deps browser demo test graphs bench lint jupyter clean
+.PHONY: setup system-deps browser demo test graphs bench bench-engine bench-inplace lint \
+	jupyter clean
 
 setup: $(STAMP) system-deps
 
@@ -28,7 +29,7 @@ browser:
 demo: setup
 	$(PY) -m autograd_rnn demo
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest -q -n 2
 
 graphs: setup
@@ -37,9 +38,25 @@ graphs: setup
 bench: setup
 	$(PY) -m bench.run
 
+# The engine rewrite (issue 16) against its starting point, and what in-place change detection
+# costs a step (issue 17): bench/README.md. Instruction counts need valgrind (slow: minutes).
+BENCH_BEFORE ?= 3f08824
+BENCH_BEFORE_TREE := build/bench-before
+bench-engine: setup
+	rm -rf $(BENCH_BEFORE_TREE) && mkdir -p $(BENCH_BEFORE_TREE)
+	git archive $(BENCH_BEFORE) | tar -x -C $(BENCH_BEFORE_TREE)
+	$(PY) -m bench.instructions --tree before=$(BENCH_BEFORE_TREE) --tree after=. \
+		--rows tiny --variants step,record
+	$(PY) -m bench.versions --before $(BENCH_BEFORE_TREE) --rows tiny,small --repeats 15
+
+bench-inplace: setup
+	$(PY) -m bench.instructions --tree after=. --rows tiny \
+		--variants off,step,checking,params-read
+	$(PY) -m bench.inplace_cost --rows tiny,small --repeats 15
+
+# ruff's settings (pyproject.toml) include C901: no function above complexity 15
 lint: setup
 	$(PY) -m ruff check autograd_rnn tests bench
-	$(PY) -m ruff check --select C901 autograd_rnn/core autograd_rnn/ops autograd_rnn/nn
 
 jupyter: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[notebook]"

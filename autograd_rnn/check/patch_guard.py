@@ -5,7 +5,8 @@ the watched modules (and the code object of every Python function among them); `
 raises ``StudentCodeError`` (status "monkeypatch") naming what was replaced or deleted since.
 New attributes are not reported: modules legitimately add some lazily. Watched: NumPy's
 public namespaces (``np.*``, ``np.linalg``, ...), the checker's modules that run in the
-isolated process and ``builtins``, ``math``, ``operator`` (a scan is cheap next to the check itself).
+isolated process and ``builtins``, ``math``, ``operator`` (a scan is cheap next to the check
+itself).
 """
 
 from __future__ import annotations

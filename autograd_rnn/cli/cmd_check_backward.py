@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import json
 
+from autograd_rnn.cli import options
 from autograd_rnn.cli.grading_options import add_grading_options, emit, sizes
+
+HELP = "check hand-written forward/backward functions (coursework) against the engine"
+DESCRIPTION = """Convention (cs231n): forward(*inputs) -> (out, cache); backward(dout, cache) ->
+tuple of input gradients in the order of the inputs; or one loss function returning (loss, dx),
+e.g. temporal_softmax_loss(x, y, mask) (omit BACKWARD). Sequences are batch-major (N, T, D).
+Exit 0 passed, 1 the checked code is wrong (mismatch, wrong shape or dtype, raised, timed out,
+crashed), 2 bad invocation (option, file, function), 130 interrupted."""
 
 
 def register(subparsers) -> None:
     from autograd_rnn.check.references import REFERENCES
 
-    parser = subparsers.add_parser(
-        "check-backward",
-        help="check hand-written forward/backward functions (coursework) against the engine",
-        description="Convention (cs231n): forward(*inputs) -> (out, cache); backward(dout, "
-        "cache) -> tuple of input gradients in the order of the inputs; or one loss function "
-        "returning (loss, dx), e.g. temporal_softmax_loss(x, y, mask) (omit BACKWARD). "
-        "Sequences are batch-major (N, T, D). Exit 0 passed, 1 the checked code is wrong "
-        "(mismatch, wrong shape or dtype, raised, timed out, crashed), 2 bad invocation "
-        "(option, file, function), 130 interrupted.",
-    )
+    parser = options.add_command(subparsers, "check-backward", run, HELP, DESCRIPTION)
     parser.add_argument("forward", help="MODULE:FUNCTION or FILE.py:FUNCTION of the forward")
     parser.add_argument("backward", nargs="?", default=None,
                         help="MODULE:FUNCTION or FILE.py:FUNCTION of the backward (omit when "
@@ -33,7 +32,6 @@ def register(subparsers) -> None:
     parser.add_argument("--inputs", default=None,
                         help=".npz file of inputs in order (default: drawn for --layer)")
     add_grading_options(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args) -> int:

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
+from autograd_rnn.cli import options
 
-from autograd_rnn.cli.options import SIZE, add_force_option
+HELP = "write the forward + backward (BPTT) of an unrolled network as plain NumPy source"
+DESCRIPTION = """Unroll a recurrent network for --steps timesteps with a softmax cross-entropy
+loss, compile its graph and write the generated Python/NumPy source: the forward pass, then the
+gradients in reverse topological order."""
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "codegen",
-        help="write the forward + backward (BPTT) of an unrolled network as plain NumPy source",
-        description="Unroll a recurrent network for --steps timesteps with a softmax "
-        "cross-entropy loss, compile its graph and write the generated Python/NumPy source: "
-        "the forward pass, then the gradients in reverse topological order.",
-    )
-    parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn")
-    parser.add_argument("--steps", type=SIZE, default=3, help="timesteps T (default 3)")
-    parser.add_argument("--hidden", type=SIZE, default=4, help="hidden size H (default 4)")
-    parser.add_argument("--input", type=SIZE, default=3, help="input size D (default 3)")
-    parser.add_argument("--batch", type=SIZE, default=2, help="batch size B (default 2)")
-    parser.add_argument("--output", type=SIZE, default=None,
+    parser = options.add_command(subparsers, "codegen", run, HELP, DESCRIPTION)
+    options.add_cell_option(parser)
+    options.add_unroll_sizes(parser, steps=3, hidden=4, input=3, batch=2)
+    parser.add_argument("--output", type=options.SIZE, default=None,
                         help="output size V (default: the input size)")
     parser.add_argument("--no-loops", action="store_true",
                         help="straight-line code even for many timesteps")
     parser.add_argument("-o", "--out", required=True, help="file to write (.py)")
-    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
-                        help="replace an existing file (--no-overwrite, the default, refuses)")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    options.add_write_options(parser)
 
 
 def run(args) -> int:

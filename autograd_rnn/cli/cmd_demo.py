@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from autograd_rnn.cli.options import SEED, SIZE, add_force_option
+from autograd_rnn.cli import options
+
+HELP = ("train an RNN with BPTT, gradient-check it, draw its unrolled graph and write the "
+        "step-through page")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="train an RNN with BPTT, gradient-check it, draw its unrolled graph and "
-        "write the step-through page",
-    )
+    parser = options.add_command(subparsers, "demo", run, HELP)
     parser.add_argument("--out", default="out/demo",
                         help="folder for the files, created, and replaced on each run; a "
                         "folder the demo did not make is refused unless empty (default "
                         "out/demo)")
-    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
-    parser.add_argument("--steps", type=SIZE, default=300, help="training steps (default 300)")
+    options.add_seed_option(parser)
+    parser.add_argument("--steps", type=options.SIZE, default=300,
+                        help="training steps (default 300)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    options.add_force_option(parser)
 
 
 def run(args) -> int:

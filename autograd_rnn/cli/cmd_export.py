@@ -6,25 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograd_rnn.cli import options
 from autograd_rnn.cli.main import UsageError
-from autograd_rnn.cli.options import POSITIVE, SEED, SIZE, add_force_option, count
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
+HELP = "draw an unrolled RNN/LSTM/GRU graph with the gradient on every edge"
+DESCRIPTION = """Unroll a small random network, backpropagate, and draw its graph (Graphviz).
+Example: autograd-rnn export --cell lstm --steps 4 --detail textbook -o lstm.svg"""
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "export",
-        help="draw an unrolled RNN/LSTM/GRU graph with the gradient on every edge",
-        description="Unroll a small random network, backpropagate, and draw its graph "
-        "(Graphviz). Example: autograd-rnn export --cell lstm --steps 4 --detail textbook "
-        "-o lstm.svg",
-    )
-    parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn")
-    parser.add_argument("--steps", type=SIZE, default=3, help="timesteps T (default 3)")
-    parser.add_argument("--hidden", type=SIZE, default=3, help="hidden size H (default 3)")
-    parser.add_argument("--batch", type=SIZE, default=1, help="batch size B (default 1)")
-    parser.add_argument("--layers", type=SIZE, default=1, help="stacked layers (default 1)")
+    parser = options.add_command(subparsers, "export", run, HELP, DESCRIPTION)
+    options.add_cell_option(parser)
+    options.add_unroll_sizes(parser, steps=3, hidden=3, batch=1, layers=1)
     parser.add_argument("--bidirectional", action="store_true",
                         help="add a reverse direction to every layer")
     parser.add_argument("--detail", choices=("auto", "textbook", "ops", "cells"),
@@ -52,7 +47,7 @@ def register(subparsers) -> None:
     parser.add_argument("--fan-out", action="store_true",
                         help="draw an arrow from a shared weight to every use instead of a "
                         "bus line (ops and cells views)")
-    parser.add_argument("--wrap", type=count(0), default=None, metavar="N",
+    parser.add_argument("--wrap", type=options.count(0), default=None, metavar="N",
                         help="textbook and cells views: lay the unroll out in bands of at most "
                         "N steps, read like lines of text (default: what fits a 16:9 slide "
                         "best; 0: one band)")
@@ -61,17 +56,14 @@ def register(subparsers) -> None:
                         "gradient norms (default: beyond 40 steps)")
     parser.add_argument("--loss-at", choices=("all", "last"), default="all",
                         help="loss on every step (default) or on the last step only")
-    parser.add_argument("--truncate", type=SIZE, default=None, metavar="K",
+    parser.add_argument("--truncate", type=options.SIZE, default=None, metavar="K",
                         help="truncated BPTT: detach the hidden state every K steps")
-    parser.add_argument("--weight-scale", type=POSITIVE, default=None,
+    parser.add_argument("--weight-scale", type=options.POSITIVE, default=None,
                         help="W_h = scale x orthogonal (< 1 vanishing, > 1 exploding)")
-    parser.add_argument("--max-nodes", type=SIZE, default=1000,
+    parser.add_argument("--max-nodes", type=options.SIZE, default=1000,
                         help="refuse to lay out larger graphs (default 1000)")
-    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
-    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
-                        help="replace an existing file (--no-overwrite, the default, refuses)")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    options.add_seed_option(parser)
+    options.add_write_options(parser)
 
 
 def run(args) -> int:

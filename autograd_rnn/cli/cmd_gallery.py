@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import sys
 
+from autograd_rnn.cli import options
+
+HELP = "regenerate the example diagrams (DOT + SVG, PNG for textbook views) in graphs/"
+DESCRIPTION = """Write the gallery of example graphs: textbook views of RNN, LSTM, GRU,
+truncated BPTT and a 2-layer stack, a 3-step RNN op by op, an LSTM and a GRU cell, 30-step
+vanishing/exploding RNNs, a 100-step LSTM, truncated BPTT, a backward graph and a failing
+per-node gradient check."""
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "gallery",
-        help="regenerate the example diagrams (DOT + SVG, PNG for textbook views) in graphs/",
-        description="Write the gallery of example graphs: textbook views of RNN, LSTM, GRU, "
-        "truncated BPTT and a 2-layer stack, a 3-step RNN op by op, an LSTM and a GRU cell, "
-        "30-step vanishing/exploding RNNs, a 100-step LSTM, truncated BPTT, a backward graph "
-        "and a failing per-node gradient check.",
-    )
+    parser = options.add_command(subparsers, "gallery", run, HELP, DESCRIPTION)
     parser.add_argument("--out", default="graphs", help="output folder (default graphs)")
     parser.add_argument("--check", action="store_true",
                         help="only compare the DOT files with what the code draws now "
                         "(exit 1 if any differ)")
     parser.add_argument("--dot-only", action="store_true",
                         help="write DOT files only (no Graphviz needed)")
-    parser.set_defaults(run=run)
 
 
 def run(args) -> int:

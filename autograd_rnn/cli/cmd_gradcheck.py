@@ -3,25 +3,18 @@ finite differences. Exit 0 when every parameter passes, 1 on a mismatch."""
 
 from __future__ import annotations
 
-from autograd_rnn.cli.options import SIZE, add_check_options, add_force_option
+from autograd_rnn.cli import options
+
+HELP = "check BPTT gradients of an RNN/LSTM/GRU sequence model against finite differences"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "gradcheck",
-        help="check BPTT gradients of an RNN/LSTM/GRU sequence model against finite differences",
-    )
-    parser.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn",
-                        help="recurrent cell (default rnn)")
-    parser.add_argument("--steps", type=SIZE, default=5, help="timesteps unrolled (default 5)")
-    parser.add_argument("--hidden", type=SIZE, default=4, help="hidden size (default 4)")
-    parser.add_argument("--batch", type=SIZE, default=2, help="batch size (default 2)")
-    parser.add_argument("--input-size", type=SIZE, default=3, help="input size (default 3)")
-    parser.add_argument("--output-size", type=SIZE, default=2, help="output size (default 2)")
-    parser.add_argument("--layers", type=SIZE, default=1, help="stacked layers (default 1)")
-    add_check_options(parser, max_entries_default=20, what="parameter")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    parser = options.add_command(subparsers, "gradcheck", run, HELP)
+    options.add_cell_option(parser, help="recurrent cell (default rnn)")
+    options.add_unroll_sizes(parser, steps=5, hidden=4, batch=2, input_size=3, output_size=2,
+                             layers=1)
+    options.add_check_options(parser, max_entries_default=20, what="parameter")
+    options.add_force_option(parser)
 
 
 def run(args) -> int:

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import sys
 
+from autograd_rnn.cli import options
 from autograd_rnn.cli.grading_options import add_grading_options, emit, sizes
+
+HELP = "grade a folder of students' backward passes (CSV, JSON, Gradescope)"
+DESCRIPTION = """Layouts: one sub-folder per student, one .py file per student, or one
+submission (Gradescope's /autograder/submission). Functions are found by cs231n's names
+(rnn_step_forward/rnn_step_backward, temporal_softmax_loss, ...). Exit 0 when every check
+passed, 1 when one failed, 2 bad invocation, 130 interrupted."""
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "grade",
-        help="grade a folder of students' backward passes (CSV, JSON, Gradescope)",
-        description="Layouts: one sub-folder per student, one .py file per student, or one "
-        "submission (Gradescope's /autograder/submission). Functions are found by cs231n's "
-        "names (rnn_step_forward/rnn_step_backward, temporal_softmax_loss, ...). Exit 0 when "
-        "every check passed, 1 when one failed, 2 bad invocation, 130 interrupted.",
-    )
+    parser = options.add_command(subparsers, "grade", run, HELP, DESCRIPTION)
     parser.add_argument("submissions", metavar="SUBMISSIONS_DIR",
                         help="folder of submissions")
     parser.add_argument("--layers", required=True,
@@ -36,7 +36,6 @@ def register(subparsers) -> None:
     parser.add_argument("--points", default=None, metavar="LAYER=P,...",
                         help="max score per layer (default 1 each)")
     add_grading_options(parser)
-    parser.set_defaults(run=run)
 
 
 def _points(text: str | None) -> dict[str, float]:

@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
+from autograd_rnn.cli import options
 from autograd_rnn.cli.main import UsageError
-from autograd_rnn.cli.options import NON_NEGATIVE, SEED, SIZE, add_force_option
+
+HELP = "generate text (chars task) or continue a sine wave from a training checkpoint"
+DESCRIPTION = """One-to-many generation: each output is fed back as the next input. Example:
+autograd-rnn sample --checkpoint chars.npz --length 300 --temperature 0.7 --prime 'The river'"""
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "sample",
-        help="generate text (chars task) or continue a sine wave from a training checkpoint",
-        description="One-to-many generation: each output is fed back as the next input. "
-        "Example: autograd-rnn sample --checkpoint chars.npz --length 300 --temperature 0.7 "
-        "--prime 'The river'",
-    )
+    parser = options.add_command(subparsers, "sample", run, HELP, DESCRIPTION)
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a .npz written by 'autograd-rnn train --checkpoint' "
                         "(task chars or sine)")
-    parser.add_argument("--length", type=SIZE, default=200,
+    parser.add_argument("--length", type=options.SIZE, default=200,
                         help="characters (or sine values) to generate [default: 200]")
-    parser.add_argument("--temperature", type=NON_NEGATIVE, default=1.0,
+    parser.add_argument("--temperature", type=options.NON_NEGATIVE, default=1.0,
                         help="sampling temperature: softmax(y / temperature); < 1 safer, > 1 "
                         "wilder, 0 always the most likely character [default: 1.0]")
-    parser.add_argument("--seed", type=SEED, default=0,
+    parser.add_argument("--seed", type=options.SEED, default=0,
                         help="random seed of the sampling [default: 0]")
     parser.add_argument("--prime", default="",
                         help="text to read before generating (chars; only characters seen in "
                         "training) [default: one character drawn by frequency]")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    options.add_force_option(parser)
 
 
 def run(args) -> int:

@@ -3,31 +3,24 @@ backpropagated, one node or one edge per frame."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from autograd_rnn.cli import options
 from autograd_rnn.cli.main import UsageError
-from autograd_rnn.cli.options import SEED, SIZE, add_force_option, count
 
 TOO_LARGE_HINT = " (here: --detail cells, or fewer --steps)"
 
+HELP = "write a self-contained HTML page stepping through graph construction and backprop"
+DESCRIPTION = """Unroll a small RNN/LSTM/GRU, backpropagate, and write an HTML page with one
+frame per created node and per gradient sent along an edge (Previous/Next, slider, arrow keys).
+Needs Graphviz's `dot`."""
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "trace",
-        help="write a self-contained HTML page stepping through graph construction and backprop",
-        description="Unroll a small RNN/LSTM/GRU, backpropagate, and write an HTML page with "
-        "one frame per created node and per gradient sent along an edge (Previous/Next, "
-        "slider, arrow keys). Needs Graphviz's `dot`.",
-    )
-    parser.add_argument(
-        "--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="recurrent cell (default rnn)"
-    )
-    parser.add_argument("--steps", type=SIZE, default=2, help="timesteps T (default 2)")
-    parser.add_argument("--hidden", type=SIZE, default=3, help="hidden size H (default 3)")
-    parser.add_argument("--input", type=SIZE, default=2, help="input size D (default 2)")
-    parser.add_argument("--batch", type=SIZE, default=1, help="batch size B (default 1)")
-    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
+    parser = options.add_command(subparsers, "trace", run, HELP, DESCRIPTION)
+    options.add_cell_option(parser, help="recurrent cell (default rnn)")
+    options.add_unroll_sizes(parser, steps=2, hidden=3, input=2, batch=1)
+    options.add_seed_option(parser)
     parser.add_argument(
         "--detail",
         choices=("ops", "cells"),
@@ -39,13 +32,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--every",
-        type=SIZE,
+        type=options.SIZE,
         default=1,
         help="keep every k-th frame (the last is always kept; default 1)",
     )
     parser.add_argument(
         "--max-frames",
-        type=count(0),
+        type=options.count(0),
         default=300,
         help="at most this many frames, spread evenly (default 300; 0 = all)",
     )
@@ -53,10 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "-o", "--out", default="steps.html", help="HTML file to write (default steps.html)"
     )
-    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
-                        help="replace an existing file (--no-overwrite, the default, refuses)")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    options.add_write_options(parser)
 
 
 def run(args) -> int:

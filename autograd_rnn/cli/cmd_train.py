@@ -6,23 +6,22 @@ import argparse
 import os
 import sys
 
+from autograd_rnn.cli import options
 from autograd_rnn.cli.main import UsageError
-from autograd_rnn.cli.options import NON_NEGATIVE, POSITIVE, SEED, SIZE, add_force_option
 
 # settings that map one-to-one onto TrainConfig fields; None means "not given"
 _CONFIG_OPTIONS = ("task", "cell", "seq_len", "hidden", "layers", "batch", "optimizer", "lr",
                    "clip", "clip_value", "k1", "k2", "seed", "stream")
 
+HELP = "train an RNN/LSTM/GRU on a built-in task (sine, adding problem, characters)"
+DESCRIPTION = """Train a recurrent network with (truncated) backpropagation through time.
+Examples: autograd-rnn train --task adding --cell lstm --seq-len 50 --steps 2000; autograd-rnn
+train --task chars --cell lstm --hidden 64 --seq-len 25 --checkpoint chars.npz (then:
+autograd-rnn sample --checkpoint chars.npz)."""
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "train",
-        help="train an RNN/LSTM/GRU on a built-in task (sine, adding problem, characters)",
-        description="Train a recurrent network with (truncated) backpropagation through time. "
-        "Examples: autograd-rnn train --task adding --cell lstm --seq-len 50 --steps 2000; "
-        "autograd-rnn train --task chars --cell lstm --hidden 64 --seq-len 25 "
-        "--checkpoint chars.npz (then: autograd-rnn sample --checkpoint chars.npz).",
-    )
+    parser = options.add_command(subparsers, "train", run, HELP, DESCRIPTION)
     add = parser.add_argument
     add("--task", choices=["sine", "adding", "chars"], default=None,
         help="sine: next value of a sum of two sines (MSE); adding: sum of the two marked "
@@ -30,29 +29,29 @@ def register(subparsers) -> None:
         "model on --text (cross-entropy in nats per character) [default: sine]")
     add("--cell", choices=["rnn", "lstm", "gru"], default=None,
         help="recurrent cell: vanilla tanh RNN, LSTM or GRU [default: rnn]")
-    add("--seq-len", type=SIZE, default=None, metavar="T",
+    add("--seq-len", type=options.SIZE, default=None, metavar="T",
         help="timesteps per training sequence [default: 50]")
-    add("--hidden", type=SIZE, default=None, metavar="H", help="hidden units [default: 32]")
-    add("--layers", type=SIZE, default=None, help="stacked recurrent layers [default: 1]")
-    add("--batch", type=SIZE, default=None, metavar="B",
+    add("--hidden", type=options.SIZE, default=None, metavar="H", help="hidden units [default: 32]")
+    add("--layers", type=options.SIZE, default=None, help="stacked recurrent layers [default: 1]")
+    add("--batch", type=options.SIZE, default=None, metavar="B",
         help="sequences per training step [default: 16]")
-    add("--steps", type=SIZE, default=1000,
+    add("--steps", type=options.SIZE, default=1000,
         help="train until this many steps (batches) are done in total; with --resume the "
         "run continues up to this number [default: 1000]")
     add("--optimizer", choices=["sgd", "adagrad", "rmsprop", "adam"], default=None,
         help="update rule [default: adam]")
-    add("--lr", type=POSITIVE, default=None,
+    add("--lr", type=options.POSITIVE, default=None,
         help="learning rate [default: 0.01 for adam/rmsprop, 0.1 for sgd/adagrad]")
-    add("--clip", type=NON_NEGATIVE, default=None,
+    add("--clip", type=options.NON_NEGATIVE, default=None,
         help="clip gradients to this global L2 norm; 0 turns clipping off [default: 1.0]")
-    add("--clip-value", type=POSITIVE, default=None,
+    add("--clip-value", type=options.POSITIVE, default=None,
         help="also clip every gradient entry to [-v, v] (min-char-rnn uses 5) [default: off]")
-    add("--k1", type=SIZE, default=None,
+    add("--k1", type=options.SIZE, default=None,
         help="truncated BPTT: an update every k1 steps [default: the whole sequence]")
-    add("--k2", type=SIZE, default=None,
+    add("--k2", type=options.SIZE, default=None,
         help="truncated BPTT: backpropagate through the last k2 steps; the hidden state is "
         "carried across chunks but detached [default: the whole sequence]")
-    add("--seed", type=SEED, default=None,
+    add("--seed", type=options.SEED, default=None,
         help="seed for the initial weights and the data stream [default: 0]")
     add("--stream", action="store_true", default=None,
         help="--task chars: read the text as --batch parallel streams, carrying the hidden "
@@ -63,7 +62,7 @@ def register(subparsers) -> None:
         help="save parameters, optimizer state, step, random state and history to this .npz "
         "(atomically) every --checkpoint-every steps, at the end and on Ctrl-C or SIGTERM; "
         "PATH.lock keeps a second run off the same file while this one runs")
-    add("--checkpoint-every", type=SIZE, default=100, metavar="N",
+    add("--checkpoint-every", type=options.SIZE, default=100, metavar="N",
         help="steps between checkpoint saves [default: 100]")
     add("--resume", action="store_true",
         help="continue the run saved in --checkpoint exactly where it stopped (settings come "
@@ -77,8 +76,7 @@ def register(subparsers) -> None:
     add("--keep-freed-memory", action="store_true",
         help="let glibc keep freed memory between steps instead of returning it to the OS "
         "(10-25%% faster steps on larger models; the process keeps its peak memory)")
-    add_force_option(parser)
-    parser.set_defaults(run=run)
+    options.add_force_option(parser)
 
 
 def _overrides(args) -> dict:

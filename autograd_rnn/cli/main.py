@@ -39,8 +39,9 @@ def _exit_code(error: BaseException) -> int | None:
     for exceptions that are bugs (they keep their traceback)."""
     from autograd_rnn.files import NotARegularFileError, WriteFailedError
     from autograd_rnn.limits import MemoryLimitError
+    from autograd_rnn.viz.errors import LayoutFailedError
 
-    if isinstance(error, WriteFailedError):
+    if isinstance(error, (WriteFailedError, LayoutFailedError)):
         return 1
     if isinstance(error, (UsageError, MemoryLimitError, NotARegularFileError, FileExistsError,
                           FileNotFoundError, IsADirectoryError, NotADirectoryError,

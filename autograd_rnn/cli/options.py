@@ -1,14 +1,59 @@
-"""Options shared by several subcommands (declared once so their help stays identical)."""
+"""Options shared by several subcommands (declared once so their help stays identical),
+the numeric option types that refuse a bad value while parsing, and ``add_command``, which
+every ``cmd_<name>.py`` starts its ``register`` with."""
 
 from __future__ import annotations
 
 import argparse
 import math
 
+CELLS = ("rnn", "lstm", "gru")
+
+# what each size option of an unrolled network counts (shape letters of STYLE.md)
+_SIZE_HELP = {"steps": "timesteps T", "hidden": "hidden size H", "input": "input size D",
+              "batch": "batch size B", "layers": "stacked layers",
+              "input_size": "input size D", "output_size": "output size V"}
+
+
+def add_command(subparsers, name: str, run, help: str,
+                description: str | None = None) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name``, calling ``run(args)`` when chosen. ``help`` is its
+    line in ``autograd-rnn --help``, ``description`` the text over its own options (both are
+    re-wrapped: line breaks in them do not show)."""
+    parser = subparsers.add_parser(name, help=help, description=description)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_cell_option(parser, help: str | None = None) -> None:
+    """--cell rnn|lstm|gru (default rnn)."""
+    parser.add_argument("--cell", choices=CELLS, default="rnn", help=help)
+
+
+def add_unroll_sizes(parser, **defaults: int) -> None:
+    """Size options of an unrolled network, in the order given: ``add_unroll_sizes(parser,
+    steps=3, hidden=4)`` adds ``--steps`` ("timesteps T (default 3)") and ``--hidden``;
+    ``input_size`` becomes ``--input-size``. Each takes an integer >= 1."""
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=SIZE, default=default,
+                            help=f"{_SIZE_HELP[name]} (default {default})")
+
+
+def add_seed_option(parser) -> None:
+    """--seed, an integer >= 0 (default 0)."""
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
+
+
+def add_write_options(parser) -> None:
+    """--overwrite/--no-overwrite of the file a command writes, and --force."""
+    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                        help="replace an existing file (--no-overwrite, the default, refuses)")
+    add_force_option(parser)
+
 
 def add_check_options(parser, *, max_entries_default: int, what: str) -> None:
     """--max-entries, --eps, --atol, --rtol and --json of the gradient-checking commands."""
-    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
+    add_seed_option(parser)
     all_note = " (default)" if max_entries_default == 0 else f" (default {max_entries_default})"
     parser.add_argument("--max-entries", type=count(0), default=max_entries_default,
                         help=f"random entries checked per {what}; 0 = all{all_note}")

@@ -14,6 +14,7 @@ spelled out in ``autograd_rnn/ops/methods.py``, next to the ops they call.
 from __future__ import annotations
 
 import weakref
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,16 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
             f"(a {type(data).__name__}); pass numbers or a numeric array"
         )
     return array
+
+
+def _node_attribute(name: str, doc: str, writable: bool = False) -> property:
+    """A ``Tensor`` property reading (and, if ``writable``, setting) attribute ``name`` of the
+    tensor's node; the getter is ``operator.attrgetter``, as fast as the attribute itself."""
+
+    def set_value(tensor: Tensor, value: Any) -> None:
+        setattr(tensor.node, name, value)
+
+    return property(attrgetter(f"node.{name}"), set_value if writable else None, doc=doc)
 
 
 def _check_float(requires_grad: bool, dtype: np.dtype | None, name: str | None) -> None:
@@ -106,21 +117,11 @@ class Tensor:
         return self._data.item()
 
     # ----- the node's attributes -----------------------------------------------------------
-    @property
-    def grad(self) -> np.ndarray | None:
-        return self.node.grad
-
-    @grad.setter
-    def grad(self, value: np.ndarray | None) -> None:
-        self.node.grad = value
-
-    @property
-    def grad_tensor(self) -> Tensor | None:
-        return self.node.grad_tensor
-
-    @grad_tensor.setter
-    def grad_tensor(self, value: Tensor | None) -> None:
-        self.node.grad_tensor = value
+    grad = _node_attribute("grad", "numpy.ndarray of data.shape after backward, else None",
+                           writable=True)
+    grad_tensor = _node_attribute(
+        "grad_tensor", "after backward(create_graph=True): the gradient as a Tensor",
+        writable=True)
 
     @property
     def requires_grad(self) -> bool:
@@ -130,66 +131,28 @@ class Tensor:
     def requires_grad(self, value: bool) -> None:
         self.node.requires_grad = bool(value)
 
-    @property
-    def name(self) -> str | None:
-        return self.node.name
-
-    @name.setter
-    def name(self, name: str | None) -> None:
-        self.node.name = name
-
-    @property
-    def op(self):
-        return self.node.op
-
-    @property
-    def parents(self) -> tuple:
-        return self.node.parents
-
-    @property
-    def args(self) -> tuple | None:
-        return self.node.args
-
-    @property
-    def params(self) -> dict | None:
-        return self.node.params
-
-    @property
-    def scope(self) -> str:
-        return self.node.scope
-
-    @property
-    def id(self) -> int:
-        return self.node.id
-
-    @property
-    def edge_grads(self) -> tuple | None:
-        return self.node.edge_grads
-
-    @property
-    def detached_from(self):
-        return self.node.detached_from
+    name = _node_attribute("name", "str | None: the label in reports and diagrams",
+                           writable=True)
+    op = _node_attribute("op", "the Primitive that made this tensor (None for a leaf)")
+    parents = _node_attribute("parents", "tuple of the parent nodes, in argument order")
+    args = _node_attribute("args", "tuple | None: the values the op's VJPs need")
+    params = _node_attribute("params", "dict | None: the op's keyword parameters")
+    scope = _node_attribute("scope", "str: the scope the op ran in ('rnn/layer0/t=3')")
+    id = _node_attribute("id", "int: creation order, the node's id in exports")
+    edge_grads = _node_attribute("edge_grads",
+                                 "tuple | None: the gradient sent to each parent")
+    detached_from = _node_attribute(
+        "detached_from", "for t.detach(): a weak reference to the node it was cut from")
 
     @property
     def is_leaf(self) -> bool:
         return self.node.op is None
 
     # ----- array-like properties -------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def size(self) -> int:
-        return self._data.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    shape = property(attrgetter("_data.shape"), doc="tuple[int, ...]: the value's shape")
+    ndim = property(attrgetter("_data.ndim"), doc="int: the value's number of axes")
+    size = property(attrgetter("_data.size"), doc="int: the value's number of entries")
+    dtype = property(attrgetter("_data.dtype"), doc="numpy.dtype: the value's dtype")
 
     @property
     def label(self) -> str:

@@ -16,7 +16,12 @@ from autograd_rnn.viz.analysis import (
     vanishing_curves,
 )
 from autograd_rnn.viz.dot import to_dot
-from autograd_rnn.viz.errors import GraphTooLargeError, GraphvizNotFoundError, VizError
+from autograd_rnn.viz.errors import (
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    LayoutFailedError,
+    VizError,
+)
 from autograd_rnn.viz.examples import build_example
 from autograd_rnn.viz.gallery import gallery_graphs, write_gallery
 from autograd_rnn.viz.graph_nx import to_networkx
@@ -31,6 +36,7 @@ __all__ = [
     "Tape",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "LayoutFailedError",
     "NodeCheck",
     "NodeCheckReport",
     "Textbook",

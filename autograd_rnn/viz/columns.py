@@ -17,6 +17,7 @@ the loss at the bottom). Graphs without timestep scopes keep the plain layout (`
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 import graphviz
@@ -93,30 +94,9 @@ def plan_columns(view: View) -> ColumnPlan | None:
             step[id(node)] = k
     if not step:
         return None
-    parents: dict[int, list[VNode]] = {}
-    children: dict[int, list[VNode]] = {}
-    for e in view.edges:
-        if e.kind != "detached" and step.get(id(e.src)) is not None \
-                and step.get(id(e.src)) == step.get(id(e.dst)):
-            parents.setdefault(id(e.dst), []).append(e.src)
-            children.setdefault(id(e.src), []).append(e.dst)
-    level: dict[int, int] = {}
     stepped = [n for n in view.nodes if id(n) in step]  # creation order: parents first
-    for node in stepped:
-        level[id(node)] = max((level[id(p)] + 1 for p in parents.get(id(node), ())), default=0)
-    for node in reversed(stepped):  # fed from another column only: just under its user
-        kids = children.get(id(node), ())
-        if node.kind != "input" and not parents.get(id(node)) and kids:
-            level[id(node)] = min(level[id(c)] for c in kids) - 1
-    for node in view.nodes:  # a detached copy starting a truncated-BPTT chunk: in the
-        origin = node.members[0].detached_from  # row of the state it copies, before the
-        kids = [e.dst for e in view.out.get(id(node), ()) if id(e.dst) in step]  # chunk
-        if node.kind == "input" and id(node) not in step and origin is not None and kids:
-            source = view.by_tensor.get(id(origin()))
-            if source is not None and id(source) in level:
-                step[id(node)] = min(step[id(k)] for k in kids)
-                level[id(node)] = level[id(source)]
-                stepped.append(node)
+    level = _column_levels(view, step, stepped)
+    stepped += _place_detached_copies(view, step, level)
     states = []
     for chain in view.chains.values():
         for a, b in zip(chain, chain[1:], strict=False):
@@ -132,6 +112,71 @@ def plan_columns(view: View) -> ColumnPlan | None:
             if uses:
                 plan.side[id(node)] = "top" if min(uses) > plan.state_level else "bottom"
     return plan
+
+
+def _column_levels(view: View, step: dict[int, int], stepped: list[VNode]) -> dict[int, int]:
+    """{id(node): level} of the ``stepped`` nodes: the longest path from their column's
+    inputs over edges inside the column; a node fed only from another column sits just
+    under its first user."""
+    parents: dict[int, list[VNode]] = {}
+    children: dict[int, list[VNode]] = {}
+    for e in view.edges:
+        if e.kind != "detached" and step.get(id(e.src)) is not None \
+                and step.get(id(e.src)) == step.get(id(e.dst)):
+            parents.setdefault(id(e.dst), []).append(e.src)
+            children.setdefault(id(e.src), []).append(e.dst)
+    order = _parents_first(stepped, parents)
+    level: dict[int, int] = {}
+    for node in order:
+        level[id(node)] = max((level[id(p)] + 1 for p in parents.get(id(node), ())), default=0)
+    for node in reversed(order):  # fed from another column only: just under its user
+        kids = children.get(id(node), ())
+        if node.kind != "input" and not parents.get(id(node)) and kids:
+            level[id(node)] = min(level[id(c)] for c in kids) - 1
+    return level
+
+
+def _parents_first(nodes: list[VNode], parents: dict[int, list[VNode]]) -> list[VNode]:
+    """``nodes`` with every node after its ``parents``, otherwise in the given (creation)
+    order. Creation order usually is such an order; a cells view of a bidirectional layer is
+    not (step t's forward cell, made first, holds the concat that reads the reverse cell)."""
+    index = {id(n): k for k, n in enumerate(nodes)}
+    waiting = {id(n): len(parents.get(id(n), ())) for n in nodes}
+    children: dict[int, list[int]] = {}
+    for n in nodes:
+        for p in parents.get(id(n), ()):
+            children.setdefault(id(p), []).append(index[id(n)])
+    ready = [k for k, n in enumerate(nodes) if waiting[id(n)] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        order.append(node)
+        for k in children.get(id(node), ()):
+            waiting[id(nodes[k])] -= 1
+            if waiting[id(nodes[k])] == 0:
+                heapq.heappush(ready, k)
+    if len(order) < len(nodes):
+        raise ValueError("the timestep columns hold a cycle of cells; draw detail='ops'")
+    return order
+
+
+def _place_detached_copies(view: View, step: dict[int, int],
+                           level: dict[int, int]) -> list[VNode]:
+    """Put each detached copy starting a truncated-BPTT chunk in the row of the state it
+    copies, in the column of its first user (``step`` and ``level`` updated); returns the
+    copies placed."""
+    placed = []
+    for node in view.nodes:
+        origin = node.members[0].detached_from
+        kids = [e.dst for e in view.out.get(id(node), ()) if id(e.dst) in step]
+        if node.kind == "input" and id(node) not in step and origin is not None and kids:
+            source = view.by_tensor.get(id(origin()))
+            if source is not None and id(source) in level:
+                step[id(node)] = min(step[id(k)] for k in kids)
+                level[id(node)] = level[id(source)]
+                placed.append(node)
+    return placed
 
 
 def emit_levels(dot: graphviz.Digraph, view: View, plan: ColumnPlan,

@@ -123,48 +123,24 @@ def to_dot(
         if frames:
             raise ValueError("detail='textbook' draws whole networks: visible_nodes, "
                              "highlights and node_check need detail='ops' or 'cells'")
-        from autograd_rnn.viz.textbook import build_textbook
-        from autograd_rnn.viz.textbook_dot import textbook_to_dot
-
-        book = build_textbook(roots)
-        if max_nodes is not None and len(book.nodes) > max_nodes:
-            raise GraphTooLargeError(
-                f"the textbook view has {len(book.nodes)} boxes, more than max_nodes="
-                f"{max_nodes} that Graphviz lays out in reasonable time: draw fewer "
-                "timesteps, or write the DOT source only (render(..., format='dot'))")
-        return textbook_to_dot(roots, show_grads=show_grads, title=title, legend=legend,
-                               book=book, wrap=wrap, compact=compact)
-    if max_nodes is not None and visible_nodes is None:
-        count = count_nodes(roots, detail)  # fail fast, before building labels
-        if count > max_nodes:
-            raise GraphTooLargeError(_too_large(count, roots, detail, max_nodes))
-    full = build_view(roots, detail)
-    view = filter_view(full, None if visible_nodes is None else set(visible_nodes))
-    if max_nodes is not None and len(view.nodes) > max_nodes:
-        raise GraphTooLargeError(_too_large(len(view.nodes), roots, detail, max_nodes))
+        return _textbook_dot(roots, max_nodes, show_grads=show_grads, title=title,
+                             legend=legend, wrap=wrap, compact=compact)
+    full, view = _views(roots, detail, visible_nodes, max_nodes)
     grads_on = show_grads and view.has_grads
     scale = None
     if grads_on:
         scale = style.LogScale(labels.edge_norms(view.edges) + labels.param_norms(view))
     failed = node_check.failed_pairs() if node_check is not None else {}
-    hl_nodes = set(highlight_nodes)
     hl_edges = {tuple(p) for p in highlight_edges}
 
     plan = plan_columns(full)
     if plan is not None and detail == "cells":
         wrap_columns(full, plan, wrap)
-    dot = Diagram("autograd_rnn", strict=False)
-    dot.attr(rankdir=DOT_RANKDIR[rankdir] if plan else rankdir, fontname="Helvetica",
-             newrank="true", nodesep="0.25", ranksep="0.2" if plan else "0.35")
-    dot.attr("node", fontname="Helvetica", fontsize="11")
-    dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
-    caption = _caption(title, show_grads, view, full)
-    if caption:
-        dot.attr(label=caption, labelloc="t", fontsize="14")
-
+    dot = _diagram(plan is not None, rankdir, _caption(title, show_grads, view, full))
     where = {id(n): plan.cluster(n, boxes=detail == "ops") if plan else n.cluster
              for n in view.nodes}
     bodies = _cluster_bodies(where.values(), group)
+    hl_nodes = set(highlight_nodes)
     for node in view.nodes:
         attrs = labels.node_attrs(node, show_values, grads_on, view, scale, failed, hl_nodes)
         bodies[where[id(node)] if group else ""].append((node.name, attrs))
@@ -180,8 +156,66 @@ def to_dot(
         emit_time_order(dot, view, detail)
         taps, segments = buses(view) if bus else ({}, [])
         heights, bands = {}, {}
-    states = {id(n) for chain in view.chains.values() for n in chain}
     branches = merged_branches(view, taps) if detail == "cells" else {}
+    for edge, attrs in _edge_attrs(view, taps, branches, grads_on, scale, failed, hl_edges,
+                                   show_shapes, show_grad_values):
+        emit_edge(dot, taps.get(id(edge), edge.src.name), edge.dst.name, attrs, heights,
+                  bands)
+    if plan is not None:
+        emit_bus_lines(dot, points, segments, anchors, heights, stubs=plan.width is not None)
+    else:
+        emit_buses(dot, segments)
+    if grads_on and legend and scale is not None and not scale.empty:
+        _emit_legend(dot, view, scale)
+    return dot
+
+
+def _textbook_dot(roots, max_nodes: int | None, **options) -> Diagram:
+    """``detail="textbook"``: the network as drawn in a textbook (``textbook_dot.py``)."""
+    from autograd_rnn.viz.textbook import build_textbook
+    from autograd_rnn.viz.textbook_dot import textbook_to_dot
+
+    book = build_textbook(roots)
+    if max_nodes is not None and len(book.nodes) > max_nodes:
+        raise GraphTooLargeError(
+            f"the textbook view has {len(book.nodes)} boxes, more than max_nodes="
+            f"{max_nodes} that Graphviz lays out in reasonable time: draw fewer "
+            "timesteps, or write the DOT source only (render(..., format='dot'))")
+    return textbook_to_dot(roots, book=book, **options)
+
+
+def _views(roots, detail: str, visible_nodes, max_nodes: int | None) -> tuple[View, View]:
+    """(the whole view, the view of the ``visible_nodes``), refusing one above
+    ``max_nodes`` (counted before building labels when nothing is filtered out)."""
+    if max_nodes is not None and visible_nodes is None:
+        count = count_nodes(roots, detail)  # fail fast, before building labels
+        if count > max_nodes:
+            raise GraphTooLargeError(_too_large(count, roots, detail, max_nodes))
+    full = build_view(roots, detail)
+    view = filter_view(full, None if visible_nodes is None else set(visible_nodes))
+    if max_nodes is not None and len(view.nodes) > max_nodes:
+        raise GraphTooLargeError(_too_large(len(view.nodes), roots, detail, max_nodes))
+    return full, view
+
+
+def _diagram(columns: bool, rankdir: str, caption: str) -> Diagram:
+    """An empty diagram with the graph, node and edge defaults (``columns``: one column per
+    timestep, so the layout direction is turned as in ``columns.py``)."""
+    dot = Diagram("autograd_rnn", strict=False)
+    dot.attr(rankdir=DOT_RANKDIR[rankdir] if columns else rankdir, fontname="Helvetica",
+             newrank="true", nodesep="0.25", ranksep="0.2" if columns else "0.35")
+    dot.attr("node", fontname="Helvetica", fontsize="11")
+    dot.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
+    if caption:
+        dot.attr(label=caption, labelloc="t", fontsize="14")
+    return dot
+
+
+def _edge_attrs(view: View, taps: dict, branches: dict, grads_on: bool, scale, failed,
+                hl_edges: set, show_shapes: bool, show_grad_values: bool):
+    """Yield (edge, its DOT attributes) for every edge drawn: the gradient label and colour,
+    the layout weight, and what a bus tap or a merged branch adds."""
+    states = {id(n) for chain in view.chains.values() for n in chain}
     for edge in view.edges:
         if branches.get(id(edge)) == []:
             continue  # drawn with the first branch from its tap into the same cell
@@ -195,18 +229,15 @@ def to_dot(
         elif id(edge) in taps and grads_on:  # a branch off a bus says which weight it is
             attrs["label"] = labels.label_lines(edge.src.members[0].name,
                                                 attrs.get("label", ""))
-        emit_edge(dot, taps.get(id(edge), edge.src.name), edge.dst.name, attrs, heights,
-                  bands)
-    if plan is not None:
-        emit_bus_lines(dot, points, segments, anchors, heights, stubs=plan.width is not None)
-    else:
-        emit_buses(dot, segments)
-    if grads_on and legend and scale is not None and not scale.empty:
-        kinds = {e.kind for e in view.edges}
-        zero = any(labels.edge_norm(e) == 0 for e in view.edges)
-        dot.node("legend", shape="plaintext", fontsize="10", label=scale.legend_label(
-            zero=zero, const="const" in kinds, detached="detached" in kinds))
-    return dot
+        yield edge, attrs
+
+
+def _emit_legend(dot: graphviz.Digraph, view: View, scale) -> None:
+    """The colour legend, listing only the kinds of edge the figure shows."""
+    kinds = {e.kind for e in view.edges}
+    zero = any(labels.edge_norm(e) == 0 for e in view.edges)
+    dot.node("legend", shape="plaintext", fontsize="10", label=scale.legend_label(
+        zero=zero, const="const" in kinds, detached="detached" in kinds))
 
 
 def auto_detail(roots) -> str:

@@ -11,6 +11,10 @@ class GraphTooLargeError(VizError):
     """The graph has more nodes than Graphviz lays out in reasonable time."""
 
 
+class LayoutFailedError(VizError, RuntimeError):
+    """``dot`` ran and failed on every layout fallback (its first message is kept)."""
+
+
 class GraphvizNotFoundError(VizError, RuntimeError):
     """The ``dot`` program is missing; the DOT source was saved instead."""
 

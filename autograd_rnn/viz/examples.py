@@ -146,32 +146,12 @@ def build_example(
     ``y_t`` and ``L_t``; ``Example.hidden`` / ``cells`` / ``inputs`` are the last layer's
     forward states and the inputs x_t.
     """
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    if loss_at not in ("all", "last"):
-        raise ValueError(f"loss_at must be 'all' or 'last', got {loss_at!r}")
-    if truncate is not None and truncate < 1:
-        raise ValueError(f"truncate must be >= 1 steps, got {truncate}")
-    if layers < 1:
-        raise ValueError(f"layers must be >= 1, got {layers}")
-    if bidirectional and truncate is not None:
-        raise ValueError("truncate needs a forward-only network: the reverse direction of a "
-                         "bidirectional layer reads the whole sequence")
+    _check_example(steps, loss_at, truncate, layers, bidirectional)
     rng = np.random.default_rng(seed)
     dirs = 2 if bidirectional else 1
-    p = make_params(cell, input_size, hidden_size, output_size, rng, weight_scale,
-                    forget_bias)
-    if dirs == 2:
-        p["W_y"] = ar.tensor(rng.uniform(-1, 1, (dirs * hidden_size, output_size))
-                             / np.sqrt(hidden_size), requires_grad=True, name="W_y")
-    per_layer = {"layer0": p}
-    for layer in range(layers):
-        for d in range(dirs):
-            key = f"layer{layer}" + ("_reverse" if d else "")
-            if key not in per_layer:
-                size = input_size if layer == 0 else dirs * hidden_size
-                extra = make_params(cell, size, hidden_size, 1, rng, weight_scale, forget_bias)
-                per_layer[key] = {k: v for k, v in extra.items() if k not in ("W_y", "b_y")}
+    per_layer = _layer_params(cell, layers, dirs, input_size, hidden_size, output_size, rng,
+                              weight_scale, forget_bias)
+    p = per_layer["layer0"]
     xs = input_scale * rng.normal(size=(steps, batch, input_size))
     targets = rng.normal(size=(steps, batch, output_size))
     cuts = {t for t in range(2, steps + 1) if truncate is not None and (t - 1) % truncate == 0}
@@ -187,26 +167,74 @@ def build_example(
             back = _run_layer(cell, per_layer[f"layer{layer}_reverse"], outs,
                               f"{cell}/layer{layer}_reverse", batch, hidden_size, cuts,
                               reverse=True)
-            joined = []
-            for t in range(1, steps + 1):
-                with ar.scope(f"{cell}/layer{layer}/t={t}"):
-                    joined.append(ar.concat([run[0][t], back[0][t]], axis=-1))
-            outs = joined
+            outs = _join_directions(f"{cell}/layer{layer}", run[0], back[0])
         else:
             outs = run[0][1:]
     hidden, cells = run
     losses = _losses(p, outs, targets, loss_at, cuts)
+    _name_and_backpropagate(losses, backward)
+    params = dict(p)
+    for key, values in per_layer.items():
+        if key != "layer0":
+            params.update({f"{key}.{name}": v for name, v in values.items()})
+    return Example(losses, params, hidden, inputs, cells if cell == "lstm" else [])
+
+
+def _check_example(steps: int, loss_at: str, truncate: int | None, layers: int,
+                   bidirectional: bool) -> None:
+    """Refuse ``build_example`` arguments it cannot unroll, naming the value."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    if loss_at not in ("all", "last"):
+        raise ValueError(f"loss_at must be 'all' or 'last', got {loss_at!r}")
+    if truncate is not None and truncate < 1:
+        raise ValueError(f"truncate must be >= 1 steps, got {truncate}")
+    if layers < 1:
+        raise ValueError(f"layers must be >= 1, got {layers}")
+    if bidirectional and truncate is not None:
+        raise ValueError("truncate needs a forward-only network: the reverse direction of a "
+                         "bidirectional layer reads the whole sequence")
+
+
+def _layer_params(cell: str, layers: int, dirs: int, input_size: int, hidden_size: int,
+                  output_size: int, rng, weight_scale, forget_bias: float
+                  ) -> dict[str, dict[str, Tensor]]:
+    """{"layer0": first layer's parameters with the output's W_y, b_y; "layer0_reverse",
+    "layer1", ...: the other directions' and layers' cell parameters}. W_y reads
+    ``dirs * hidden_size`` features."""
+    p = make_params(cell, input_size, hidden_size, output_size, rng, weight_scale,
+                    forget_bias)
+    if dirs == 2:
+        p["W_y"] = ar.tensor(rng.uniform(-1, 1, (dirs * hidden_size, output_size))
+                             / np.sqrt(hidden_size), requires_grad=True, name="W_y")
+    per_layer = {"layer0": p}
+    for layer in range(layers):
+        for d in range(dirs):
+            key = f"layer{layer}" + ("_reverse" if d else "")
+            if key not in per_layer:
+                size = input_size if layer == 0 else dirs * hidden_size
+                extra = make_params(cell, size, hidden_size, 1, rng, weight_scale, forget_bias)
+                per_layer[key] = {k: v for k, v in extra.items() if k not in ("W_y", "b_y")}
+    return per_layer
+
+
+def _join_directions(base: str, forward: list, reverse: list) -> list[Tensor]:
+    """[h_t forward, h_t reverse] (B, 2H) for t = 1..T, each in the scope ``base/t=<t>``."""
+    joined = []
+    for t in range(1, len(forward)):
+        with ar.scope(f"{base}/t={t}"):
+            joined.append(ar.concat([forward[t], reverse[t]], axis=-1))
+    return joined
+
+
+def _name_and_backpropagate(losses: list, backward: bool) -> None:
+    """Name the losses ("loss", or "loss_1", ... per TBPTT chunk) and run their backward."""
     for i, loss in enumerate(losses):
         if loss is None:
             raise ValueError("a truncated chunk has no loss term; use loss_at='all'")
         loss.name = "loss" if len(losses) == 1 else f"loss_{i + 1}"
         if backward:
             loss.backward()
-    params = dict(p)
-    for key, values in per_layer.items():
-        if key != "layer0":
-            params.update({f"{key}.{name}": v for name, v in values.items()})
-    return Example(losses, params, hidden, inputs, cells if cell == "lstm" else [])
 
 
 def _run_layer(cell, p, inputs, base: str, batch: int, hidden_size: int, cuts: set,

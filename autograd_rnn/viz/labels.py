@@ -54,6 +54,8 @@ def _uses(node: VNode, view: View) -> int:
 
 
 def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
+    """The DOT attributes of one view node: its shape and fill by kind (see the ``_*_body``
+    helpers), then what marks a root (the loss), a failed VJP check and a highlight."""
     t = node.members[0]
     attrs: dict[str, str] = {}
     lines: list[str] = []
@@ -61,42 +63,69 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
         attrs.update(shape="plaintext", fontcolor=style.DETACHED)
         lines.append(f"earlier chunk\\n(graph of {t.name or 'state'} freed / not drawn)")
     elif node.kind == "param":
-        attrs.update(shape="box", style="filled,bold", fillcolor=style.FILL_PARAM)
-        lines.append(f"{t.name or 'parameter'} {style.fmt_shape(t.shape)}")
-        where = _param_place(node, view)
-        if where:
-            lines.append(f"[{where}]")
-        if show_values:
-            lines.append(_value_text(t.data))
-        if grads_on:
-            total = _param_sum(node, view)
-            if total is not None:
-                uses = _uses(node, view)
-                lines.append(f"grad = sum of {uses} edge{'s' if uses != 1 else ''}")
-                lines.append(f"|g| = {style.fmt(style.norm(total))}")
-                attrs["color"] = scale.colour(style.norm(total))
+        _param_body(node, view, show_values, grads_on, scale, attrs, lines)
     elif node.kind == "input":
-        attrs.update(shape="box", style="filled", fillcolor=style.FILL_INPUT)
-        lines.append(f"{t.name or 'input'} {style.fmt_shape(t.shape)}")
-        if t.detached_from is not None:  # the copy a truncated-BPTT chunk starts from
-            lines.append("detached copy")
-            attrs.update(style="filled,dashed", fillcolor="white", color=style.DETACHED,
-                         fontcolor=style.DETACHED, penwidth="2")
-        if show_values:
-            lines.append(_value_text(t.data))
+        _input_body(t, show_values, attrs, lines)
     elif node.kind == "op":
-        head = f"{t.name} = {t.op.name}" if t.name else t.op.name
-        lines.append(f"{head} {style.fmt_shape(t.shape)}")
-        attrs.update(shape="ellipse")
-        if HIDDEN_NAME.match(t.name or ""):
-            attrs.update(style="filled", fillcolor=style.FILL_HIDDEN)
-        if show_values:
-            lines.append(_value_text(t.data))
-        if grads_on and t.name and t.grad is not None and not node.is_root:
-            lines.append(f"|dL/d{t.name}| = {style.fmt(style.norm(t.grad))}")
+        _op_body(node, show_values, grads_on, attrs, lines)
     else:  # cell
         lines += _cell_lines(node, grads_on, show_values)
         attrs.update(shape="box", style="rounded,filled", fillcolor=style.FILL_HIDDEN)
+    _marks(node, failed, hl, attrs, lines)
+    attrs["label"] = "\\n".join(lines)
+    chain_group = _chain_group(node, view) if node.kind == "cell" else None
+    if chain_group:  # a straight row of cells; op-level chains keep straight by weight alone
+        attrs["group"] = chain_group
+    return attrs
+
+
+def _param_body(node, view, show_values, grads_on, scale, attrs: dict, lines: list) -> None:
+    """A parameter: name, shape, where it is used, and the sum of its edges' gradients."""
+    t = node.members[0]
+    attrs.update(shape="box", style="filled,bold", fillcolor=style.FILL_PARAM)
+    lines.append(f"{t.name or 'parameter'} {style.fmt_shape(t.shape)}")
+    where = _param_place(node, view)
+    if where:
+        lines.append(f"[{where}]")
+    if show_values:
+        lines.append(_value_text(t.data))
+    if grads_on:
+        total = _param_sum(node, view)
+        if total is not None:
+            uses = _uses(node, view)
+            lines.append(f"grad = sum of {uses} edge{'s' if uses != 1 else ''}")
+            lines.append(f"|g| = {style.fmt(style.norm(total))}")
+            attrs["color"] = scale.colour(style.norm(total))
+
+
+def _input_body(t, show_values, attrs: dict, lines: list) -> None:
+    """An input (x_t, h_0) or the detached copy a truncated-BPTT chunk starts from."""
+    attrs.update(shape="box", style="filled", fillcolor=style.FILL_INPUT)
+    lines.append(f"{t.name or 'input'} {style.fmt_shape(t.shape)}")
+    if t.detached_from is not None:
+        lines.append("detached copy")
+        attrs.update(style="filled,dashed", fillcolor="white", color=style.DETACHED,
+                     fontcolor=style.DETACHED, penwidth="2")
+    if show_values:
+        lines.append(_value_text(t.data))
+
+
+def _op_body(node, show_values, grads_on, attrs: dict, lines: list) -> None:
+    """An op: ``name = op shape``, hidden states filled, the gradient reaching a named one."""
+    t = node.members[0]
+    head = f"{t.name} = {t.op.name}" if t.name else t.op.name
+    lines.append(f"{head} {style.fmt_shape(t.shape)}")
+    attrs.update(shape="ellipse")
+    if HIDDEN_NAME.match(t.name or ""):
+        attrs.update(style="filled", fillcolor=style.FILL_HIDDEN)
+    if show_values:
+        lines.append(_value_text(t.data))
+    if grads_on and t.name and t.grad is not None and not node.is_root:
+        lines.append(f"|dL/d{t.name}| = {style.fmt(style.norm(t.grad))}")
+
+
+def _marks(node, failed, hl, attrs: dict, lines: list) -> None:
+    """A root shows its value (the loss); a failed VJP check and a highlight restyle."""
     if node.is_root:
         root = next(m for m in reversed(node.members))
         value = (f" = {style.fmt(float(root.data.ravel()[0]))}"
@@ -109,11 +138,6 @@ def node_attrs(node, show_values, grads_on, view, scale, failed, hl) -> dict:
         lines.append("VJP CHECK FAILED")
     if any(m.id in hl for m in node.members):
         attrs.update(color=style.HIGHLIGHT, penwidth="4")
-    attrs["label"] = "\\n".join(lines)
-    chain_group = _chain_group(node, view) if node.kind == "cell" else None
-    if chain_group:  # a straight row of cells; op-level chains keep straight by weight alone
-        attrs["group"] = chain_group
-    return attrs
 
 
 def _chain_group(node: VNode, view: View) -> str | None:

@@ -18,7 +18,12 @@ import graphviz
 
 from autograd_rnn.files import atomic_write_bytes, check_writable
 from autograd_rnn.viz.dot import to_dot
-from autograd_rnn.viz.errors import INSTALL_HINT, GraphTooLargeError, GraphvizNotFoundError
+from autograd_rnn.viz.errors import (
+    INSTALL_HINT,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    LayoutFailedError,
+)
 
 FORMATS = ("svg", "png", "pdf", "dot")
 LAYOUT_TIMEOUT = 120.0  # seconds before a layout is declared too large
@@ -68,7 +73,10 @@ def layout(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT) -> bytes:
         ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"dot -T{fmt} failed (exit {done.returncode}): {message}")
+        first = message.splitlines()[0] if message else "no message"
+        raise LayoutFailedError(f"Graphviz's dot -T{fmt} failed (exit {done.returncode}): "
+                                f"{first}; draw detail='textbook' or 'cells', or save the DOT "
+                                "source only (format='dot')")
     return done.stdout
 
 
@@ -88,7 +96,15 @@ def _no_clusters(source: str) -> str:
     return _no_chains(source).replace("subgraph cluster_", "subgraph plain_")
 
 
-SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters)
+def _straight_edges(source: str) -> str:
+    """Edges drawn as straight lines: Graphviz's spline router fails on some stacked
+    bidirectional layouts ("in routesplines, illegal values of prev 1 and next 1")."""
+    head, brace, rest = source.partition("{")
+    return f"{head}{brace}\n\tsplines=line{rest}"
+
+
+SIMPLIFICATIONS = (lambda s: s, _no_groups, _no_chains, _no_clusters, _straight_edges,
+                   lambda s: _straight_edges(_no_clusters(s)))
 
 
 def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
@@ -99,7 +115,8 @@ def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
     ``group`` hints and heavy invisible chain edges ("trouble in init_rank", "lost edge"),
     e.g. bidirectional or stacked layers at op level. Then the first simplification that
     lays out is used: without the ``group`` hints, then also without the invisible chain
-    edges, then without cluster boxes. Nodes, edges and labels stay the same. Raises
+    edges, then without cluster boxes, then the full graph with straight edges (the spline
+    router's "routesplines" failures), then both. Nodes, edges and labels stay the same. Raises
     ``GraphvizNotFoundError`` when ``dot`` is missing and the first error if nothing works.
     """
     first_error = None
@@ -108,7 +125,7 @@ def layout_robust(source: str, fmt: str, timeout: float = LAYOUT_TIMEOUT,
             return layout(SIMPLIFICATIONS[level](source), fmt, timeout), level
         except GraphvizNotFoundError:
             raise
-        except RuntimeError as error:  # dot ran and failed (GraphTooLargeError propagates)
+        except LayoutFailedError as error:  # (GraphTooLargeError propagates)
             first_error = first_error or error
     raise first_error
 

@@ -157,3 +157,17 @@ def test_legend_lists_only_what_the_figure_uses():
     assert legend.count("<tr>") <= 6  # a ramp and the keys used; was a 12-row table
     cut = to_dot(build_example("rnn", 4, truncate=2).losses, detail="ops").source
     assert "detached" in re.search(r"legend \[.*", cut).group(0)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_bidirectional_cells_view_keeps_both_directions_in_each_column(cell):
+    """Step t's forward cell (made first) holds the concat that reads step t's reverse cell:
+    the column's levels still follow the edges (it raised KeyError): the reverse cell under
+    the forward one, both rows in time order."""
+    example = build_example(cell, 3, bidirectional=True)
+    layout = laid_out(to_dot(example.loss, detail="cells").source)
+    forward = _nodes(layout, rf"{cell}/layer0 t={{}}$", 3)
+    reverse = _nodes(layout, rf"{cell}/layer0_reverse t={{}}$", 3)
+    for row in (forward, reverse):
+        assert [n.x for n in row] == sorted(n.x for n in row)
+    assert all(r.y < f.y for f, r in zip(forward, reverse, strict=True))
