@@ -11,7 +11,8 @@ from autograd_rnn.cli.main import UsageError
 
 # settings that map one-to-one onto TrainConfig fields; None means "not given"
 _CONFIG_OPTIONS = ("task", "cell", "seq_len", "hidden", "layers", "batch", "optimizer", "lr",
-                   "clip", "clip_value", "k1", "k2", "seed", "stream")
+                   "clip", "clip_value", "k1", "k2", "seed", "stream", "bidirectional",
+                   "dropout", "learn_h0", "compile")
 
 HELP = "train an RNN/LSTM/GRU on a built-in task (sine, adding problem, characters)"
 DESCRIPTION = """Train a recurrent network with (truncated) backpropagation through time.
@@ -56,6 +57,17 @@ def register(subparsers) -> None:
     add("--stream", action="store_true", default=None,
         help="--task chars: read the text as --batch parallel streams, carrying the hidden "
         "state from one step to the next (min-char-rnn style) instead of random windows")
+    add("--bidirectional", action="store_true", default=None,
+        help="read each sequence in both directions (the outputs see past and future)")
+    add("--dropout", type=_DROPOUT, default=None, metavar="P",
+        help="dropout probability between stacked layers (--layers >= 2) [default: 0]")
+    add("--learn-h0", action="store_true", default=None,
+        help="learn the initial hidden state instead of starting from zeros")
+    add("--compile", action=argparse.BooleanOptionalAction, default=None,
+        help="run each training step as generated NumPy code (ar.compile, faster than the "
+        "interpreter; its first step is checked against the interpreter, which takes over "
+        "with one line saying why if they differ); --no-compile interprets the graph op by op "
+        "[default: --compile]")
     add("--text", default=None, metavar="FILE",
         help="UTF-8 text file for --task chars [default: a short text shipped with the package]")
     add("--checkpoint", default=None, metavar="PATH",
@@ -77,6 +89,16 @@ def register(subparsers) -> None:
         help="let glibc keep freed memory between steps instead of returning it to the OS "
         "(10-25%% faster steps on larger models; the process keeps its peak memory)")
     options.add_force_option(parser)
+
+
+def _DROPOUT(text: str) -> float:  # noqa: N802 (an argparse type, named like the others)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
 
 
 def _overrides(args) -> dict:
@@ -147,8 +169,8 @@ def run(args) -> int:
     done = result.step - start
     print(f"{c.task}/{c.cell} hidden {c.hidden} seq-len {c.seq_len} batch {c.batch} "
           f"{c.optimizer} lr {trainer.optimizer.lr:g}: step {result.step} "
-          f"({done} steps in {result.seconds:.1f} s, "
-          f"{1000 * result.seconds / max(done, 1):.0f} ms/step)")
+          f"({done} {trainer.step_kind} steps in {result.seconds:.1f} s, "
+          f"{_ms(result.seconds / max(done, 1))} ms/step)")
     if result.interrupted:
         where = f"; checkpoint {args.checkpoint} (resume with --resume)" if args.checkpoint else ""
         how = "terminated (SIGTERM)" if received_sigterm() else "interrupted"
@@ -161,6 +183,11 @@ def run(args) -> int:
     if args.checkpoint:
         print(f"checkpoint: {args.checkpoint}")
     return 0
+
+
+def _ms(seconds: float) -> str:
+    ms = 1000 * seconds
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.0f}"
 
 
 def _read_text(path: str | None, task: str) -> str | None:

@@ -4,7 +4,11 @@ The compiled function takes the same positional inputs as ``fn`` and returns
 ``(value, grads)``: ``value`` the output as a NumPy array and ``grads`` a dict
 ``{name: gradient array}`` for every tensor differentiated with respect to, in ``wrt``
 order. Names are the tensors' ``.name`` (else the parameter name of ``fn``). No graph
-objects exist at run time: the generated function is plain NumPy (``.source``).
+objects exist at run time: the generated function is plain NumPy (``.source``). A ``fn``
+returning a tuple ``(loss, *extras)`` (Tensors) compiles to ``(value, grads, extras)``:
+the extras' values as a list of arrays (a final recurrent state to carry on, say); only
+``loss`` is differentiated. ``compiled.zero_grads`` names the gradients the output does
+not depend on (returned as zeros).
 
 Inputs: ``Tensor`` positions are traced as graph leaves (their ops are recorded even when
 they do not require grad, so new values flow through); ``numpy`` arrays (for example
@@ -46,11 +50,14 @@ class Entry:
     """One traced specialisation: the generated source and its loaded function."""
 
     def __init__(self, source: str, arguments: list, captured: list,
-                 grad_keys: list[str]) -> None:
+                 grad_keys: list[str], n_extra: int = 0,
+                 zero_grads: frozenset = frozenset()) -> None:
         self.source = source
         self.arguments = arguments  # ir.Argument per parameter of the generated function
         self.captured = captured  # [(tensor, shape at trace time)]
         self.grad_keys = grad_keys
+        self.n_extra = n_extra  # values fn returned after the loss (after the gradients)
+        self.zero_grads = zero_grads  # keys of gradients the output does not depend on
         filename = f"<autograd_rnn.codegen #{next(_counter)}>"
         lines = source.splitlines(keepends=True)
         linecache.cache[filename] = (len(source), None, lines, filename)
@@ -87,10 +94,11 @@ class CompiledFunction:
     """Callable returned by ``compile``; see the module docstring."""
 
     def __init__(self, fn: Callable, example_inputs: Sequence, wrt, loops: bool,
-                 title: str, inplace: bool = True) -> None:
+                 title: str, inplace: bool = True, allow_unused: bool = False) -> None:
         self.fn = fn
         self.loops = loops
         self.inplace = inplace
+        self.allow_unused = allow_unused
         self.title = title
         self.kinds = ["tensor" if isinstance(x, Tensor) else "array" for x in example_inputs]
         # names of the example tensors, kept for re-traces called with plain arrays
@@ -114,6 +122,12 @@ class CompiledFunction:
     def grad_names(self) -> list[str]:
         return list(self.last.grad_keys)
 
+    @property
+    def zero_grads(self) -> frozenset:
+        """Names of the gradients (of the last specialisation) that are zero because the
+        output does not depend on those tensors."""
+        return self.last.zero_grads
+
     def __call__(self, *inputs):
         if len(inputs) != len(self.kinds):
             raise TypeError(f"compiled function takes {len(self.kinds)} inputs, got {len(inputs)}")
@@ -128,6 +142,9 @@ class CompiledFunction:
         if entry.consts:
             args += entry.consts
         value, grads = entry.function(*args)
+        if entry.n_extra:
+            n = len(grads) - entry.n_extra
+            return value, dict(zip(entry.grad_keys, grads[:n], strict=True)), list(grads[n:])
         return value, dict(zip(entry.grad_keys, grads, strict=True))
 
     # ----- tracing ------------------------------------------------------------------------
@@ -154,29 +171,45 @@ class CompiledFunction:
                 STATE.listeners.remove(keep)
                 for t in forced:
                     t.requires_grad = False
-            if not isinstance(out, Tensor):
-                raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
+            out, extras = _split_output(out)
             traced = [out]
             del out  # (the graph is freed once lowered: the passes need only statements)
-            entry = self._build(traced, call_args, first_id)
+            entry = self._build(traced, call_args, first_id, extras)
         self.cache[_key(inputs)] = entry
         self.last = entry
         return entry
 
-    def _build(self, traced: list, call_args: list, first_id: int) -> Entry:
+    def _build(self, traced: list, call_args: list, first_id: int, extras: tuple) -> Entry:
         names = [(x.name if isinstance(x, Tensor) and x.name else None) or self.param_names[i]
                  for i, x in enumerate(call_args)]
         program, captured, wrt = lower(traced.pop(), call_args, names, first_id, self.wrt_spec,
-                                       self.title)
+                                       self.title, extras, self.allow_unused)
         skip = set() if self.loops else {"loops"}
         if not self.inplace:
             skip |= {"gates", "buffers", "reuse"}
         source = pipeline.run(program, skip=skip)
-        wrt_vars = program.wrt_vars
+        n = len(program.wrt_vars) - program.n_extra
+        wrt_vars = program.wrt_vars[:n]
         keys = self.wrt_keys or [w.name or v.name for w, v in zip(wrt, wrt_vars, strict=True)]
         if len(set(keys)) != len(keys):
             keys = [v.name for v in wrt_vars]
-        return Entry(source, program.arguments, [(t, t.data.shape) for t in captured], keys)
+        zero = frozenset(k for k, g in zip(keys, program.grads[:n], strict=True) if g is None)
+        return Entry(source, program.arguments, [(t, t.data.shape) for t in captured], keys,
+                     program.n_extra, zero)
+
+
+def _split_output(out) -> tuple[Tensor, tuple]:
+    """(loss, extras) of what ``fn`` returned: a Tensor, or a tuple (loss, *extras)."""
+    extras = ()
+    if isinstance(out, tuple) and out:
+        out, extras = out[0], tuple(out[1:])
+        bad = [type(e).__name__ for e in extras if not isinstance(e, Tensor)]
+        if bad:
+            raise TypeError(f"compile: the values fn returns after the loss must be Tensors, "
+                            f"got {bad}")
+    if not isinstance(out, Tensor):
+        raise TypeError(f"compile: fn must return a Tensor, got {type(out).__name__}")
+    return out, extras
 
 
 def _arrays(inputs) -> list[np.ndarray]:
@@ -228,6 +261,7 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
     loops: bool = True,
     title: str = "",
     inplace: bool = True,
+    allow_unused: bool = False,
 ) -> CompiledFunction:
     """Trace ``fn(*example_inputs)`` once and compile its graph to NumPy source.
 
@@ -243,10 +277,12 @@ def compile(  # noqa: A001 (mirrors torch.compile / jax.jit naming)
         title: first line of the generated module's docstring.
         inplace: loop bodies write into buffers allocated before the loop (``out=``
             ufunc calls, as hand-written BPTT does); False keeps one expression per op.
+        allow_unused: a ``wrt`` tensor that ``fn`` does not use gets a zero gradient
+            (listed in ``.zero_grads``) instead of a ValueError.
 
     Returns:
         A ``CompiledFunction``: ``compiled(*inputs) -> (value, {name: gradient})``, with
         ``.source`` (the generated module) and ``.grad_names``.
     """
-    return CompiledFunction(fn, list(example_inputs), wrt, loops, title, inplace)
+    return CompiledFunction(fn, list(example_inputs), wrt, loops, title, inplace, allow_unused)
 

@@ -149,9 +149,13 @@ class Program:
     arguments: list[Argument]
     body: list  # Stmt | Loop
     output: object  # the returned value (an operand)
-    grads: list  # one operand per differentiated tensor (None: zeros)
+    grads: list  # one operand per differentiated tensor (None: zeros), then the extras
     title: str = ""
     wrt_vars: list = field(default_factory=list)  # the argument of each differentiated tensor
+    # the last n_extra entries of grads (and wrt_vars) are further values fn returned, not
+    # gradients: every pass treats them as returned values, render writes them after the
+    # gradients
+    n_extra: int = 0
     namer: object = None  # the names in use (set by names.name_program)
 
 

@@ -39,12 +39,13 @@ class Uncompilable(Exception):
     """The graph uses something generated code cannot recompute."""
 
 
-def graph_with_detached_sources(out: Tensor, first_id: int) -> tuple[list, dict]:
-    """The graph of ``out`` plus, for every ``t.detach()`` made during the trace, the graph
-    of ``t`` (so the detached value is recomputed, or read live when ``t`` is an input or
-    a captured tensor: never frozen). Returns (nodes in
-    topological order, {id(detached leaf): source tensor})."""
-    roots, detached = [out], {}
+def graph_with_detached_sources(out: Tensor, first_id: int,
+                                extras: tuple = ()) -> tuple[list, dict]:
+    """The graph of ``out`` and of the ``extras`` (further returned values) plus, for every
+    ``t.detach()`` made during the trace, the graph of ``t`` (so the detached value is
+    recomputed, or read live when ``t`` is an input or a captured tensor: never frozen).
+    Returns (nodes in topological order, {id(detached leaf): source tensor})."""
+    roots, detached = [out, *extras], {}
     while True:
         order = reachable(roots, only_requires_grad=False)
         new = []
@@ -84,11 +85,12 @@ class _Recorder:
 class Lowering:
     """Builds the ``Program``; see the module docstring."""
 
-    def __init__(self, out: Tensor, call_args: list, names: list[str], first_id: int) -> None:
+    def __init__(self, out: Tensor, call_args: list, names: list[str], first_id: int,
+                 extras: tuple = ()) -> None:
         self.out = out
         self.out_node = out.node
         self.first_id = first_id
-        self.order, self.detached = graph_with_detached_sources(out, first_id)
+        self.order, self.detached = graph_with_detached_sources(out, first_id, extras)
         self.var: dict[int, Var] = {}  # id(tensor) -> Var
         self.keep: list = []  # objects whose id() keys the maps: kept alive while lowering
         self.arguments: list[Argument] = []
@@ -446,37 +448,46 @@ def _key(value):
 
 
 def lower(out: Tensor, call_args: list, names: list[str], first_id: int, wrt_spec,
-          title: str) -> tuple[Program, list, list]:
+          title: str, extras: tuple = (), allow_unused: bool = False,
+          ) -> tuple[Program, list, list]:
     """Lower the trace of ``fn`` (its output ``out``) to a ``Program``: arguments ordered
     inputs, captured tensors, constants; ``program.wrt_vars`` the argument of each tensor
-    differentiated with respect to.
+    differentiated with respect to. ``extras``: further tensors ``fn`` returned (values
+    only, e.g. a recurrent state to carry on); they follow the gradients in
+    ``program.grads`` (``program.n_extra`` of them). ``allow_unused``: a ``wrt`` tensor
+    ``fn`` does not use gets a zero gradient (else ValueError).
 
     Returns (program, captured tensors in argument order, the tensors of ``wrt``)."""
     if out.op is None:
         raise ValueError("the traced function returned a leaf tensor: there is nothing to compile")
-    low = Lowering(out, call_args, names, first_id)
-    wrt = _resolve_wrt(wrt_spec, call_args, low)
+    low = Lowering(out, call_args, names, first_id, extras)
+    wrt = _resolve_wrt(wrt_spec, call_args, low, allow_unused)
     if wrt and out.data.size != 1:
         raise ValueError(
             f"compile: the function returns shape {out.shape}; gradients need a scalar "
             "(size-1) output: reduce it with .sum() or .mean()")
     low.forward()
-    grads = low.backward(wrt)
+    used = [w for w in wrt if id(w) in low.var]
+    found = dict(zip(map(id, used), low.backward(used), strict=True))
+    grads = [found.get(id(w)) for w in wrt]
     order = {"input": 0, "tensor": 1, "const": 2}
     arguments = sorted(low.arguments, key=lambda a: order[a.kind])
-    program = Program(arguments, low.body, low.value_of(out), grads, title,
-                      wrt_vars=[low.value_of(w) for w in wrt])
+    extra_vars = [low.value_of(e) for e in extras]
+    wrt_vars = [low.value_of(w) if id(w) in low.var
+                else Var(w.data.shape, w.data.dtype, w.name or "unused") for w in wrt]
+    program = Program(arguments, low.body, low.value_of(out), grads + extra_vars, title,
+                      wrt_vars=wrt_vars + extra_vars, n_extra=len(extras))
     return program, low.captured, wrt
 
 
-def _resolve_wrt(spec, call_args: list, low: Lowering) -> list[Tensor]:
+def _resolve_wrt(spec, call_args: list, low: Lowering, allow_unused: bool) -> list[Tensor]:
     wrt = []
     for kind, value in spec:
         if kind == "position":
             wrt.append(call_args[value])
         elif kind == "captured":
             wrt += [t for t in low.captured if t.requires_grad]
-        elif id(value.node) not in low.var:
+        elif id(value.node) not in low.var and not allow_unused:
             raise ValueError(f"wrt: tensor {value.label!r} is neither an input nor used by fn")
         else:
             wrt.append(value)

@@ -7,6 +7,8 @@ padded steps with ``where`` so they keep the previous state.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from autograd_rnn.core.state import scope
@@ -71,6 +73,7 @@ class RecurrentBase(Module):
             for part in self.state_names:
                 self.register_parameter(f"{part}_0", Parameter(np.zeros(shape), f"{part}_0"))
         self._dropout_rng = np.random.default_rng(gen.integers(2**63))
+        self._given_scales = None  # an iterator of scales while ``given_dropout`` is on
 
     # ----- public API --------------------------------------------------------------------
     def forward(self, x, state=None, lengths=None, mask=None):
@@ -166,14 +169,42 @@ class RecurrentBase(Module):
             state = new
         return outs, state
 
+    # ----- dropout: masks drawn per call, or given (compiled training) -------------------
+    def dropout_draws(self, T: int, B: int) -> list[np.ndarray]:
+        """The masks a training-mode call over T steps of batch B would draw, drawn now from
+        the same generator in the same order (layer 1..L-1, then t = 1..T): one (T, B, H *
+        dirs) array of scales (0 or 1/keep) per layer above the first; [] when dropout is
+        off. ``given_dropout`` feeds them back."""
+        if not (self.training and self.dropout > 0.0):
+            return []
+        keep, dtype = 1.0 - self.dropout, self.cells[0].W_h.dtype
+        shape = (B, self.hidden_size * self.dirs)
+        return [np.stack([self._draw(shape, keep, dtype) for _ in range(T)])
+                for _ in range(1, self.num_layers)]
+
+    @contextmanager
+    def given_dropout(self, scales: list):
+        """Inside: each call takes its dropout masks from ``scales`` (what ``dropout_draws``
+        returned, as arrays or Tensors, the next one per layer) instead of drawing them, so
+        a traced call reads them as inputs and an engine run can use the very same masks."""
+        previous, self._given_scales = self._given_scales, iter(scales)
+        try:
+            yield
+        finally:
+            self._given_scales = previous
+
+    def _draw(self, shape: tuple, keep: float, dtype) -> np.ndarray:
+        return ((self._dropout_rng.random(shape) < keep) / keep).astype(dtype)
+
     def _dropout(self, inputs: list, layer: int) -> list:
         if not (self.training and self.dropout > 0.0):
             return inputs
         keep = 1.0 - self.dropout
+        given = None if self._given_scales is None else next(self._given_scales)
         result = []
         for t, x_t in enumerate(inputs):
             with scope(f"{self.name}/layer{layer}/t={t + 1}"):
-                scale = ((self._dropout_rng.random(x_t.shape) < keep) / keep).astype(x_t.dtype)
+                scale = self._draw(x_t.shape, keep, x_t.dtype) if given is None else given[t]
                 dropped = x_t * scale
                 dropped.name = "dropout"
             result.append(dropped)

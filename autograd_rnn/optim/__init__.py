@@ -9,7 +9,14 @@ array([ 0.8, -1.6])
 
 from autograd_rnn.optim.adaptive import Adagrad, Adam, RMSprop
 from autograd_rnn.optim.base import Optimizer
-from autograd_rnn.optim.clip import clip_grad_norm, clip_grad_value, grad_norm
+from autograd_rnn.optim.clip import (
+    clip_grad_norm,
+    clip_grad_value,
+    clip_norm_,
+    clip_value_,
+    global_norm,
+    grad_norm,
+)
 from autograd_rnn.optim.sgd import SGD
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
@@ -28,5 +35,5 @@ def make_optimizer(name: str, params, lr: float | None = None, **kwargs) -> Opti
 
 __all__ = [
     "OPTIMIZERS", "SGD", "Adagrad", "Adam", "Optimizer", "RMSprop", "clip_grad_norm",
-    "clip_grad_value", "grad_norm", "make_optimizer",
+    "clip_grad_value", "clip_norm_", "clip_value_", "global_norm", "grad_norm", "make_optimizer",
 ]

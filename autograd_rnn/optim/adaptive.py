@@ -23,9 +23,28 @@ class Adagrad(Optimizer):
         super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        sum_sq = self.state["sum_sq"][i] + g * g
-        self.state["sum_sq"][i] = sum_sq
-        return self.lr * g / (np.sqrt(sum_sq) + self.hyper["eps"])
+        sum_sq, tmp = self.state["sum_sq"][i], self._buffer(i, 2, g)
+        sum_sq += np.multiply(g, g, out=tmp)  # G + g^2
+        return _scaled_step(self, i, g, sum_sq, tmp)
+
+
+def _scaled_step(opt, i: int, g: np.ndarray, square: np.ndarray, tmp: np.ndarray):
+    """lr * g / (sqrt(square) + eps) into the amount buffer (``tmp`` a scratch array)."""
+    np.sqrt(square, out=tmp)
+    tmp += opt.hyper["eps"]
+    out = np.multiply(g, opt.lr, out=opt._buffer(i, 0, g))
+    out /= tmp
+    return out
+
+
+def _decay_into(avg: np.ndarray, beta: float, g: np.ndarray, tmp: np.ndarray,
+                squared: bool) -> None:
+    """avg <- beta * avg + (1 - beta) * g (times g again when ``squared``), in place."""
+    avg *= beta
+    np.multiply(g, 1 - beta, out=tmp)
+    if squared:
+        tmp *= g
+    avg += tmp
 
 
 class RMSprop(Optimizer):
@@ -43,10 +62,9 @@ class RMSprop(Optimizer):
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        alpha = self.hyper["alpha"]
-        avg = alpha * self.state["square_avg"][i] + (1 - alpha) * g * g
-        self.state["square_avg"][i] = avg
-        return self.lr * g / (np.sqrt(avg) + self.hyper["eps"])
+        avg, tmp = self.state["square_avg"][i], self._buffer(i, 2, g)
+        _decay_into(avg, self.hyper["alpha"], g, tmp, squared=True)
+        return _scaled_step(self, i, g, avg, tmp)
 
 
 class Adam(Optimizer):
@@ -69,9 +87,13 @@ class Adam(Optimizer):
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
         b1, b2, t = self.hyper["beta1"], self.hyper["beta2"], self.step_count
-        m = b1 * self.state["m"][i] + (1 - b1) * g
-        v = b2 * self.state["v"][i] + (1 - b2) * g * g
-        self.state["m"][i], self.state["v"][i] = m, v
-        m_hat = m / (1 - b1**t)
-        v_hat = v / (1 - b2**t)
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.hyper["eps"])
+        m, v, tmp = self.state["m"][i], self.state["v"][i], self._buffer(i, 2, g)
+        _decay_into(m, b1, g, tmp, squared=False)
+        _decay_into(v, b2, g, tmp, squared=True)
+        np.divide(v, 1 - b2**t, out=tmp)  # v_hat
+        np.sqrt(tmp, out=tmp)
+        tmp += self.hyper["eps"]
+        out = np.divide(m, 1 - b1**t, out=self._buffer(i, 0, g))  # m_hat
+        out *= self.lr
+        out /= tmp
+        return out

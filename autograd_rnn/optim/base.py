@@ -5,9 +5,18 @@ Subclasses name their hyperparameters and slots and implement ``_update``:
 
     new_param = param - lr * direction(grad, slots)
 
-Updates rebind ``param.data`` to a new array instead of writing in place, so any graph
-still holding the old values (for a diagram, say) stays correct, and a backward through
-it gives the gradient at the values it was recorded with (``core/inplace.py``).
+``_update`` computes the amount to subtract in place (the slots are changed in place, the
+amount is written into a buffer kept per parameter), so one update rule serves two paths:
+
+- ``step()`` (the interpreter's): reads ``p.grad`` and rebinds ``param.data`` to a new array
+  instead of writing in place, so any graph still holding the old values (for a diagram,
+  say) stays correct, and a backward through it gives the gradient at the values it was
+  recorded with (``core/inplace.py``);
+- ``step_inplace(grads)`` (compiled training): subtracts from the parameter arrays in place
+  and allocates nothing after its first call, as a hand-written loop does (a parameter some
+  recorded op saved is rebound to a copy first, once, so no graph sees the change).
+
+Both give bit-identical parameters for the same gradients (same operations, same order).
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ class Optimizer:
         self.hyper = {k: float(v) for k, v in hyper.items()}
         self.state = {s: [np.zeros_like(p.data) for p in self.params] for s in self.slots}
         self.step_count = 0
+        self._buffers: dict[tuple[int, int], np.ndarray] = {}  # (param, k) -> scratch array
 
     @property
     def lr(self) -> float:
@@ -66,20 +76,60 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient (``p.grad``); each
+        parameter gets a new array (``p.data`` is rebound, the old array is unchanged)."""
         self.step_count += 1
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             value = value_of(p)  # (not `p.data`: this code never keeps or writes the array)
-            g = np.asarray(p.grad, dtype=value.dtype)
-            wd = self.hyper.get("weight_decay", 0.0)
-            if wd:
-                g = g + wd * value  # L2 penalty wd/2 * |p|^2 folded into the gradient
+            g = self._decayed(i, np.asarray(p.grad, dtype=value.dtype), value)
             rebind(p, (value - self._update(i, g)).astype(value.dtype, copy=False))
 
+    def step_inplace(self, grads: list) -> None:
+        """Apply one update with ``grads`` (one array per parameter, in ``params`` order;
+        None skips that parameter), subtracting from the parameter arrays in place.
+
+        Allocates nothing after the first call (the buffers are kept); the parameters end
+        up bit-identical to what ``step()`` with the same gradients gives. A parameter whose
+        array a recorded op saved (or user code got through ``.data``) is first rebound to
+        a copy, so no graph and no held array sees the change (``core/inplace.py``)."""
+        if len(grads) != len(self.params):
+            raise ValueError(f"{type(self).__name__}.step_inplace: got {len(grads)} gradients "
+                             f"for {len(self.params)} parameters")
+        self.step_count += 1
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            if g is None:
+                continue
+            value = value_of(p)
+            if p.node.state:  # a recorded op saved it or user code holds it: a copy, once
+                value = value.copy()
+                rebind(p, value)
+            if g.shape != value.shape:
+                raise ValueError(f"{type(self).__name__}.step_inplace: gradient {i} has shape "
+                                 f"{g.shape} but parameter {i} has shape {value.shape}")
+            np.subtract(value, self._update(i, self._decayed(i, g, value)), out=value)
+
+    def _decayed(self, i: int, g: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """g + wd * value (the L2 penalty wd/2 * |p|^2 folded into the gradient), in a
+        buffer; ``g`` itself when there is no weight decay."""
+        wd = self.hyper.get("weight_decay", 0.0)
+        if not wd:
+            return g
+        out = np.multiply(value, wd, out=self._buffer(i, 1, value))
+        out += g
+        return out
+
+    def _buffer(self, i: int, k: int, like: np.ndarray) -> np.ndarray:
+        """Scratch array ``k`` of parameter ``i`` (shape and dtype of ``like``), made once."""
+        buf = self._buffers.get((i, k))
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = self._buffers[(i, k)] = np.empty_like(like)
+        return buf
+
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        """The amount to subtract from parameter ``i`` given its gradient ``g``."""
+        """The amount to subtract from parameter ``i`` given its gradient ``g``, written into
+        ``self._buffer(i, 0, g)`` (slots change in place; ``g`` is not changed)."""
         raise NotImplementedError
 
     # ----- state -------------------------------------------------------------------------

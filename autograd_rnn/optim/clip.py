@@ -1,5 +1,9 @@
 """Gradient clipping over a list of parameters; both functions return the pre-clip
-global L2 norm sqrt(sum_p |grad_p|^2), the number worth logging."""
+global L2 norm sqrt(sum_p |grad_p|^2), the number worth logging.
+
+``clip_grad_norm`` / ``clip_grad_value`` work on parameters (``p.grad`` gets a new array);
+``clip_norm_`` / ``clip_value_`` do the same to a list of gradient arrays in place,
+allocating nothing (compiled training), with bit-identical results."""
 
 from __future__ import annotations
 
@@ -10,14 +14,41 @@ import numpy as np
 from autograd_rnn.core.tensor import Tensor
 
 
+def global_norm(grads: Iterable[np.ndarray | None]) -> float:
+    """sqrt(sum_g |g|^2) over gradient arrays (None entries are skipped)."""
+    total = 0.0
+    for g in grads:
+        if g is not None:
+            g = np.asarray(g, dtype=np.float64)
+            flat = g.reshape(-1)  # (a view for the contiguous arrays backward makes)
+            total += float(np.dot(flat, flat))
+    return float(np.sqrt(total))
+
+
 def grad_norm(params: Iterable[Tensor]) -> float:
     """Global L2 norm of the gradients of ``params`` (parameters without grad are skipped)."""
-    total = 0.0
-    for p in params:
-        if p.grad is not None:
-            g = np.asarray(p.grad, dtype=np.float64)
-            total += float(np.dot(g.ravel(), g.ravel()))
-    return float(np.sqrt(total))
+    return global_norm(p.grad for p in params)
+
+
+def clip_norm_(grads: list, max_norm: float) -> float:
+    """``clip_grad_norm`` on gradient arrays, in place (g *= max_norm / norm); returns the
+    norm before clipping (nothing changes when it is not finite)."""
+    norm = global_norm(grads)
+    if np.isfinite(norm) and norm > max_norm:
+        scale = max_norm / norm
+        for g in grads:
+            if g is not None:
+                g *= scale
+    return norm
+
+
+def clip_value_(grads: list, clip: float) -> float:
+    """``clip_grad_value`` on gradient arrays, in place; returns the norm before clipping."""
+    norm = global_norm(grads)
+    for g in grads:
+        if g is not None:
+            np.clip(g, -clip, clip, out=g)
+    return norm
 
 
 def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:

@@ -34,10 +34,15 @@ class SGD(Optimizer):
                          nesterov=float(bool(nesterov)))
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        momentum = self.hyper["momentum"]
+        momentum, out = self.hyper["momentum"], self._buffer(i, 0, g)
         if momentum == 0:
-            return self.lr * g
-        v = momentum * self.state["velocity"][i] + g
-        self.state["velocity"][i] = v
-        direction = g + momentum * v if self.hyper["nesterov"] else v
-        return self.lr * direction
+            return np.multiply(g, self.lr, out=out)
+        v = self.state["velocity"][i]
+        v *= momentum
+        v += g
+        if not self.hyper["nesterov"]:
+            return np.multiply(v, self.lr, out=out)
+        np.multiply(v, momentum, out=out)  # direction g + momentum * v
+        out += g
+        out *= self.lr
+        return out

@@ -3,8 +3,8 @@
 A training step allocates its graph's arrays and frees them all after backward. With
 glibc's defaults the freed top of the heap goes back to the OS after every step and blocks
 of 128 KiB or more come from fresh ``mmap`` calls, so the next step page-faults the same
-memory in again. On the benchmark's small and large rows that is 10-25% of a step
-(``bench/README.md``: lstm/small 36.7 ms -> about 29 ms). PyTorch's CPU tuning guide gives
+memory in again. On the benchmark's small and large rows that is a noticeable share of a
+step (figures in ``bench/README.md``). PyTorch's CPU tuning guide gives
 the same advice (swap in jemalloc/tcmalloc); this is the glibc-only, no-install version.
 
 It changes the whole process (every later allocation, not only this library's) and cannot

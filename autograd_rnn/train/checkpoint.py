@@ -4,7 +4,8 @@ run needs to continue exactly where it stopped.
 Keys: ``param/<dotted name>`` (model parameters), ``optim/<key>`` (optimizer state dict),
 ``history/<name>`` (float arrays), ``meta/format``, ``meta/step``, ``meta/config`` (JSON),
 ``meta/rng`` (JSON of the NumPy Generator state), ``meta/np_random/<i>`` (the legacy global
-``np.random`` state, for modules that draw from it) and ``data/text`` (UTF-8 bytes of the
+``np.random`` state, for modules that draw from it), ``meta/dropout_rng`` (JSON list: the
+generator of each recurrent layer with dropout) and ``data/text`` (UTF-8 bytes of the
 training text, for the character task). Files are written atomically: a crash mid-write
 leaves the previous checkpoint intact and no partial file.
 """
@@ -112,10 +113,12 @@ def pack(
     text: str | None = None,
     np_random_state: tuple | None = None,
     stream: Mapping[str, np.ndarray] | None = None,
+    dropout_rngs: list[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Flatten a training state into the checkpoint's key -> array layout. ``rng`` is a
     Generator or its ``rng_to_json`` text; ``np_random_state`` defaults to the current
-    ``np.random.get_state()``; ``stream``: a ``TextStream``'s arrays (streamed text)."""
+    ``np.random.get_state()``; ``stream``: a ``TextStream``'s arrays (streamed text);
+    ``dropout_rngs``: the ``rng_to_json`` of each dropout layer's generator."""
     out: dict[str, np.ndarray] = {
         "meta/format": np.array(FORMAT),
         "meta/step": np.array(step, dtype=np.int64),
@@ -135,7 +138,15 @@ def pack(
         out["data/text"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
     for name, value in (stream or {}).items():
         out[f"stream/{name}"] = np.array(value, copy=True)
+    if dropout_rngs:
+        out["meta/dropout_rng"] = np.array(json.dumps(list(dropout_rngs)))
     return out
+
+
+def dropout_rngs_of(arrays: Mapping[str, np.ndarray]) -> list[str]:
+    """The saved dropout generators' states ([] for a run without dropout)."""
+    text = arrays.get("meta/dropout_rng")
+    return [] if text is None else list(json.loads(str(text)))
 
 
 def section(arrays: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

@@ -18,7 +18,11 @@ class TrainConfig:
     ``k1``/``k2`` None mean the whole sequence (full BPTT); ``clip`` is a global-norm
     bound (None: no clipping), ``clip_value`` an element-wise bound. ``stream`` (task
     "chars" only): read the text as ``batch`` parallel streams with the hidden state carried
-    from step to step (``autograd_rnn.train.stream``) instead of random windows."""
+    from step to step (``autograd_rnn.train.stream``) instead of random windows.
+    ``bidirectional``, ``dropout`` (between stacked layers) and ``learn_h0`` (a trained
+    initial state) shape the model. ``compile``: run each training step as generated NumPy
+    code (``autograd_rnn.train.compiled``); None (the default) compiles when the trainer
+    builds the model and the task is a built-in one, False always interprets the graph."""
 
     task: str = "sine"
     cell: str = "rnn"
@@ -34,33 +38,34 @@ class TrainConfig:
     k2: int | None = None
     seed: int = 0
     stream: bool = False
+    bidirectional: bool = False
+    dropout: float = 0.0
+    learn_h0: bool = False
+    compile: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.task not in TASK_NAMES:
-            raise ValueError(f"task must be one of {list(TASK_NAMES)}, got {self.task!r}")
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {list(CELLS)}, got {self.cell!r}")
-        if self.optimizer not in OPTIMIZER_NAMES:
-            raise ValueError(f"optimizer must be one of {list(OPTIMIZER_NAMES)}, "
-                             f"got {self.optimizer!r}")
+        for name, choices in (("task", TASK_NAMES), ("cell", CELLS),
+                              ("optimizer", OPTIMIZER_NAMES)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {list(choices)}, "
+                                 f"got {getattr(self, name)!r}")
         for name in ("seq_len", "hidden", "layers", "batch"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            _check_int(name, getattr(self, name))
         for name in ("k1", "k2"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name))
         for name in ("lr", "clip", "clip_value"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
-            if value is not None and value == float("inf"):
-                raise ValueError(f"{name} must be finite, got {value!r}")
+            _check_positive(name, getattr(self, name))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if not isinstance(self.stream, bool):
-            raise ValueError(f"stream must be True or False, got {self.stream!r}")
+        for name in ("stream", "bidirectional", "learn_h0"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.compile is not None and not isinstance(self.compile, bool):
+            raise ValueError(f"compile must be True, False or None, got {self.compile!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
+                or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
         if self.stream and self.task != "chars":
             raise ValueError(f"stream applies to task='chars' only (a text read as parallel "
                              f"streams), not {self.task!r}")
@@ -83,6 +88,18 @@ class TrainConfig:
         return cls(**data)
 
 
+def _check_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if value is not None and value == float("inf"):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+
+
 def build_model(config: TrainConfig, task: Any):
     """``ar.nn.SequenceModel(cell, task.input_size, hidden, task.output_size)`` seeded by
     ``config.seed`` (the same seed gives the same initial weights)."""
@@ -94,5 +111,8 @@ def build_model(config: TrainConfig, task: Any):
         config.hidden,
         task.output_size,
         num_layers=config.layers,
+        bidirectional=config.bidirectional,
+        dropout=float(config.dropout),
+        learn_initial_state=config.learn_h0,
         seed=config.seed,
     )

@@ -11,6 +11,10 @@ equal full BPTT's.
 The model is anything callable as ``model(x, state) -> (y, final_state)`` with x of shape
 (T, B, D), y a Tensor (T, B, V) and state None / a Tensor / a tuple of Tensors (the
 ``ar.nn.SequenceModel`` contract).
+
+Each window is run by ``train.window.engine_window`` (the graph interpreted), or, given
+``compiled`` (a ``train.compiled.CompiledSteps``, what ``ar.train.Trainer`` passes by
+default), by generated NumPy code; ``train.window.apply_update`` then clips and steps.
 """
 
 from __future__ import annotations
@@ -23,22 +27,15 @@ import numpy as np
 
 import autograd_rnn as ar
 from autograd_rnn.core.tensor import Tensor
-from autograd_rnn.optim.clip import clip_grad_norm, clip_grad_value, grad_norm
+from autograd_rnn.train.window import (
+    NonFiniteLossError,
+    WindowRun,
+    apply_update,
+    detach_state,
+    engine_window,
+)
 
-
-class NonFiniteLossError(ArithmeticError):
-    """The loss or the gradient norm became NaN/Inf; no update was applied for it."""
-
-
-def detach_state(state: Any) -> Any:
-    """Detach a recurrent state: None, a Tensor, or a (nested) tuple/list of Tensors."""
-    if state is None:
-        return None
-    if isinstance(state, Tensor):
-        return state.detach()
-    if isinstance(state, (tuple, list)):
-        return type(state)(detach_state(s) for s in state)
-    raise TypeError(f"cannot detach a recurrent state of type {type(state).__name__}")
+__all__ = ["NonFiniteLossError", "TBPTTResult", "detach_state", "tbptt", "windows"]
 
 
 def windows(T: int, k1: int, k2: int) -> list[tuple[int, int, int]]:
@@ -74,6 +71,29 @@ class TBPTTResult:
     state: Any = None
 
 
+class _States:
+    """The detached states at the cut points of one sequence ({step: state}), advanced
+    without a graph where a window starts before any known one (k2 < k1)."""
+
+    def __init__(self, model: Callable, x: np.ndarray, state: Any) -> None:
+        self.model, self.x = model, x
+        self.saved: dict[int, Any] = {0: state}
+
+    def at(self, start: int) -> Any:
+        if start not in self.saved:
+            known = max(p for p in self.saved if p <= start)
+            with ar.no_grad():
+                _, s = self.model(self.x[known:start], self.saved[known])
+            self.saved[start] = detach_state(s)
+        for p in [p for p in self.saved if p < start]:
+            del self.saved[p]  # states behind the window are never needed again
+        return self.saved[start]
+
+    def keep(self, ends: list[int], states: list) -> None:
+        for b, s in zip(ends, states, strict=True):
+            self.saved.setdefault(b, s)
+
+
 def tbptt(
     model: Callable,
     x: Any,
@@ -88,6 +108,7 @@ def tbptt(
     params: list[Tensor] | None = None,
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    compiled: Any = None,
 ) -> TBPTTResult:
     """Run TBPTT(k1, k2) over one batch of sequences.
 
@@ -102,6 +123,8 @@ def tbptt(
             backward; if None, gradients accumulate in ``.grad`` over all windows.
         params: the parameters to clip/measure (default ``optimizer.params``).
         clip_norm / clip_value: clip by global norm / by value before each step.
+        compiled: a ``train.compiled.CompiledSteps`` for this model and loss (needs the
+            optimizer): windows run as generated code where it can, updates in place.
     Returns:
         a ``TBPTTResult``. Raises ``NonFiniteLossError`` (before stepping) on NaN/Inf.
     """
@@ -111,63 +134,40 @@ def tbptt(
     k2 = T if k2 is None else k2
     if params is None and optimizer is not None:
         params = optimizer.params
+    if compiled is not None and (optimizer is None or params is not optimizer.params):
+        raise ValueError("tbptt: compiled windows need an optimizer (and its parameters)")
     mask_data = None if mask is None else np.asarray(mask, dtype=np.float64)
-    cuts = sorted({p for w in windows(T, k1, k2) for p in w})
-    saved: dict[int, Any] = {0: state}  # detached states at cut points
-    losses: list[float] = []
-    norms: list[float] = []
-    final = state
-    for start, loss_start, end in windows(T, k1, k2):
-        if start not in saved:  # k2 < k1: advance without a graph up to the window
-            known = max(p for p in saved if p <= start)
-            with ar.no_grad():
-                _, s = model(x_data[known:start], saved[known])
-            saved[start] = detach_state(s)
-        s = saved[start]
-        outputs = []
+    plan = windows(T, k1, k2)
+    cuts = sorted({p for w in plan for p in w})
+    states = _States(model, x_data, state)
+    losses, norms = [], []
+    for start, loss_start, end in plan:
         bounds = [start] + [c for c in cuts if start < c < end] + [end]
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            y, s = model(x_data[a:b], s)
-            outputs.append(y)
-            if b not in saved:
-                saved[b] = detach_state(s)
-        final = saved[end]
-        for p in [p for p in saved if p < start]:
-            del saved[p]  # states behind the window are never needed again
+        chunks = [(a - start, b - start) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         m = None if mask_data is None else mask_data[loss_start:end]
-        if m is not None and not m.any():
+        window = (x_data[start:end], target[loss_start:end], m, states.at(start), chunks,
+                  loss_start - start)
+        steps = f"{loss_start}..{end - 1}"
+        run = _run(model, loss_fn, window, m is None or bool(m.any()), steps, optimizer,
+                   compiled)
+        states.keep(bounds[1:], run.states)
+        if run.value is None:
             continue
-        y = outputs[0] if len(outputs) == 1 else ar.concat(outputs, axis=0)
-        y = y[loss_start - start :] if loss_start > start else y
-        loss = loss_fn(y, target[loss_start:end], m)
-        value = float(loss.data)
-        if optimizer is not None:
-            optimizer.zero_grad()
-        if not np.isfinite(value):
-            raise NonFiniteLossError(f"loss is {value} on steps {loss_start}..{end - 1}")
-        loss.backward()
-        losses.append(value)
-        if params is not None:
-            if clip_value is not None:  # the norm logged is always the pre-clip one
-                norm = clip_grad_value(params, clip_value)
-                if clip_norm is not None:
-                    clip_grad_norm(params, clip_norm)
-            elif clip_norm is not None:
-                norm = clip_grad_norm(params, clip_norm)
-            else:
-                norm = grad_norm(params)
-            if not np.isfinite(norm):
-                raise NonFiniteLossError(
-                    f"gradient norm is {norm} on steps {loss_start}..{end - 1}"
-                )
+        losses.append(run.value)
+        norm = apply_update(run, params, optimizer, clip_norm, clip_value, steps)
+        if norm is not None:
             norms.append(norm)
-        if optimizer is not None:
-            optimizer.step()
-            for i, p in enumerate(optimizer.params):  # an update can overflow finite inputs
-                if not np.all(np.isfinite(p.data)):
-                    raise NonFiniteLossError(
-                        f"the update on steps {loss_start}..{end - 1} made parameter "
-                        f"{p.name or i!r} non-finite"
-                    )
     mean = float(np.mean(losses)) if losses else float("nan")
-    return TBPTTResult(loss=mean, updates=len(losses), grad_norms=norms, state=final)
+    return TBPTTResult(loss=mean, updates=len(losses), grad_norms=norms,
+                       state=states.saved[T])
+
+
+def _run(model, loss_fn, window: tuple, train: bool, steps: str, optimizer,
+         compiled) -> WindowRun:
+    """The window by compiled code when it can (it falls back by itself), else the engine."""
+    if compiled is not None and train:
+        run = compiled.run(window, steps)
+        if run is not None:
+            return run
+    return engine_window(model, loss_fn, *window, train=train, steps=steps,
+                         optimizer=optimizer)

@@ -2,14 +2,20 @@
 gradient-norm history, and exact checkpoint/resume.
 
 Determinism: the model's initial weights come from ``config.seed``, the data stream from a
-``numpy.random.Generator`` seeded with it too; a checkpoint stores that generator's state,
-the optimizer state, the step and the history, so resuming gives bit-identical parameters
-to an uninterrupted run. A training step is one batch (it may hold several TBPTT updates).
+``numpy.random.Generator`` seeded with it too; a checkpoint stores that generator's state
+(and the dropout layers' ones), the optimizer state, the step and the history, so resuming
+gives bit-identical parameters to an uninterrupted run. A training step is one batch (it may
+hold several TBPTT updates).
+
+The step runs as generated NumPy code (``train.compiled``) when ``config.compile`` allows it
+(by default: the model is the one the trainer builds, the task a built-in one), else the
+engine interprets the graph (``compile=False``). Both give the same numbers to round-off.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -21,12 +27,14 @@ import numpy as np
 
 import autograd_rnn as ar
 from autograd_rnn.files import check_writable
+from autograd_rnn.nn.unroll import RecurrentBase
 from autograd_rnn.optim import make_optimizer
 from autograd_rnn.train import checkpoint as ckpt
+from autograd_rnn.train.compiled import CompiledSteps
 from autograd_rnn.train.config import TrainConfig, build_model
 from autograd_rnn.train.lock import checkpoint_lock
 from autograd_rnn.train.stream import TextStream
-from autograd_rnn.train.tasks import CharTask, Task, make_task
+from autograd_rnn.train.tasks import TASKS, CharTask, Task, make_task
 from autograd_rnn.train.tbptt import NonFiniteLossError, tbptt
 
 DIVERGENCE_FACTOR = 1e6  # a loss this many times the run's first (or 1.0) means divergence
@@ -64,6 +72,13 @@ class Trainer:
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(config.optimizer, self.params, lr=config.learning_rate)
         self.rng = np.random.default_rng(config.seed)
+        self.dropout_layers = [m for m in getattr(self.model, "modules", list)()
+                               if isinstance(m, RecurrentBase) and m.dropout > 0]
+        auto = model is None and _builtin_loss(self.task)
+        self.compiled = None  # the compiled steps (None: interpreted)
+        if config.compile or (config.compile is None and auto):
+            self.compiled = CompiledSteps(self.model, self.task.loss, self.params,
+                                          optimizer=self.optimizer, report=self._note)
         self.stream = None
         if config.stream:
             if not isinstance(self.task, CharTask):
@@ -89,13 +104,25 @@ class Trainer:
                 np.errstate(over="ignore", invalid="ignore"):
             result = tbptt(self.model, batch.x, batch.target, self.task.loss, k1=c.k1, k2=c.k2,
                            mask=batch.mask, optimizer=self.optimizer, clip_norm=c.clip,
-                           clip_value=c.clip_value, state=state)
+                           clip_value=c.clip_value, state=state, compiled=self.compiled)
         if self.stream is not None:
             self.stream.keep(result.state)
         self.step += 1
         self.history["loss"].append(result.loss)
         self.history["grad_norm"].extend(result.grad_norms)
         return result.loss
+
+    @property
+    def step_kind(self) -> str:
+        """How steps run now: "compiled" or "interpreted" (after a fallback too)."""
+        return "compiled" if self.compiled is not None and self.compiled.enabled \
+            else "interpreted"
+
+    def _note(self, line: str) -> None:
+        """One line for the user (a compiled-step fallback), above any progress bar."""
+        from tqdm import tqdm
+
+        tqdm.write(f"autograd-rnn: {line}", file=sys.stderr)
 
     # ----- checkpoints ---------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -104,7 +131,8 @@ class Trainer:
                 "step": self.step, "rng": ckpt.rng_to_json(self.rng),
                 "np_random": np.random.get_state(),
                 "history": {k: len(v) for k, v in self.history.items()},
-                "stream": None if self.stream is None else self.stream.arrays()}
+                "stream": None if self.stream is None else self.stream.arrays(),
+                "dropout": [ckpt.rng_to_json(m._dropout_rng) for m in self.dropout_layers]}
 
     def state_arrays(self, snapshot: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
         """The training state (now, or at ``snapshot``) in the checkpoint layout."""
@@ -114,7 +142,7 @@ class Trainer:
         return ckpt.pack(params=snap["params"], optimizer_state=snap["optim"],
                          step=snap["step"], config=self.config.to_dict(), rng=snap["rng"],
                          history=history, text=text, np_random_state=snap["np_random"],
-                         stream=snap.get("stream"))
+                         stream=snap.get("stream"), dropout_rngs=snap.get("dropout"))
 
     def save(self, path: str | os.PathLike, overwrite: bool = False,
              arrays: dict[str, np.ndarray] | None = None) -> Path:
@@ -139,6 +167,7 @@ class Trainer:
         self.step = int(arrays["meta/step"])
         self.rng = ckpt.rng_from_json(str(arrays["meta/rng"]))
         ckpt.restore_np_random(arrays)
+        self._restore_dropout(ckpt.dropout_rngs_of(arrays), path)
         self.history = {k: v.tolist() for k, v in ckpt.section(arrays, "history").items()}
         self.history.setdefault("loss", [])
         self.history.setdefault("grad_norm", [])
@@ -157,7 +186,8 @@ class Trainer:
         """
         arrays = ckpt.load_npz(path)
         saved = ckpt.config_of(arrays)
-        fixed = ("task", "cell", "hidden", "layers", "optimizer", "seed")
+        fixed = ("task", "cell", "hidden", "layers", "optimizer", "seed", "bidirectional",
+                 "dropout", "learn_h0")
         for name, value in overrides.items():
             if name in fixed and value != saved.get(name):
                 raise ckpt.CheckpointError(
@@ -254,12 +284,21 @@ class Trainer:
                          recent_loss=float(np.mean(recent)) if recent else float("nan"),
                          history=self.history)
 
+    def _restore_dropout(self, states: list[str], path: str) -> None:
+        if len(states) != len(self.dropout_layers):
+            raise ckpt.CheckpointError(
+                f"checkpoint {path!r} holds {len(states)} dropout generator states, the model "
+                f"has {len(self.dropout_layers)} layers with dropout")
+        for layer, state in zip(self.dropout_layers, states, strict=True):
+            layer._dropout_rng = ckpt.rng_from_json(state)
+
     def _restore(self, snap: dict[str, Any]) -> None:
         self.model.load_state_dict(snap["params"])
         self.optimizer.load_state_dict(snap["optim"])
         self.step = snap["step"]
         self.rng = ckpt.rng_from_json(snap["rng"])
         np.random.set_state(snap["np_random"])
+        self._restore_dropout(snap["dropout"], "<snapshot>")
         for key, n in snap["history"].items():
             del self.history[key][n:]
         if self.stream is not None and snap.get("stream") is not None:
@@ -270,6 +309,11 @@ class Trainer:
             return ""
         self.save(checkpoint, arrays=self.state_arrays(snap))
         return f", saved to {os.fspath(checkpoint)}"
+
+
+def _builtin_loss(task: Task) -> bool:
+    """The task's loss is a built-in task's (a subclass changing only its batches counts)."""
+    return type(task).loss in {cls.loss for cls in (Task, *TASKS.values())}
 
 
 def load_trained(path: str | os.PathLike) -> tuple[Any, Task, TrainConfig]:

@@ -56,7 +56,8 @@ OPTIONS = {
               "--seed": SEED, "--every": SIZE, "--max-frames": SIZE},
     "train": {"--seq-len": SIZE, "--hidden": SIZE, "--layers": SIZE, "--batch": SIZE,
               "--steps": SIZE, "--k1": SIZE, "--k2": SIZE, "--checkpoint-every": SIZE,
-              "--seed": SEED, "--lr": FLOAT, "--clip": FLOAT, "--clip-value": FLOAT},
+              "--seed": SEED, "--lr": FLOAT, "--clip": FLOAT, "--clip-value": FLOAT,
+              "--dropout": FLOAT},
 }
 FAILED_RUN = {"gradcheck": "", "train": "stopped at step"}  # exit 1: a check or run failed
 
