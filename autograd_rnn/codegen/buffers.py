@@ -26,6 +26,7 @@ from __future__ import annotations
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.ir import At, Carry, Loop, Stmt, T, Var, at, reads, shape_of, vars_in
 from autograd_rnn.codegen.split import UfuncOp, covers, split
+from autograd_rnn.codegen.sums import fresh
 
 INF = 1 << 60
 VIEWS = {"getitem", "reshape", "transpose", "broadcast_to"}
@@ -237,16 +238,35 @@ class Allocation:
 def allocate(program) -> None:
     """Split every loop body into ufunc calls and give them destinations."""
     once = _read_once(program)
+    defs = {id(s.out): s for item in program.body for s in (
+        [*item.pre, *item.body, *item.post] if isinstance(item, Loop) else [item])
+        if s.out is not None}
     for loop in program.body:
         if not isinstance(loop, Loop):
             continue
         split(loop)
-        made = Allocation(loop, {id(s.out) for s in loop.pre
-                                 if s.out is not None and id(s.out) in once}).run()
+        made = Allocation(loop, {id(s.out) for s in loop.pre if s.out is not None
+                                 and _owns_memory(s.out, defs, once)}).run()
         if made:
             made[0].comment = "buffers reused by every step (the loop allocates nothing)"
         loop.pre += made
         loop.copy_carries = True  # carries are changed in place: start from copies
+
+
+def _owns_memory(v: Var, defs: dict, once: set[int]) -> bool:
+    """May the loop overwrite ``v`` (read once)? Only an array made here, or a view of one
+    read only through the view (``m_all = product.reshape(...)``): never an argument's
+    memory (``x[1:5]`` is the caller's input)."""
+    while id(v) in once:
+        stmt = defs.get(id(v))
+        if stmt is None:  # an argument
+            return False
+        if fresh(stmt):
+            return True
+        if stmt.op.name not in VIEWS or not stmt.args or not isinstance(stmt.args[0], Var):
+            return False
+        v = stmt.args[0]
+    return False
 
 
 def _read_once(program) -> set[int]:

@@ -14,8 +14,9 @@ Inputs: ``Tensor`` positions are traced as graph leaves (their ops are recorded 
 they do not require grad, so new values flow through); ``numpy`` arrays (for example
 integer targets) are passed to ``fn`` as they are and recognised where ``fn`` uses them
 directly, as ``x[k]`` or as a reshape. Tensors that ``fn`` captures (model parameters)
-become arguments read live from ``tensor.data`` on each call. ``t.detach()`` of a value
-computed in ``fn`` is recomputed (truncated BPTT works). Any other array ``fn`` creates
+become arguments read live from ``tensor.data`` on each call. ``t.detach()`` is ``t``'s
+value without its gradient: recomputed, or read live for an input or a captured tensor
+(truncated BPTT works). Any other array ``fn`` creates
 (zeros, masks, values computed under ``no_grad``) is a constant frozen at trace time: its
 value must not depend on the inputs (the max shift inside ``log_softmax`` is recognised and
 recomputed).
@@ -39,7 +40,7 @@ import numpy as np
 from autograd_rnn.codegen import pipeline
 from autograd_rnn.codegen.lower import lower
 from autograd_rnn.codegen.render import FUNCTION
-from autograd_rnn.core.state import enable_grad, lean_graph
+from autograd_rnn.core.state import STATE, enable_grad, lean_graph
 from autograd_rnn.core.tensor import Tensor, value_of
 
 _counter = itertools.count()
@@ -79,6 +80,14 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def _keep_nodes(made: list) -> Callable:
+    """A listener appending every node made while it listens to ``made``."""
+    def keep(event: str, *payload) -> None:
+        if event == "node":
+            made.append(payload[0])
+    return keep
 
 
 class CompiledFunction:
@@ -151,11 +160,15 @@ class CompiledFunction:
             else:
                 call_args.append(value_of(x) if isinstance(x, Tensor) else x)
         first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
+        made: list = []  # every node fn makes, alive until lowered: ``h.detach()`` refers to
+        keep = _keep_nodes(made)  # h weakly, and an h read by nothing else must be recomputed
         with _gc_paused():
+            STATE.listeners.append(keep)
             try:
                 with enable_grad(), lean_graph(False):  # every value: constants are emitted
                     out = self.fn(*call_args)
             finally:
+                STATE.listeners.remove(keep)
                 for t in forced:
                     t.requires_grad = False
             out, extras = _split_output(out)

@@ -98,15 +98,21 @@ def _pad(prev: list[Stmt], before: list[Stmt], last: list[Stmt], readers: dict):
     if align is None:
         return None
     in_prev = {id(s.out): k for k, s in enumerate(prev) if s.out is not None}
-    in_before = {id(s.out): k for k, s in enumerate(before) if s.out is not None}
+    of_before = {id(s.out) for s in before if s.out is not None}
+    shift = _align(prev, before) or ()  # where before's statements stand in prev
+    in_before = {id(before[j].out): k for k, j in enumerate(shift)
+                 if j is not None and before[j].out is not None}
     made: dict[int, object] = {}  # position in prev -> the value of last standing for it
     aliases: dict[int, Var] = {}  # id(value) -> a copied one-term sum of it
+    unmatched: list[Var] = []  # values of before with no counterpart in prev
 
     def local(o):
         if isinstance(o, Var) and id(o) in in_prev:
             return made.get(in_prev[id(o)], o)
         if isinstance(o, Var) and id(o) in in_before:
             return prev[in_before[id(o)]].out
+        if isinstance(o, Var) and id(o) in of_before:
+            unmatched.append(o)
         return o
     out = []
     for k, (s, j) in enumerate(zip(prev, align, strict=True)):
@@ -122,8 +128,8 @@ def _pad(prev: list[Stmt], before: list[Stmt], last: list[Stmt], readers: dict):
                         last[0].out.t, s.out.role, grad_of=s.out.grad_of),
                     s.op, substitute(s.args, local), substitute(s.params, local),
                     last[0].scope, s.phase, s.comment)
-        if any(id(v) in in_prev for v in _vars(copy)):
-            return None  # reads a value of prev that last has no counterpart for
+        if unmatched or any(id(v) in in_prev for v in _vars(copy)):
+            return None  # reads a value of prev (or before) last has no counterpart for
         if alias:
             aliases[id(copy.args[0])] = copy.out
         out.append(copy)

@@ -40,19 +40,18 @@ class Uncompilable(Exception):
 
 
 def graph_with_detached_sources(out: Tensor, first_id: int,
-                                 extras: tuple = ()) -> tuple[list, dict]:
+                                extras: tuple = ()) -> tuple[list, dict]:
     """The graph of ``out`` and of the ``extras`` (further returned values) plus, for every
     ``t.detach()`` made during the trace, the graph of ``t`` (so the detached value is
-    recomputed, not frozen). Returns (nodes in topological order, {id(detached leaf):
-    source tensor})."""
+    recomputed, or read live when ``t`` is an input or a captured tensor: never frozen).
+    Returns (nodes in topological order, {id(detached leaf): source tensor})."""
     roots, detached = [out, *extras], {}
     while True:
         order = reachable(roots, only_requires_grad=False)
         new = []
         for node in order:
             source = node.detached_from() if node.detached_from is not None else None
-            if (source is not None and node.id > first_id and source.id > first_id
-                    and id(node) not in detached):
+            if source is not None and node.id > first_id and id(node) not in detached:
                 detached[id(node)] = source
                 new.append(source)
         if not new:

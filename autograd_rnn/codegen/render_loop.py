@@ -68,7 +68,7 @@ def body_lines(loop: Loop, namer) -> list[str]:
     body = [Stmt(s.out, s.op, substitute(s.args, place), substitute(s.params, place), s.scope,
                  s.phase, s.comment, None if s.dest is None else place(s.dest))
             for s in loop.body]
-    body = _bind_rows(body, namer)
+    body = _bind_rows(body, namer, {id(a) for a in loop.stored.values()})
     plan = inline_plan(body)
     inlined: dict[int, Sym] = {}
     lines = []
@@ -94,10 +94,12 @@ def _rewrite(body: list[Stmt], use) -> list[Stmt]:
                  s.phase, s.comment, None if s.dest is None else use(s.dest)) for s in body]
 
 
-def _bind_rows(body: list[Stmt], namer) -> list[Stmt]:
+def _bind_rows(body: list[Stmt], namer, written: set[int]) -> list[Stmt]:
     """A row read or written twice or more per step (``h[t]``) is taken once at the top
     of the body (``h_t = h[t]``), and so is a slice a value is computed in (named after
-    the value): indexing costs about as much as a small ufunc call."""
+    the value): indexing costs about as much as a small ufunc call. Not a row of one
+    number the step writes (``written``: ids of its per-step arrays): ``s[t]`` is then a
+    copy, not a view, and would keep the value from before the write."""
     count: dict[tuple, int] = {}
     found: dict[tuple, object] = {}
 
@@ -133,9 +135,10 @@ def _bind_rows(body: list[Stmt], namer) -> list[Stmt]:
         return o
 
     for k in sorted(found, key=lambda k: k[0] != "row"):  # rows first: parts read them
-        if count[k] < 2:
-            continue
         o = found[k]
+        if count[k] < 2 or (k[0] == "row" and o.shape == () and o.index.c == 0
+                            and id(o.array) in written):
+            continue
         name = owners.get(k) or namer.unique(_row_name(o) if k[0] == "row" else "part")
         binding.append(Stmt(Var(o.shape if isinstance(o, At) else (), o.dtype if isinstance(
             o, At) else None, "", name=name), _ROW, (use(o),), {}))

@@ -99,12 +99,13 @@ class _Sums:
         self.before: dict[int, list[Stmt]] = {}  # id(stmt) -> statements placed before it
         self.dropped: set[int] = set()
         self.start: dict[int, Stmt] = {}  # id(sum) -> the statement starting it
-        self.last: dict[int, Stmt] = {}  # id(sum) -> the statement adding its last part
+        self.complete: dict[int, Stmt] = {}  # id(sum) -> its last statement (readers after)
         self.defs: dict[int, Stmt] = {}
-        self.position: dict[int, float] = {}
+        self.position: dict[int, tuple] = {}  # id(stmt) -> key of its place in the output
+        self.placed: list[Stmt] = []  # statements placed for the sum being lowered
         self.loop_of: dict[int, Loop] = {}  # id(per-step array) -> its loop
         for i, item in enumerate(body):
-            self.position[id(item)] = i
+            self.position[id(item)] = (i, 0)
             if isinstance(item, Stmt) and item.out is not None:
                 self.defs[id(item.out)] = item
             elif isinstance(item, Loop):  # arrays and sums a loop makes exist after it
@@ -174,18 +175,22 @@ class _Sums:
         last_read = max((i for i, s in enumerate(self.body) if isinstance(s, Stmt) and any(
             isinstance(o, Carry) and o.var is gsum.out for o in (*s.args, *vars_in(
                 s.params)))), default=-1)
-        if self.position[id(stmt)] >= last_read:
+        if self.position[id(stmt)] >= (last_read, 0):
             stmt.out = gsum.out
             self.defs[id(gsum.out)] = stmt
             self.dropped.add(id(gsum))
 
     def _anchor(self, operand):
-        """The statement (or loop) after which ``operand`` exists, complete (a sum: after
-        its last part is added); None: from the start."""
+        """The statement (or loop) after which ``operand`` exists; None: from the start.
+        A lowered sum exists after its last addition, not at its start."""
         if isinstance(operand, At):
             return self.loop_of.get(id(operand.array))
-        return (self.last.get(id(operand)) or self._def(operand)
-                or self.loop_of.get(id(operand)))
+        if isinstance(operand, Var) and id(operand) in self.complete:
+            return self.complete[id(operand)]
+        return self._def(operand) or self.loop_of.get(id(operand))
+
+    def _key(self, anchor) -> tuple:
+        return self.position[id(anchor)] if anchor is not None else (-1,)
 
     def _scope(self, anchor, gsum: Stmt) -> str:
         return anchor.scope if isinstance(anchor, Stmt) else gsum.scope
@@ -206,9 +211,11 @@ class _Sums:
                 self.count[id(parts[0])] = self.count.get(id(parts[0]), 0) + self.count.get(
                     id(v), 0) - 1
             return
-        parts.sort(key=lambda p: self.position.get(id(self._anchor(p)), -1))
+        parts.sort(key=lambda p: self._key(self._anchor(p)))
+        self.placed = []
         for part in self._start(gsum, parts):
             self._add(gsum, part)
+        self.complete[id(v)] = max([self.start[id(v)], *self.placed], key=self._key)
 
     def _start(self, gsum: Stmt, parts: list) -> list:
         """Place the statement starting the sum; returns the parts still to add."""
@@ -226,8 +233,7 @@ class _Sums:
             return parts[1:]
         if self.count.get(id(first), 0) == 1 and getattr(first, "role", "") == "temp":
             first.role, first.same_name = v.role, v  # a view named like the sum, then g + c2
-        anchor = max((self._anchor(p) for p in parts[:2]),
-                     key=lambda a: self.position.get(id(a), -1))
+        anchor = max((self._anchor(p) for p in parts[:2]), key=self._key)
         self._place(anchor, Stmt(v, extra_ops.GSUM, tuple(parts[:2]), {},
                                  self._scope(anchor, gsum), "backward"), gsum)
         self.start[id(v)] = self.defs[id(v)]
@@ -238,29 +244,25 @@ class _Sums:
         if scatter is not None:
             self.dropped.add(id(scatter))
             g, = scatter.args
-            added = add_into(gsum.out, g, scatter.params["index"], scatter.scope)
-            self._place(scatter, added)
-        else:
-            anchor, start = self._anchor(part), self.start[id(gsum.out)]
-            if self.position.get(id(anchor), -1) < self.position[id(start)]:
-                anchor = start  # (a part there from the start: added right after the start)
-            added = add_into(gsum.out, part, None, self._scope(anchor, gsum))
-            self._place(anchor, added, gsum)
-        last = self.last.get(id(gsum.out))
-        if last is None or self.position[id(added)] >= self.position[id(last)]:
-            self.last[id(gsum.out)] = added  # readers of the sum come after this
+            self._place(scatter, add_into(gsum.out, g, scatter.params["index"], scatter.scope))
+            return
+        anchor, start = self._anchor(part), self.start[id(gsum.out)]
+        if self._key(anchor) < self._key(start):
+            anchor = start  # (a part there from the start: added right after the start)
+        self._place(anchor, add_into(gsum.out, part, None, self._scope(anchor, gsum)), gsum)
 
     def _place(self, anchor, stmt: Stmt, gsum: Stmt | None = None, before=None) -> None:
-        """Put ``stmt`` right after ``anchor``; without one, right before ``gsum`` (or
-        ``before``)."""
+        """Put ``stmt`` after ``anchor`` (and what was put there before it); without one,
+        right before ``gsum`` (or ``before``). Keys order statements as ``run`` emits them:
+        a statement's key ends in 0, the k-th put before/after it extends it by (-1|1, k)."""
         if anchor is None and before is None:
             before = gsum
-        if before is not None:
-            self.before.setdefault(id(before), []).append(stmt)
-            self.position[id(stmt)] = self.position[id(before)] - 0.5
-        else:
-            self.after.setdefault(id(anchor), []).append(stmt)
-            self.position[id(stmt)] = self.position[id(anchor)] + 0.5
+        side, where = (-1, self.before) if before is not None else (1, self.after)
+        around = before if before is not None else anchor
+        placed = where.setdefault(id(around), [])
+        self.position[id(stmt)] = (*self.position[id(around)][:-1], side, len(placed), 0)
+        placed.append(stmt)
+        self.placed.append(stmt)
         if stmt.out is not None:
             self.defs[id(stmt.out)] = stmt
 

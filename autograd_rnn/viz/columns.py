@@ -18,6 +18,7 @@ the loss at the bottom). Graphs without timestep scopes keep the plain layout (`
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import graphviz
@@ -243,7 +244,8 @@ def bus_lines(view: View, plan: ColumnPlan, bus: bool = True) -> tuple[dict, lis
             name = {k: f"bus_{side}{k}" for k in steps}  # stub into each cell, no lines
             taps.update({id(e): name[plan.step[id(e.dst)]] for e in uses})
             points += [(name[k], plan.bus_level(side, k)) for k in steps]
-            anchors += [(name[k], _edge_node(view, plan, k, side)) for k in steps]
+            edge_node = _edge_nodes(view, plan, side)
+            anchors += [(name[k], edge_node(k)) for k in steps]
             continue
         if not bus or len(steps) < 2:
             points += [(p.name, level) for p in params]
@@ -256,18 +258,27 @@ def bus_lines(view: View, plan: ColumnPlan, bus: bool = True) -> tuple[dict, lis
         first = name[steps[0]]
         segments += [(p.name, first) if side == "bottom" else (first, p.name) for p in params]
         segments += [(name[a], name[b]) for a, b in zip(steps, steps[1:], strict=False)]
-        anchors += [(name[k], _edge_node(view, plan, k, side)) for k in steps]
+        edge_node = _edge_nodes(view, plan, side)
+        anchors += [(name[k], edge_node(k)) for k in steps]
     return taps, points, segments, anchors
 
 
-def _edge_node(view: View, plan: ColumnPlan, step: int, side: str) -> str:
-    """The lowest (bottom) or highest (top) node of a column, which its bus tap hangs on."""
-    column = [n for n in view.nodes if plan.step.get(id(n)) == step]
-    if not column:
-        column = [n for n in view.nodes if id(n) in plan.step]
+def _edge_nodes(view: View, plan: ColumnPlan, side: str) -> Callable[[int], str]:
+    """``edge_node(step)``: the lowest (bottom) or highest (top) node of that column, which
+    its bus tap hangs on (any column's when it has none). Columns are grouped once: a
+    10,000-step graph has 20,000 taps."""
+    columns: dict[int, list] = {}
+    for n in view.nodes:
+        if id(n) in plan.step:
+            columns.setdefault(plan.step[id(n)], []).append(n)
+    every = [n for column in columns.values() for n in column]
     pick = min if side == "bottom" else max
-    return pick(column, key=lambda n: (plan.level[id(n)], -n.sort_key[0] if side == "top"
-                                       else n.sort_key[0])).name
+
+    def edge_node(step: int) -> str:
+        return pick(columns.get(step) or every, key=lambda n: (
+            plan.level[id(n)], -n.sort_key[0] if side == "top" else n.sort_key[0])).name
+
+    return edge_node
 
 
 def emit_bus_lines(dot: graphviz.Digraph, points: list[tuple[str, int]],

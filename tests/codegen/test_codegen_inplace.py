@@ -261,3 +261,32 @@ def test_a_returned_gradient_is_never_the_start_of_another_sum(monkeypatch, skip
     got = [grads[name] for name in compiled.grad_names]
     np.testing.assert_allclose(got[0], a.grad, rtol=1e-12)
     np.testing.assert_allclose(got[1], b.grad, rtol=1e-12)
+
+
+def test_a_loop_never_writes_into_an_input():
+    """``h * x[t - 1]`` read once: the buffers pass computed it into the row of ``x[1:5]``
+    (a view of the caller's input, made before the loop by vectorize), so the caller's x
+    changed and the backward read the changed rows. Found by compiling random programs as
+    a recurrent cell."""
+    def loss(x, h):
+        total = 0.0
+        for t in range(1, 6):
+            with ar.scope(f"net/t={t}"):
+                hx = h * x[t - 1]
+                step = (ar.tanh(hx) ** 3 + hx.sum() * 0.5).sum()
+                h = h * 0.5 + step * 0.1
+                total = total + step
+        return total + h.sum()
+
+    rng = np.random.default_rng(0)
+    x, h = rng.uniform(-1.2, 1.2, (5, 1)), rng.uniform(-1.2, 1.2, (1,))
+    compiled = compile_graph(loss, [ar.tensor(v, requires_grad=True) for v in (x, h)])
+    x_before = x.copy()
+    value, grads = compiled(x, h)
+    np.testing.assert_array_equal(x, x_before)
+    xs = [ar.tensor(x.copy(), requires_grad=True), ar.tensor(h.copy(), requires_grad=True)]
+    out = loss(*xs)
+    out.backward()
+    np.testing.assert_allclose(value, out.data, rtol=1e-12)
+    for name, t in zip(compiled.grad_names, xs, strict=True):
+        np.testing.assert_allclose(grads[name], t.grad, rtol=1e-12, err_msg=name)

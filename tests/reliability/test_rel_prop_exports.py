@@ -1,11 +1,14 @@
 """Random mixed graphs (the programs of test_rel_prop_graphs) through the other consumers
-of a graph: code generation computes what the engine computes on fresh inputs; DOT export
+of a graph: code generation computes what the engine computes on fresh inputs (also with
+the program as a recurrent cell unrolled in timestep scopes, with any optional compiler
+passes switched off); DOT export
 is byte-for-byte deterministic in both detail modes; networkx has one node per reachable
 tensor and one edge use per parent slot; and the per-edge gradients recorded by backward
 add up to each leaf's ``.grad``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -14,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd_rnn as ar
+from autograd_rnn.codegen import pipeline
 from tests.reliability.test_rel_prop_graphs import _inputs, programs, run
 
 MAX_EXAMPLES = int(os.environ.get("REL_MAX_EXAMPLES", 20))
@@ -32,17 +36,24 @@ def _leaves(leaf_shapes, seed):
     ]
 
 
-@SETTINGS
-@given(program=programs(), seed=st.integers(0, 2**16))
-def test_compiled_code_equals_the_engine_on_fresh_inputs(program, seed):
+@contextlib.contextmanager
+def _passes_skipped(skip):
+    """Compile with the optional passes ``skip`` switched off (``codegen.pipeline``)."""
+    run_passes = pipeline.run
+    pipeline.run = lambda program, **_: run_passes(program, skip=skip)
+    try:
+        yield
+    finally:
+        pipeline.run = run_passes
+
+
+def _assert_compiled_equals_engine(loss, leaf_shapes, seed, skip=frozenset()):
+    """``loss`` compiled on inputs drawn with ``seed`` computes the engine's value and
+    gradients on inputs drawn with ``seed + 1``."""
     import autograd_rnn.codegen as codegen
 
-    leaf_shapes, steps = program
-
-    def loss(*xs):
-        return run(steps, xs).sum()
-
-    compiled = codegen.compile(loss, _leaves(leaf_shapes, seed))
+    with _passes_skipped(skip):
+        compiled = codegen.compile(loss, _leaves(leaf_shapes, seed))
     fresh = _leaves(leaf_shapes, seed + 1)
     value, grads = compiled(*[x.data for x in fresh])
     out = loss(*fresh)
@@ -54,6 +65,45 @@ def test_compiled_code_equals_the_engine_on_fresh_inputs(program, seed):
         np.testing.assert_allclose(
             grads[name], expected, rtol=SAME_ARITHMETIC_RTOL, atol=1e-12, err_msg=name
         )
+
+
+@SETTINGS
+@given(program=programs(), seed=st.integers(0, 2**16))
+def test_compiled_code_equals_the_engine_on_fresh_inputs(program, seed):
+    leaf_shapes, steps = program
+    _assert_compiled_equals_engine(lambda *xs: run(steps, xs).sum(), leaf_shapes, seed)
+
+
+@SETTINGS
+@given(
+    program=programs(),
+    seed=st.integers(0, 2**16),
+    steps_in_time=st.integers(1, 6),
+    carry=st.sampled_from(["tanh", "linear", "truncated"]),
+    skip=st.sets(st.sampled_from(pipeline.OPTIONAL)),
+)
+def test_compiled_recurrent_cell_equals_the_engine_with_any_passes_skipped(
+    program, seed, steps_in_time, carry, skip
+):
+    """The program as a recurrent cell (leaf 0 is h times the step's input row, the other
+    leaves are weights shared by every step; timestep scopes make the loop passes work),
+    compiled with any optional passes switched off. ``truncated`` detaches h every 3 steps."""
+    leaf_shapes, steps = program
+    T, h_shape = steps_in_time, leaf_shapes[0]
+
+    def loss(x, h, *weights):
+        total = 0.0
+        for t in range(1, T + 1):
+            if carry == "truncated" and t % 3 == 1:
+                h = h.detach()
+            with ar.scope(f"net/t={t}"):
+                step = run(steps, [h * x[t - 1], *weights]).sum()
+                h = h * 0.5 + step * 0.1 if carry == "linear" else ar.tanh(h + step * 0.1)
+                total = total + step
+        return total + h.sum()
+
+    shapes = [(T, *h_shape), h_shape, *leaf_shapes[1:]]
+    _assert_compiled_equals_engine(loss, shapes, seed, frozenset(skip))
 
 
 @SETTINGS

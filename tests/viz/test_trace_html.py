@@ -133,7 +133,8 @@ def test_layout_failures_fall_back_to_simpler_graphs(monkeypatch):
     def fussy_layout(source, fmt, timeout=None):
         tried.append(source)
         if "group=" in source or "style=invis" in source:
-            raise RuntimeError("dot -Tsvg failed (exit 1): Error: trouble in init_rank")
+            raise viz_render.LayoutFailedError(
+                "dot -Tsvg failed (exit 1): Error: trouble in init_rank")
         return b'<?xml version="1.0"?><!-- dot --><svg>ok</svg>'
 
     monkeypatch.setattr(viz_render, "layout", fussy_layout)  # the fallbacks live in render
