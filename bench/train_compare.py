@@ -17,7 +17,8 @@ thread, float64:
 - ``step``: one full training step including the optimizer (Adam, global-norm clip 1.0)
   on the rows of ``bench.run`` (a char model with vocabulary V = D): the trainer's compiled
   step (``Trainer.train_step`` on a fixed batch) against a hand-written NumPy step
-  (``bench.handwritten`` forward/backward, then clipping and Adam in place).
+  (``bench.handwritten`` forward/backward, then clipping and Adam in place); steps run back
+  to back as in a training loop (no forced garbage collection before each).
 - ``heldout``: the classic setting trained the same number of steps compiled and
   interpreted from the same seeds; the held-out loss of each (``train.evaluate``, 256 fresh
   windows, as the CLI prints it). Adagrad 0.1 here amplifies round-off (a one-ulp change of
@@ -136,7 +137,9 @@ def training_step(rows: list[str], repeats: int) -> list[dict]:
             params = (hw.rnn_params if kind == "rnn" else hw.lstm_params)(D, H, V)
             contenders = {"hand-written": _handwritten_adam(kind, params, x, targets),
                           "compiled step": trainer.train_step}
-            times = interleaved_medians(contenders, repeats, warmup=2)
+            # no collection before each call: neither step leaves cyclic garbage, and a
+            # training loop does not evict its caches between steps (bench.timing)
+            times = interleaved_medians(contenders, repeats, warmup=2, collect=False)
             ms = {k: 1e3 * v["median_s"] for k, v in times.items()}
             out.append({"row": row, "cell": kind, "ms": ms,
                         "ratio": ms["compiled step"] / ms["hand-written"],
