@@ -8,7 +8,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup system-deps browser demo test graphs bench bench-engine bench-inplace lint \
+.PHONY: setup system-deps browser demo test graphs bench bench-engine bench-inplace explore lint \
 	jupyter clean
 
 setup: $(STAMP) system-deps
@@ -34,6 +34,10 @@ test: setup browser lint
 
 graphs: setup
 	$(PY) -m autograd_rnn gallery --out graphs
+
+explore: setup
+	HYPOTHESIS_PROFILE=explore REL_MAX_EXAMPLES=500 REL_CLI_MAX_EXAMPLES=100 \
+		$(PY) -m pytest -q -n 2 tests/reliability
 
 bench: setup
 	$(PY) -m bench.run
