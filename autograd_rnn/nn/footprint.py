@@ -93,11 +93,12 @@ def unrolled_estimate(what: str, cell: str, *, steps: int, batch: int, input_siz
     now = parts(**sizes)
     estimate = Estimate(what).add("working memory", WORKING_BYTES)
     for label, nbytes in now.items():
-        estimate.add(label, nbytes, _driver(label, parts, sizes, n))
+        estimate.add(label, nbytes, driving_option(label, parts, sizes, n))
     return estimate
 
 
-def _driver(label: str, parts, sizes: dict[str, int], names: dict[str, str | None]) -> str:
+def driving_option(label: str, parts, sizes: dict[str, int],
+                   names: dict[str, str | None]) -> str:
     """The option whose value, brought back to ``TYPICAL``, shrinks part ``label`` most."""
     now = parts(**sizes)[label]
     best, drop = "", 0.0

@@ -6,7 +6,7 @@ tests/reliability/test_rel_limits.py checks them against measured peaks."""
 from __future__ import annotations
 
 from autograd_rnn.limits import Estimate
-from autograd_rnn.nn.footprint import NODE_BYTES, TYPICAL, unrolled_estimate
+from autograd_rnn.nn.footprint import NODE_BYTES, driving_option, unrolled_estimate
 from autograd_rnn.viz.dot import DEFAULT_MAX_NODES
 
 # nodes drawn per timestep (ops, inputs, targets) and engine events (one frame each)
@@ -20,19 +20,18 @@ def export_estimate(cell: str, steps: int, batch: int, hidden: int, layers: int 
                     bidirectional: bool = False) -> Estimate:
     """``export``: the example network (D = 2, V = 1) with every edge's gradient recorded,
     and its DOT/SVG text; a reverse direction counts as one more layer."""
-    stacks = layers * (2 if bidirectional else 1)
+    directions = 2 if bidirectional else 1
+    stacks = layers * directions
     estimate = unrolled_estimate("export", cell, steps=steps, batch=batch, input_size=2,
                                  hidden=hidden, output_size=1, layers=stacks,
                                  names={"input_size": None, "output_size": None})
-    return estimate.add("drawing", steps * stacks * NODE_BYTES[cell],
-                        _drawing_driver(steps, layers))
 
+    def drawing(steps, layers):
+        return {"drawing": steps * layers * directions * NODE_BYTES[cell]}
 
-def _drawing_driver(steps: int, layers: int) -> str:
-    """The option that shrinks the drawing most when brought back to an everyday value."""
-    step_drop = steps / TYPICAL["steps"]
-    layer_drop = layers / TYPICAL["layers"]
-    return "--layers" if layer_drop > step_drop else "--steps"
+    sizes = {"steps": steps, "layers": layers}
+    return estimate.add("drawing", drawing(**sizes)["drawing"], driving_option(
+        "drawing", drawing, sizes, {"steps": "--steps", "layers": "--layers"}))
 
 
 def trace_estimate(cell: str, steps: int, batch: int, input_size: int, hidden: int,
