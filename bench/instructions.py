@@ -11,8 +11,10 @@ setup cancel out). Variants: ``step`` (the training step of ``bench.engine_model
 lean graph, recording off), ``record`` (the full recorded graph), ``per_step`` and
 ``per_step-record`` (the same on the per-step-output model, ``bench.interp_compare``), and
 for the in-place change detection of this tree (``bench.inplace_cost``): ``off``,
-``checking``, ``params-read``. Needs valgrind (Debian: ``apt-get install valgrind``); slow (about a
-minute per count); two counts run at a time.
+``checking``, ``params-read``; for the training step with Adam of ``bench.train_compare``
+(issue 14): ``train-step`` (``Trainer.train_step``, compiled) and ``hand-step`` (the
+hand-written step it is compared with). Needs valgrind (Debian: ``apt-get install
+valgrind``); slow (about a minute per count); two counts run at a time.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from bench.run import ROWS, problem
 kind, row, steps, variant = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 params, x, targets = problem(kind, ROWS[row])
 leaves = em.make_leaves(kind, params)
-if variant in ("off", "checking", "params-read"):
+if variant in ("train-step", "hand-step"):
+    from bench.train_compare import step_contenders
+    contenders, _ = step_contenders(kind, row)
+    run = contenders["compiled step" if variant == "train-step" else "hand-written"]
+    run()  # (the compiled step traces and checks itself on its first call)
+elif variant in ("off", "checking", "params-read"):
     from bench.inplace_cost import _variant
     name = {"off": "detection off", "params-read": "params read"}.get(variant, variant)
     run = _variant(name, kind, leaves, x, targets)

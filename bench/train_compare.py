@@ -123,20 +123,26 @@ def _handwritten_adam(kind: str, params: dict, x, targets, lr=1e-3, clip=1.0):
     return step
 
 
+def step_contenders(kind: str, row: str) -> tuple[dict, Trainer]:
+    """{"hand-written": step, "compiled step": step} for one cell and ``bench.run`` row
+    (the same fixed batch for both), and the trainer (its ``step_kind``)."""
+    T, B, D, H, V = ROWS[row]
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, V, size=(T, B))
+    x = np.eye(V)[rng.integers(0, V, size=(T, B))]
+    config = TrainConfig(task="chars", cell=kind, hidden=H, seq_len=T, batch=B,
+                         optimizer="adam", lr=1e-3, clip=1.0)
+    trainer = Trainer(config, task=_FixedBatch(V, x, targets))
+    params = (hw.rnn_params if kind == "rnn" else hw.lstm_params)(D, H, V)
+    return {"hand-written": _handwritten_adam(kind, params, x, targets),
+            "compiled step": trainer.train_step}, trainer
+
+
 def training_step(rows: list[str], repeats: int) -> list[dict]:
     out = []
     for row in rows:
-        T, B, D, H, V = ROWS[row]
-        rng = np.random.default_rng(0)
-        targets = rng.integers(0, V, size=(T, B))
-        x = np.eye(V)[rng.integers(0, V, size=(T, B))]
         for kind in ("rnn", "lstm"):
-            config = TrainConfig(task="chars", cell=kind, hidden=H, seq_len=T, batch=B,
-                                 optimizer="adam", lr=1e-3, clip=1.0)
-            trainer = Trainer(config, task=_FixedBatch(V, x, targets))
-            params = (hw.rnn_params if kind == "rnn" else hw.lstm_params)(D, H, V)
-            contenders = {"hand-written": _handwritten_adam(kind, params, x, targets),
-                          "compiled step": trainer.train_step}
+            contenders, trainer = step_contenders(kind, row)
             # no collection before each call: neither step leaves cyclic garbage, and a
             # training loop does not evict its caches between steps (bench.timing)
             times = interleaved_medians(contenders, repeats, warmup=2, collect=False)

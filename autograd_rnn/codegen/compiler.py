@@ -66,6 +66,19 @@ class Entry:
         self.function = namespace[FUNCTION]
         self.consts = [a.source for a in arguments if a.kind == "const"]
 
+    def bind(self, args: list) -> list | None:
+        """``args`` followed by every captured tensor's current array (each read once) and
+        the constants: the generated function's arguments; None when a captured tensor's
+        shape is no longer the one traced (a re-trace is due)."""
+        for tensor, shape in self.captured:
+            array = tensor.data
+            if array.shape != shape:
+                return None
+            args.append(array)
+        if self.consts:
+            args += self.consts
+        return args
+
 
 @contextmanager
 def _gc_paused():
@@ -129,23 +142,28 @@ class CompiledFunction:
         return self.last.zero_grads
 
     def __call__(self, *inputs):
+        value, grads, extras = self.call_flat(*inputs)
+        named = dict(zip(self.last.grad_keys, grads, strict=True))
+        return (value, named, extras) if self.last.n_extra else (value, named)
+
+    def call_flat(self, *inputs) -> tuple:
+        """``self(*inputs)`` without naming the gradients: (value, gradients in
+        ``grad_names`` order (a tuple), extras (a list; empty when ``fn`` returned only the
+        loss)). The per-call path stays short: it matters for tiny training steps."""
         if len(inputs) != len(self.kinds):
             raise TypeError(f"compiled function takes {len(self.kinds)} inputs, got {len(inputs)}")
-        args = _arrays(inputs)
-        entry = self.cache.get(tuple([(a.shape, a.dtype) for a in args]))
-        if entry is None or (entry.captured
-                             and any(t.data.shape != s for t, s in entry.captured)):
+        arrays = _arrays(inputs)
+        entry = self.cache.get(tuple([(a.shape, a.dtype) for a in arrays]))
+        args = None if entry is None else entry.bind(arrays)
+        if args is None:
             entry = self._trace(list(inputs))
+            args = entry.bind(_arrays(inputs))
         self.last = entry
-        if entry.captured:  # (the per-call path stays short: it matters for tiny steps)
-            args += [t.data for t, _ in entry.captured]
-        if entry.consts:
-            args += entry.consts
         value, grads = entry.function(*args)
         if entry.n_extra:
             n = len(grads) - entry.n_extra
-            return value, dict(zip(entry.grad_keys, grads[:n], strict=True)), list(grads[n:])
-        return value, dict(zip(entry.grad_keys, grads, strict=True))
+            return value, grads[:n], list(grads[n:])
+        return value, grads, []
 
     # ----- tracing ------------------------------------------------------------------------
     def _trace(self, inputs: list) -> Entry:

@@ -23,17 +23,18 @@ class Adagrad(Optimizer):
         super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        sum_sq, tmp = self.state["sum_sq"][i], self._buffer(i, 2, g)
-        sum_sq += np.multiply(g, g, out=tmp)  # G + g^2
-        return _scaled_step(self, i, g, sum_sq, tmp)
+        sum_sq, out = self.state["sum_sq"][i], self._buffer(i, 0, g)
+        sum_sq += np.multiply(g, g, out=out)  # G + g^2
+        return _scaled_step(self, g, sum_sq, out)
 
 
-def _scaled_step(opt, i: int, g: np.ndarray, square: np.ndarray, tmp: np.ndarray):
-    """lr * g / (sqrt(square) + eps) into the amount buffer (``tmp`` a scratch array)."""
-    np.sqrt(square, out=tmp)
-    tmp += opt.hyper["eps"]
-    out = np.multiply(g, opt.lr, out=opt._buffer(i, 0, g))
-    out /= tmp
+def _scaled_step(opt, g: np.ndarray, square: np.ndarray, out: np.ndarray):
+    """g / (sqrt(square) + eps) * lr, written into ``out`` (the amount buffer: one scratch
+    array per parameter keeps the update's working set that of a hand-written loop)."""
+    np.sqrt(square, out=out)
+    out += opt.hyper["eps"]
+    np.divide(g, out, out=out)
+    out *= opt.hyper["lr"]
     return out
 
 
@@ -62,9 +63,9 @@ class RMSprop(Optimizer):
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        avg, tmp = self.state["square_avg"][i], self._buffer(i, 2, g)
-        _decay_into(avg, self.hyper["alpha"], g, tmp, squared=True)
-        return _scaled_step(self, i, g, avg, tmp)
+        avg, out = self.state["square_avg"][i], self._buffer(i, 0, g)
+        _decay_into(avg, self.hyper["alpha"], g, out, squared=True)
+        return _scaled_step(self, g, avg, out)
 
 
 class Adam(Optimizer):
@@ -86,14 +87,14 @@ class Adam(Optimizer):
         super().__init__(params, lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
 
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        b1, b2, t = self.hyper["beta1"], self.hyper["beta2"], self.step_count
-        m, v, tmp = self.state["m"][i], self.state["v"][i], self._buffer(i, 2, g)
-        _decay_into(m, b1, g, tmp, squared=False)
-        _decay_into(v, b2, g, tmp, squared=True)
-        np.divide(v, 1 - b2**t, out=tmp)  # v_hat
-        np.sqrt(tmp, out=tmp)
-        tmp += self.hyper["eps"]
-        out = np.divide(m, 1 - b1**t, out=self._buffer(i, 0, g))  # m_hat
-        out *= self.lr
-        out /= tmp
+        hyper, t = self.hyper, self.step_count
+        b1, b2 = hyper["beta1"], hyper["beta2"]
+        m, v, out = self.state["m"][i], self.state["v"][i], self._buffer(i, 0, g)
+        _decay_into(m, b1, g, out, squared=False)
+        _decay_into(v, b2, g, out, squared=True)
+        np.divide(v, 1 - b2**t, out=out)  # v_hat
+        np.sqrt(out, out=out)
+        out += hyper["eps"]
+        np.divide(m, out, out=out)  # m / (sqrt(v_hat) + eps)
+        out *= hyper["lr"] / (1 - b1**t)  # times lr / (1 - b1^t): lr m_hat / (...)
         return out

@@ -81,6 +81,8 @@ class CompiledSteps:
         else:
             self.entries.move_to_end(key)
         scales = [s for _, drawn in dropout for s in drawn]
+        if self.optimizer is not None:  # the last step's gradients go before new ones are
+            self.optimizer.zero_grad()  # made: their memory is reused (a smaller working set)
         try:
             value, grads, extras = entry.call(x, target, mask, parts, scales)
         except Exception as error:  # noqa: BLE001 (only before the first check passed)
@@ -89,8 +91,6 @@ class CompiledSteps:
             self._off(f"the compiled step failed ({type(error).__name__}: {error})")
             return self._engine(window, dropout, steps)
         if not math.isfinite(value):  # as the engine: no gradients, no update
-            if self.optimizer is not None:
-                self.optimizer.zero_grad()
             raise NonFiniteLossError(f"loss is {value} on steps {steps}")
         run = WindowRun(value, grads, _states(extras, entry.state_layout, len(chunks)))
         if entry.checked:
@@ -174,13 +174,15 @@ class _Entry:
         if frozen:  # its value was read at trace time: later inputs could need another
             raise ValueError(f"the model reads {len(frozen)} value(s) out of the graph (.data "
                              "or NumPy on a tensor), which generated code would freeze")
+        if self.function.grad_names != self.keys:  # (call relies on that order)
+            raise ValueError(f"gradients named {self.function.grad_names}, not {self.keys}")
         self.missing = self.function.zero_grads
         self.checked = False
 
     def call(self, x, target, mask, parts: list, scales: list):
         args = [x, target] + ([mask] if mask is not None else []) + parts + scales
-        value, grads, extras = self.function(*args)
-        out = [None if k in self.missing else grads[k] for k in self.keys]
+        value, grads, extras = self.function.call_flat(*args)  # (grads in self.keys order)
+        out = [None if k in self.missing else g for k, g in zip(self.keys, grads, strict=True)]
         seen: set[int] = set()
         for i, g in enumerate(out):  # each gradient its own array: clipping is in place
             if g is not None:

@@ -101,11 +101,15 @@ def cross_entropy(logits: Tensor, targets: Any, mask: Any = None, reduction: str
             f"cross_entropy: targets must lie in [0, {vocab}), got values in "
             f"[{targets.min()}, {targets.max()}]"
         )
-    log_probs = ar.log_softmax(logits, axis=-1).reshape(-1, vocab)
+    # (N, V) log-probabilities, the targets' ones picked, summed, negated: the order that
+    # compiled code fuses into the textbook softmax-minus-one-hot gradient (codegen.xent)
+    log_probs = ar.log_softmax(logits.reshape(-1, vocab), axis=-1)
     flat = targets.reshape(-1)
-    nll = -log_probs[np.arange(flat.size), flat]  # (N,)
+    picked = log_probs[np.arange(flat.size), flat]  # (N,)
     if mask is None:
-        return nll.sum() if reduction == "sum" else nll.sum() / max(flat.size, 1)
+        total = -picked.sum()
+        return total if reduction == "sum" else total / max(flat.size, 1)
+    nll = -picked
     m = _mask_array(mask, lead, "cross_entropy", _float_dtype(nll))
     if m.shape != lead:
         raise ValueError(f"cross_entropy: mask shape {m.shape} must equal targets shape {lead}")

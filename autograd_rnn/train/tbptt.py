@@ -19,6 +19,7 @@ default), by generated NumPy code; ``train.window.apply_update`` then clips and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,11 +42,7 @@ __all__ = ["NonFiniteLossError", "TBPTTResult", "detach_state", "tbptt", "window
 def windows(T: int, k1: int, k2: int) -> list[tuple[int, int, int]]:
     """The (start, loss_start, end) of each update: graph over [start, end), losses on
     [loss_start, end). ``end`` runs over k1, 2 k1, ..., T; start = max(0, end - k2)."""
-    if T < 1:
-        raise ValueError(f"tbptt needs at least one timestep, got T={T}")
-    for name, k in (("k1", k1), ("k2", k2)):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"tbptt: {name} must be an integer >= 1, got {k!r}")
+    _check(T, k1, k2)
     out, prev_end = [], 0
     while prev_end < T:
         end = min(prev_end + k1, T)
@@ -53,6 +50,32 @@ def windows(T: int, k1: int, k2: int) -> list[tuple[int, int, int]]:
         out.append((start, max(start, prev_end), end))
         prev_end = end
     return out
+
+
+def _check(T: int, k1: Any, k2: Any) -> None:
+    if T < 1:
+        raise ValueError(f"tbptt needs at least one timestep, got T={T}")
+    for name, k in (("k1", k1), ("k2", k2)):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"tbptt: {name} must be an integer >= 1, got {k!r}")
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(T: int, k1: int, k2: int) -> tuple:
+    """Each update's (start, loss_start, end, chunk ends, chunks, steps): ``windows`` with
+    every window cut at the other windows' boundaries (chunks relative to its start, so the
+    states there can be kept), and the steps' label for messages. Cached: a training run
+    asks for the same few plans at every step."""
+    plan = windows(T, k1, k2)
+    cuts = sorted({p for w in plan for p in w})
+    out = []
+    for start, loss_start, end in plan:
+        bounds = [start] + [c for c in cuts if start < c < end] + [end]
+        chunks = tuple((a - start, b - start)
+                       for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        out.append((start, loss_start, end, tuple(bounds[1:]), chunks,
+                    f"{loss_start}..{end - 1}"))
+    return tuple(out)
 
 
 @dataclass
@@ -137,20 +160,16 @@ def tbptt(
     if compiled is not None and (optimizer is None or params is not optimizer.params):
         raise ValueError("tbptt: compiled windows need an optimizer (and its parameters)")
     mask_data = None if mask is None else np.asarray(mask, dtype=np.float64)
-    plan = windows(T, k1, k2)
-    cuts = sorted({p for w in plan for p in w})
     states = _States(model, x_data, state)
     losses, norms = [], []
-    for start, loss_start, end in plan:
-        bounds = [start] + [c for c in cuts if start < c < end] + [end]
-        chunks = [(a - start, b - start) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    _check(T, k1, k2)
+    for start, loss_start, end, ends, chunks, steps in _plan(T, int(k1), int(k2)):
         m = None if mask_data is None else mask_data[loss_start:end]
         window = (x_data[start:end], target[loss_start:end], m, states.at(start), chunks,
                   loss_start - start)
-        steps = f"{loss_start}..{end - 1}"
         run = _run(model, loss_fn, window, m is None or bool(m.any()), steps, optimizer,
                    compiled)
-        states.keep(bounds[1:], run.states)
+        states.keep(ends, run.states)
         if run.value is None:
             continue
         losses.append(run.value)
