@@ -8,11 +8,16 @@ the operand is a fresh array of the result's shape and dtype::
     y = matmul_3 + b_y          ->  y = np.add(matmul_3, b_y, out=matmul_3)
     subtract = y - shift        ->  subtract = np.subtract(y, shift, out=matmul_3)
 
+An operand that is a slice or reshape of all of such an array (``matmul_all[0:T]``) gives
+its memory too (written through that view).
+
 A value is alive while it or a view of it is read later; a loop keeps alive everything it
 reads. Same ops in the same order: results are unchanged.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -35,6 +40,14 @@ def _single_call(stmt: Stmt) -> Stmt | None:
     return steps[0] if len(steps) == 1 else None
 
 
+def _whole_view(view: Stmt, owner: Stmt | None) -> bool:
+    """Is ``view`` (a slice or reshape) all of the memory of the fresh array ``owner``
+    makes (so that memory may be written through it)?"""
+    if owner is None or math.prod(view.out.shape) != math.prod(owner.out.shape):
+        return False
+    return view.op.name == "reshape" or (view.op.name == "getitem" and not fresh(view))
+
+
 def reuse_dead_arrays(program: Program) -> None:
     """Give straight-line elementwise statements the memory of a dying operand (in
     programs with loops; a short unroll stays one plain expression per op, for reading)."""
@@ -44,6 +57,7 @@ def reuse_dead_arrays(program: Program) -> None:
     last: dict[int, int] = {}  # id(base value) -> last statement reading it (or a view)
     base: dict[int, int] = {}  # id(view) -> id(value owning its memory)
     owner: dict[int, Stmt] = {}  # id(value) -> statement making its memory
+    whole: dict[int, int] = {}  # id(view) -> id(its base), for views of all of a fresh array
     for i, item in enumerate(body):
         stmts = [*item.pre, *item.body, *item.post] if isinstance(item, Loop) else [item]
         read = [v for s in stmts for v in reads(s)]
@@ -55,7 +69,9 @@ def reuse_dead_arrays(program: Program) -> None:
         if isinstance(item, Stmt) and item.out is not None:
             first = item.args[0] if item.args else None
             if item.op.name in _VIEWS and isinstance(first, Var):
-                base[id(item.out)] = base.get(id(first), id(first))
+                base[id(item.out)] = root = base.get(id(first), id(first))
+                if _whole_view(item, owner.get(root)):
+                    whole[id(item.out)] = root
             elif fresh(item):
                 owner[id(item.out)] = item
     for v in vars_in((program.output, program.grads)):
@@ -68,10 +84,16 @@ def reuse_dead_arrays(program: Program) -> None:
         if call is None:
             continue
         for a in item.args:  # (a temporary may be written inside its reader: not it)
-            if (isinstance(a, Var) and a.role != "temp" and id(a) in owner and last.get(id(a)) == i
-                    and a.shape == item.out.shape and a.dtype == item.out.dtype):
-                item.op, item.args, item.params = call.op, call.args, {}  # the same call
-                item.dest = holder.get(id(a), a)
-                holder[id(item.out)] = item.dest
-                owner[id(item.out)] = item
-                break
+            if not (isinstance(a, Var) and a.role != "temp" and a.shape == item.out.shape
+                    and a.dtype == item.out.dtype):
+                continue
+            root = id(a) if id(a) in owner else whole.get(id(a))
+            if root is None or last.get(root) != i or any(
+                    b is not a and isinstance(b, Var) and base.get(id(b), id(b)) == root
+                    for b in item.args):  # (no other operand is a view of that memory)
+                continue
+            item.op, item.args, item.params = call.op, call.args, {}  # the same call
+            item.dest = holder.get(id(a), a)
+            holder[id(item.out)] = item.dest
+            owner[id(item.out)] = item
+            break
