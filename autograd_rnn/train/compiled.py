@@ -194,11 +194,12 @@ class _Entry:
 
 # ----- keys, states and the first-step comparison -------------------------------------------
 def _key(x, target, mask, parts, chunks, offset, dropout) -> tuple:
-    target = np.asarray(target)
-    return (x.shape, x.dtype.str, target.shape, target.dtype.str,
+    if type(target) is not np.ndarray:
+        target = np.asarray(target)
+    return (x.shape, x.dtype, target.shape, target.dtype,
             None if mask is None else (mask.shape, float(mask.sum())),
-            tuple((p.shape, p.dtype.str) for p in parts), tuple(chunks), offset,
-            tuple((id(layer), len(s)) for layer, s in dropout))
+            tuple([(p.shape, p.dtype) for p in parts]), tuple(chunks), offset,
+            tuple([(id(layer), len(s)) for layer, s in dropout]))
 
 
 def _layout(state) -> Any:

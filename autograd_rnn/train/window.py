@@ -151,6 +151,6 @@ def _finite(array: np.ndarray) -> bool:
     if array.size == 0:
         return True
     flat = array.reshape(-1)
-    if math.isfinite(np.dot(flat, flat)):
+    if math.isfinite(flat.dot(flat)):
         return True
     return math.isfinite(np.minimum.reduce(flat)) and math.isfinite(np.maximum.reduce(flat))
