@@ -83,17 +83,26 @@ def reuse_dead_arrays(program: Program) -> None:
         call = _single_call(item)
         if call is None:
             continue
-        for a in item.args:  # (a temporary may be written inside its reader: not it)
-            if not (isinstance(a, Var) and a.role != "temp" and a.shape == item.out.shape
-                    and a.dtype == item.out.dtype):
-                continue
-            root = id(a) if id(a) in owner else whole.get(id(a))
-            if root is None or last.get(root) != i or any(
-                    b is not a and isinstance(b, Var) and base.get(id(b), id(b)) == root
-                    for b in item.args):  # (no other operand is a view of that memory)
-                continue
+        a = _dying_operand(item, i, owner, whole, base, last)
+        if a is not None:
             item.op, item.args, item.params = call.op, call.args, {}  # the same call
             item.dest = holder.get(id(a), a)
             holder[id(item.out)] = item.dest
             owner[id(item.out)] = item
-            break
+
+
+def _dying_operand(item: Stmt, i: int, owner: dict, whole: dict, base: dict,
+                   last: dict) -> Var | None:
+    """An operand of statement ``i`` whose memory it may write: a fresh array of the
+    result's shape and dtype (or a view of all of one) read for the last time here, that no
+    other operand views."""
+    for a in item.args:  # (a temporary may be written inside its reader: not it)
+        if not (isinstance(a, Var) and a.role != "temp" and a.shape == item.out.shape
+                and a.dtype == item.out.dtype):
+            continue
+        root = id(a) if id(a) in owner else whole.get(id(a))
+        if root is not None and last.get(root) == i and not any(
+                b is not a and isinstance(b, Var) and base.get(id(b), id(b)) == root
+                for b in item.args):
+            return a
+    return None
