@@ -6,14 +6,16 @@
 On a shared machine CPU times of the same step move by 10% between runs; the number of
 instructions a step executes does not (it depends on the code, not on the load). Each
 (tree, model, row, variant) runs under ``valgrind --tool=callgrind`` twice, with 1 and with
-4 steps after the setup, and the difference / 3 is the count of one step (imports and
-setup cancel out). Variants: ``step`` (the training step of ``bench.engine_models.step``:
-lean graph, recording off), ``record`` (the full recorded graph), ``per_step`` and
-``per_step-record`` (the same on the per-step-output model, ``bench.interp_compare``), and
-for the in-place change detection of this tree (``bench.inplace_cost``): ``off``,
-``checking``, ``params-read``; for the training step with Adam of ``bench.train_compare``
-(issue 14): ``train-step`` (``Trainer.train_step``, compiled) and ``hand-step`` (the
-hand-written step it is compared with). Needs valgrind (Debian: ``apt-get install
+1 + ``--extra-steps`` (default 3) steps after the setup, and the difference / extra steps
+is the count of one step (imports and setup cancel out, up to about 1 M instructions of
+setup that differs between runs: for a step of a few million, use ``--extra-steps 100``).
+Variants: ``step`` (the training step of ``bench.engine_models.step``: lean graph, recording
+off), ``record`` (the full recorded graph), ``per_step`` and ``per_step-record`` (the same
+on the per-step-output model, ``bench.interp_compare``), and for the in-place change
+detection of this tree (``bench.inplace_cost``): ``off``, ``checking``, ``params-read``; for
+the training step with Adam of ``bench.train_compare`` (issue 14): ``train-step``
+(``Trainer.train_step``, compiled) and ``hand-step`` (the hand-written step it is compared
+with). Needs valgrind (Debian: ``apt-get install
 valgrind``); slow (about a minute per count); two counts run at a time.
 """
 
@@ -66,10 +68,11 @@ def count(tree: Path, kind: str, row: str, steps: int, variant: str) -> int:
     return int(found.group(1))
 
 
-def per_step(tree: Path, kind: str, row: str, variant: str) -> float:
+def per_step(tree: Path, kind: str, row: str, variant: str, extra: int = 3) -> float:
+    """Instructions of one step: (count with 1 + extra steps - count with 1) / extra."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        one, four = pool.map(lambda n: count(tree, kind, row, n, variant), (1, 4))
-    return (four - one) / 3
+        one, more = pool.map(lambda n: count(tree, kind, row, n, variant), (1, 1 + extra))
+    return (more - one) / extra
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="name=path of a source tree (repeat)")
     parser.add_argument("--kinds", default="rnn,lstm")
     parser.add_argument("--rows", default="tiny")
+    parser.add_argument("--extra-steps", type=int, default=3,
+                        help="steps the longer run adds (more: less setup noise per step)")
     parser.add_argument("--variants", default="step")
     args = parser.parse_args(argv)
     trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
@@ -88,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind in args.kinds.split(","):
         for row in args.rows.split(","):
             for variant in args.variants.split(","):
-                counts = [per_step(path, kind, row, variant) for _, path in trees]
+                counts = [per_step(path, kind, row, variant, args.extra_steps)
+                          for _, path in trees]
                 cells = [f"{c / 1e6:.2f} M" for c in counts]
                 cells += [f"{c / counts[0]:.3f}" for c in counts[1:]]
                 print(f"| {kind} | {row} | {variant} | {' | '.join(cells)} |", flush=True)

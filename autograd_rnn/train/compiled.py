@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd_rnn as ar
 from autograd_rnn.codegen import compile as compile_graph
 from autograd_rnn.core.tensor import Tensor, value_of
 from autograd_rnn.nn.unroll import RecurrentBase
@@ -45,8 +46,10 @@ class CompiledSteps:
     """Compiled windows of one model, loss and parameter list (see the module docstring).
 
     ``run(window, steps)`` returns a ``WindowRun`` with the gradients as arrays (None:
-    compiled steps are off, interpret instead). ``status`` is "compiled" until a fallback,
-    then the reason; ``traces`` counts traces made."""
+    compiled steps are off: ``engine(window, steps)`` interprets it instead). Every window
+    the engine runs here runs in training mode (``ar.lean_graph``, no recorded gradients).
+    ``status`` is "compiled" until a fallback, then the reason; ``traces`` counts traces
+    made."""
 
     def __init__(self, model: Callable, loss_fn: Callable, params: list[Tensor], *,
                  max_entries: int = MAX_ENTRIES, optimizer: Any = None,
@@ -113,9 +116,16 @@ class CompiledSteps:
                 drawn.append((layer, scales))
         return drawn
 
+    def engine(self, window: tuple, steps: str = "") -> WindowRun:
+        """The window interpreted (what ``tbptt`` runs once compiled steps are off)."""
+        return self._engine(window, (), steps)
+
     def _engine(self, window: tuple, dropout: list, steps: str) -> WindowRun:
-        return engine_window(self.model, self.loss_fn, *window, train=True, steps=steps,
-                             optimizer=self.optimizer, dropout=dropout)
+        # in training mode (a lean graph, no per-edge gradients): nothing keeps this graph,
+        # and the trainer enters that mode only for interpreted runs (it costs per step)
+        with ar.record_gradients(False), ar.lean_graph():
+            return engine_window(self.model, self.loss_fn, *window, train=True, steps=steps,
+                                 optimizer=self.optimizer, dropout=dropout)
 
     def _trace(self, key: tuple, window: tuple, parts: list, dropout: list) -> _Entry | None:
         try:

@@ -187,7 +187,6 @@ def _run(model, loss_fn, window: tuple, train: bool, steps: str, optimizer,
     """The window by compiled code when it can (it falls back by itself), else the engine."""
     if compiled is not None and train:
         run = compiled.run(window, steps)
-        if run is not None:
-            return run
+        return run if run is not None else compiled.engine(window, steps)
     return engine_window(model, loss_fn, *window, train=train, steps=steps,
                          optimizer=optimizer)

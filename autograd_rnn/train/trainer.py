@@ -100,17 +100,26 @@ class Trainer:
             batch = self.task.batch(self.rng, c.batch, c.seq_len)
         # overflow is reported once, as a NonFiniteLossError, not as NumPy warnings; the
         # graph keeps only what backward needs (ar.lean_graph) and no per-edge gradients
-        with ar.record_gradients(False), ar.lean_graph(), \
-                np.errstate(over="ignore", invalid="ignore"):
-            result = tbptt(self.model, batch.x, batch.target, self.task.loss, k1=c.k1, k2=c.k2,
-                           mask=batch.mask, optimizer=self.optimizer, clip_norm=c.clip,
-                           clip_value=c.clip_value, state=state, compiled=self.compiled)
+        # (compiled steps enter that mode themselves, only when they interpret a window)
+        if self.compiled is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                result = self._tbptt(batch, state)
+        else:
+            with ar.record_gradients(False), ar.lean_graph(), \
+                    np.errstate(over="ignore", invalid="ignore"):
+                result = self._tbptt(batch, state)
         if self.stream is not None:
             self.stream.keep(result.state)
         self.step += 1
         self.history["loss"].append(result.loss)
         self.history["grad_norm"].extend(result.grad_norms)
         return result.loss
+
+    def _tbptt(self, batch, state):
+        c = self.config
+        return tbptt(self.model, batch.x, batch.target, self.task.loss, k1=c.k1, k2=c.k2,
+                     mask=batch.mask, optimizer=self.optimizer, clip_norm=c.clip,
+                     clip_value=c.clip_value, state=state, compiled=self.compiled)
 
     @property
     def step_kind(self) -> str:
