@@ -5,6 +5,8 @@ the program compiled without it."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -118,6 +120,31 @@ def test_arrays_read_by_a_loop_or_through_a_view_are_not_reused():
 
     source = pipeline.run(program_of(fn, [x], [0]))
     assert "for t in range(" in source and "out=a)" not in source
+    value, grads = run_source(source, [x])
+    x.grad = None
+    expected = fn(x)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
+    np.testing.assert_allclose(grads[0], x.grad, rtol=0, atol=1e-12)
+
+
+def test_a_view_of_all_of_a_dying_array_gives_its_memory():
+    rng = np.random.default_rng(3)
+    x = ar.tensor(rng.standard_normal((6, 2, 3)), requires_grad=True, name="x")
+
+    def fn(x):
+        h = ar.tensor(np.zeros((2, 3)), name="h_0")
+        for t in range(1, 7):
+            with ar.scope(f"net/t={t}"):
+                h = ar.tanh(x[t - 1] + h)
+        a = x * 2.0
+        flat = a.reshape(12, 3)  # all of a: written through (a is read no more)
+        part = (x * 3.0)[0:3]  # half of a fresh array: never written through
+        return (ar.exp(flat - 1.0) * 0.5).sum() + (ar.exp(part + 1.0)).sum() + h.sum()
+
+    source = pipeline.run(program_of(fn, [x], [0]))
+    assert re.search(r"np\.subtract\((\w+), 1\.0, out=\1\)", source), source
+    assert not re.search(r"np\.add\((\w+), 1\.0, out=\1\)", source), source
     value, grads = run_source(source, [x])
     x.grad = None
     expected = fn(x)

@@ -92,6 +92,24 @@ def test_captured_parameters_are_read_live_and_differentiated():
     np.testing.assert_allclose(grads["b"], b.grad, atol=TOL)
 
 
+def test_call_flat_gives_the_gradients_in_name_order_and_retraces_on_a_new_captured_shape():
+    rng = np.random.default_rng(4)
+    W = ar.tensor(rng.standard_normal((3, 2)), requires_grad=True, name="W")
+    b = ar.tensor(rng.standard_normal(2), requires_grad=True, name="b")
+    x = ar.tensor(rng.standard_normal((4, 3)), name="x")
+    compiled = compile_graph(lambda x: (ar.tanh(x @ W + b).sum(), ar.tanh(x @ W)), [x])
+    value, grads, extras = compiled(x)
+    flat_value, flat_grads, flat_extras = compiled.call_flat(x)
+    assert isinstance(flat_grads, tuple) and compiled.grad_names == ["W", "b"]
+    assert flat_value == value and len(flat_extras) == len(extras) == 1
+    assert all(np.array_equal(g, grads[k])
+               for k, g in zip(compiled.grad_names, flat_grads, strict=True))
+    W.data = rng.standard_normal((3, 5))  # a captured shape changed: traced again
+    b.data = rng.standard_normal(5)
+    _, grads5, _ = compiled.call_flat(x)
+    assert len(compiled.cache) == 1 and grads5[0].shape == (3, 5)
+
+
 def test_wrt_selects_gradients_and_plain_array_inputs_follow_new_values():
     rng = np.random.default_rng(1)
     a = ar.tensor(rng.standard_normal((2, 3)), requires_grad=True, name="a")

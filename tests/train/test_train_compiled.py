@@ -157,6 +157,25 @@ def test_compiled_steps_update_the_parameter_arrays_in_place():
     assert not all(np.array_equal(a, b) for a, b in zip(arrays, before, strict=True))
 
 
+def test_the_last_steps_gradients_are_released_before_new_ones_are_made(monkeypatch):
+    # (so their memory is reused: a smaller working set, bench/README.md "third round")
+    import weakref
+
+    trainer = Trainer(TrainConfig(task="sine", cell="rnn", **SMALL))
+    trainer.run(2, progress=False)
+    held = [weakref.ref(p.grad) for p in trainer.params]
+    alive = []
+    call = compiled_module._Entry.call
+
+    def watched(self, *args):
+        alive.append(sum(r() is not None for r in held))
+        return call(self, *args)
+
+    monkeypatch.setattr(compiled_module._Entry, "call", watched)
+    trainer.run(3, progress=False)
+    assert alive == [0] and all(p.grad is not None for p in trainer.params)
+
+
 def test_compiled_steps_need_an_optimizer_in_tbptt():
     from autograd_rnn.train.tbptt import tbptt
 
