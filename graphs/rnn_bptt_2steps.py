@@ -43,17 +43,17 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     reshape = stack.reshape((4, 4))
     matmul = reshape @ W_y
     y = matmul + b_y
-    shift = y.max(axis=-1, keepdims=True)
-    subtract = y - shift
-    exp = np.exp(subtract)
-    sum_ = exp.sum(axis=1, keepdims=True)
-    log = np.log(sum_)
-    getitem = subtract[np.arange(4), targets] - log[:, 0]  # the targets' log-probabilities
-    sum_2 = getitem.sum()
-    loss = -sum_2
+    shift = y.max(axis=1, keepdims=True)  # log_softmax, written out
+    z = y - shift
+    exp = np.exp(z)
+    sum_exp = exp.sum(axis=1, keepdims=True)
+    log = np.log(sum_exp)
+    getitem = z[np.arange(4), targets] - log[:, 0]  # the targets' log-probabilities
+    sum_ = getitem.sum()
+    loss = -sum_
     # ----- backward (reverse topological order) -----
     # --- backward: output ---
-    g_softmax = exp / sum_  # softmax(y): the forward's exp / sum
+    g_softmax = exp / sum_exp  # softmax(y): the forward's exp / sum
     g_softmax[np.arange(4), targets] -= 1.0  # minus the one-hot targets
     g_b_y = g_softmax.sum(axis=0)
     g_reshape = g_softmax @ W_y.T

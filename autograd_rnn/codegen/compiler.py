@@ -18,7 +18,7 @@ become arguments read live from ``tensor.data`` on each call. ``t.detach()`` is 
 value without its gradient: recomputed, or read live for an input or a captured tensor
 (truncated BPTT works). Any other array ``fn`` creates
 (zeros, masks, values computed under ``no_grad``) is a constant frozen at trace time: its
-value must not depend on the inputs (the max shift inside ``log_softmax`` is recognised and
+value must not depend on the inputs (the max shift inside ``logsumexp`` is recognised and
 recomputed).
 
 The source is cached per input shapes and dtypes; a call with new shapes re-traces. The

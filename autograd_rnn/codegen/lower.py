@@ -13,7 +13,7 @@
 Leaves become function arguments (inputs, captured tensors read live) or constants that ``fn``
 made itself (zeros are written inline, others become arguments frozen at trace time). Arrays
 that are views of an array input become ``x[k]`` statements; the max shift inside
-``log_softmax``/``logsumexp`` becomes a ``max`` statement (recomputed, never frozen).
+``logsumexp`` becomes a ``max`` statement (recomputed, never frozen).
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ class Lowering:
 
     def _recomputed_shift(self, node: Tensor, shift):
         """``x - shift`` with ``shift == x.max(axis, keepdims=True)`` (the stabiliser of
-        ``log_softmax``): a ``max`` statement, so new inputs get their own shift."""
+        ``logsumexp``): a ``max`` statement, so new inputs get their own shift."""
         if node.op.name != "subtract" or node.parents[0] is None or node.parents[1] is not None:
             return None
         x = node.parents[0]

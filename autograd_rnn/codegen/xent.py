@@ -1,17 +1,18 @@
 """Fused softmax cross-entropy: the textbook gradient instead of the chain of primitives.
 
-``-log_softmax(y, axis=1)[rows, targets].sum()`` is recorded as eight primitives (shift,
-exp, sum, log, subtract, pick, sum, negate) and its backward, op by op, costs six passes over
-(N, V) and two broadcasts. When nothing else reads the chain's values and ``rows`` is
-``np.arange(N)`` (no position picked twice), the gradient reaching the logits becomes::
+``-log_softmax(y, axis=1)[rows, targets].sum()`` is recorded as four primitives
+(``log_softmax``, pick, sum, negate) and its backward, op by op, scatters the loss gradient
+into an (N, V) zero array and runs the log-softmax VJP over it (exp, sum, multiply,
+subtract). When nothing else reads the log-probabilities and ``rows`` is ``np.arange(N)``
+(no position picked twice), the forward is written out (shift, exp, sum, log) and picks the
+targets before normalising (``z[rows, targets] - log[:, 0]``) instead of forming the (N, V)
+log-probabilities, and the gradient reaching the logits becomes::
 
     g_softmax = exp / sum_                      # softmax(y), from the forward's values
     g_softmax[np.arange(N), targets] -= 1.0     # minus the one-hot targets
     g_softmax *= g_loss                         # (only when the loss is not the output)
 
-and the forward picks the targets before normalising (``z[rows, targets] - log[:, 0]``)
-instead of forming the (N, V) log-probabilities. Results agree with the op-by-op gradient to
-rounding.
+Results agree with the op-by-op gradient to rounding.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from __future__ import annotations
 from autograd_rnn.codegen import extra_ops
 from autograd_rnn.codegen.ir import Const, Op, Program, Stmt, Var, reads
 from autograd_rnn.codegen.sums import scatter_index_kind
+from autograd_rnn.core.primitive import REGISTRY
 
+LOG_SOFTMAX, MAX, SUBTRACT, EXP, SUM, LOG = (
+    REGISTRY[name] for name in ("log_softmax", "max", "subtract", "exp", "sum", "log"))
 PICK = Op("pick", lambda z, log, *, index, rows: z[index] - log[rows, 0])
 
 
@@ -37,19 +41,10 @@ def _only(readers: dict, v, op: str, phase: str = "forward") -> Stmt | None:
     return found[0] if len(found) == 1 and found[0].op.name == op else None
 
 
-def _chain(z: Stmt, readers: dict):
-    """(e, s, log, lsm, pick, total, neg) statements of a log-softmax cross-entropy
-    starting at the shifted logits ``z``, or None."""
-    users = [s for s in readers.get(id(z.out), ()) if s.phase == "forward"]
-    ex = next((u for u in users if u.op.name == "exp"), None)
-    lsm = next((u for u in users if u.op.name == "subtract" and u.args[0] is z.out), None)
-    if len(users) != 2 or ex is None or lsm is None or len(z.out.shape) != 2:
-        return None
-    s = _only(readers, ex.out, "sum")
-    if s is None or s.params.get("axis") not in (1, -1) or not s.params.get("keepdims"):
-        return None
-    log = _only(readers, s.out, "log")
-    if log is None or lsm.args[1] is not log.out or _only(readers, log.out, "subtract") is None:
+def _chain(lsm: Stmt, readers: dict):
+    """(pick, total, neg) statements of a summed cross-entropy reading the log-softmax
+    statement ``lsm``, or None."""
+    if lsm.params.get("axis") not in (1, -1) or len(lsm.out.shape) != 2:
         return None
     pick = _only(readers, lsm.out, "getitem")
     total = None if pick is None else _only(readers, pick.out, "sum")
@@ -60,7 +55,26 @@ def _chain(z: Stmt, readers: dict):
     if not (isinstance(index, tuple) and len(index) == 2) or (
             scatter_index_kind(index) != "distinct"):
         return None
-    return ex, s, log, lsm, pick, total, neg
+    return pick, total, neg
+
+
+def _written_out(lsm: Stmt) -> list[Stmt]:
+    """The log-softmax forward as statements: shift, z = y - shift, exp, sum, log."""
+    y, shape, dtype, t = lsm.args[0], lsm.out.shape, lsm.out.dtype, lsm.out.t
+    rows = (shape[0], 1)
+    made = []
+    for hint, op, args, params, out_shape in [
+            ("shift", MAX, (y,), {"axis": 1, "keepdims": True}, rows),
+            ("z", SUBTRACT, (y, None), {}, shape),
+            ("exp", EXP, (None,), {}, shape),
+            ("sum_exp", SUM, (None,), {"axis": 1, "keepdims": True}, rows),
+            ("log", LOG, (None,), {}, rows)]:
+        previous = made[-1].out if made else None
+        args = tuple(previous if a is None else a for a in args)
+        made.append(Stmt(Var(out_shape, dtype, hint, t), op, args, params, lsm.scope,
+                         "forward"))
+    made[0].comment = "log_softmax, written out"
+    return made
 
 
 def fuse_cross_entropy(program: Program) -> None:
@@ -70,18 +84,21 @@ def fuse_cross_entropy(program: Program) -> None:
     grad_of = {id(s.out.grad_of): s for s in body
                if s.op is extra_ops.GSUM and s.out is not None and s.out.grad_of is not None}
     seed = {id(s.out) for s in body if s.op is extra_ops.ONES_LIKE}
-    for z in [s for s in body if s.op.name == "subtract" and s.phase == "forward"]:
-        chain = _chain(z, readers)
-        gsum = grad_of.get(id(z.out))
+    for lsm in [s for s in body if s.op is LOG_SOFTMAX and s.phase == "forward"]:
+        chain = _chain(lsm, readers)
+        gsum = grad_of.get(id(lsm.args[0]))
         if chain is None or gsum is None:
             continue
-        ex, s, log, lsm, pick, total, neg = chain
+        pick, total, neg = chain
         g_neg = grad_of.get(id(neg.out))
         if g_neg is None:
             continue
+        shift, z, ex, s, log = written = _written_out(lsm)
+        at = body.index(lsm)  # (lsm itself is left to dead-code removal)
+        body[at:at] = written
         _backward(body, gsum, ex, s, pick, g_neg, seed)
         rows, _ = pick.params["index"]
-        first = isinstance(rows, Const) and rows.value.shape[0] == z.out.shape[0]
+        first = isinstance(rows, Const) and rows.value.shape[0] == lsm.out.shape[0]
         pick.op, pick.args = PICK, (z.out, log.out)
         pick.params = {"index": pick.params["index"], "rows": slice(None) if first else rows}
         pick.comment = "the targets' log-probabilities"

@@ -1,12 +1,16 @@
-"""Softmax family, composed from primitives (numerically stable by shifting by the max).
+"""Softmax family: ``log_softmax`` is one primitive (its forward and VJP below, as PyTorch's
+fused op); ``logsumexp`` and ``softmax`` are composed from primitives. All numerically
+stable: the max along ``axis`` is subtracted first, so exp never overflows.
 
-Shapes: any input; the normalisation runs along ``axis``; the output has the input shape.
+Shapes: any input; the normalisation runs along ``axis``; ``log_softmax`` and ``softmax``
+keep the input shape.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from autograd_rnn.core.primitive import primitive
 from autograd_rnn.core.tensor import value_of
 from autograd_rnn.ops.elementwise import exp, log
 from autograd_rnn.ops.reduce import check_axis
@@ -24,12 +28,32 @@ def logsumexp(x, axis=-1, keepdims=False):
     return log(total) + (shift if keepdims else np.squeeze(shift, axis=axis))
 
 
+@primitive(name="log_softmax", saves=("out",))
+def _log_softmax(x, *, axis):
+    # z - log(sum(exp(z))) with z = x - max(x): the same operations, in the same order, as
+    # the source below and as logsumexp
+    z = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    return z - np.log(np.add.reduce(np.exp(z), axis=axis, keepdims=True))
+
+
+_log_softmax.defsource(
+    lambda x, *, axis: (x - x.max(axis=axis, keepdims=True)) - np.log(
+        np.exp(x - x.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True)))
+
+
+@_log_softmax.defvjp
+def _log_softmax_vjp(g, out, x, *, axis):
+    # d out_i / d x_j = delta_ij - softmax_j, and softmax = exp(out):
+    # g - softmax * sum(g) along axis (written with ops, so it records under create_graph)
+    return g - exp(out) * _sum(g, axis=axis, keepdims=True)
+
+
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x): log-probabilities along ``axis``."""
+    """x - logsumexp(x, axis): log-probabilities along ``axis`` (an int, a tuple or
+    ``None``), one node in the graph (op ``log_softmax``). Same shape as ``x``."""
+    axis = tuple(axis) if isinstance(axis, list) else axis
     check_axis("log_softmax", x, axis)
-    shift = np.maximum.reduce(value_of(x), axis=axis, keepdims=True)
-    z = x - shift
-    return z - log(_sum(exp(z), axis=axis, keepdims=True))
+    return _log_softmax(x, axis=axis)
 
 
 def softmax(x, axis=-1):

@@ -73,6 +73,8 @@ CASES = {
               for ax in (0, 1, -1)],
     "concat": [(lambda a, b, ax=ax: ops.concat(a, b, axis=ax), [_t((2, 3)), _t((2, 3))])
                for ax in (0, 1)],
+    "log_softmax": [(lambda a, ax=ax: ops.log_softmax(a, axis=ax), [_t(s)])
+                    for s, ax in [((2, 3), 1), ((2, 3), 0), ((2, 3, 4), (0, 2)), ((3,), None)]],
 }
 IDS = [f"{name}-{i}" for name, cases in CASES.items() for i in range(len(cases))]
 FLAT = [case for cases in CASES.values() for case in cases]

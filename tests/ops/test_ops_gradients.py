@@ -178,6 +178,13 @@ def _join_cases(name):
     return cases
 
 
+def _log_softmax_cases():
+    return [_case(f"log_softmax-{s}-axis{a}", lambda x, a=a: ar.log_softmax(x, axis=a),
+                  _normal(s))
+            for s, a in [((3,), -1), ((2, 3), 1), ((2, 3), 0), ((2, 3, 4), (0, 2)),
+                         ((2, 3), None)]]
+
+
 CASES = {
     "add": _binary("add", _normal, _normal),
     "subtract": _binary("subtract", _normal, _normal),
@@ -202,6 +209,7 @@ CASES = {
     "scatter_add": _scatter_add_cases(),
     "stack": _join_cases("stack"),
     "concat": _join_cases("concat"),
+    "log_softmax": _log_softmax_cases(),
 }
 
 ALL_CASES = [case for cases in CASES.values() for case in cases]
