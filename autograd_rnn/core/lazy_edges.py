@@ -70,9 +70,6 @@ def _check_input(node: Node, position: int) -> None:
 def keep_edges(node: Node, edges: list, lazy: dict) -> None:
     """Record ``edges`` (the computed contributions, one per parent) with the ``lazy``
     ones ({index: LazyEdge}) in place as ``node.edge_grads``."""
-    if not lazy:
-        node._edge_grads = tuple(edges)
-        return
     edges = LazyEdges(edges)
     for index, edge in lazy.items():
         edges[index] = edge

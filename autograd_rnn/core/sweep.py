@@ -159,8 +159,10 @@ class Sweep:
                         grads[parent] = c
             except DroppedValueError as error:
                 raise DroppedValueError(f"op {op.name!r}: {error}") from None
-        if lazy is not None:
+        if lazy:
             keep_edges(node, edges, lazy)
+        elif lazy is not None:
+            node._edge_grads = tuple(edges)
 
     def _visit_variadic(self, node: Node, g, skip: list | None) -> list:
         gradients = input_gradients(node, g, False, skip or ())
