@@ -27,6 +27,7 @@ from autograd_rnn.core.state import STATE
 
 # One clock for node ids (a topological order) and for in-place change times (inplace.py).
 clock = itertools.count()
+_tick = clock.__next__
 
 # ``node.state`` bits (``core/inplace.py``): a recorded op keeps the value of this node's
 # tensor for backward / user code got hold of that array (``Tensor.data``).
@@ -75,7 +76,10 @@ class Dropped:
         return f"<value not kept by ar.lean_graph(), shape={self.shape}>"
 
 
-MARKERS: dict[tuple, Dropped] = {}  # (shape, id(dtype)) -> its marker
+F64 = np.dtype(np.float64)
+# one marker per shape and dtype: keyed by the shape alone for float64 (the common case: a
+# shape is cheaper to hash than a dtype), else by (shape, the dtype's identity)
+MARKERS: dict[tuple, Dropped] = {}
 
 
 def dropped(value) -> Dropped | object:
@@ -83,9 +87,9 @@ def dropped(value) -> Dropped | object:
     values (Python numbers, NumPy scalars: they cost nothing) are kept as they are."""
     if type(value) is not np.ndarray:
         return value
-    # keyed by the dtype's identity: hashing a dtype costs more than the rest of a lean
-    # node (once per op); the marker holds its dtype, so the id is not reused while keyed
-    key = (value.shape, id(value.dtype))
+    # (a dtype's identity, not the dtype: hashing a dtype costs more than the rest of a
+    # lean node; the marker holds its dtype, so the id is not reused while keyed)
+    key = value.shape if value.dtype is F64 else (value.shape, id(value.dtype))
     marker = MARKERS.get(key)
     if marker is None:
         if len(MARKERS) >= 4096:
@@ -138,7 +142,7 @@ class Node:
         self.detached_from = self.watch = None
         if op is None:
             self.args, self.value, self.state = inputs, value, 0
-            self.id = next(clock)
+            self.id = _tick()
             return
         positions, drop = op._layouts.get(len(inputs)) or op._layout(len(inputs))
         for i in positions:  # these values must not change until backward
@@ -150,13 +154,13 @@ class Node:
                     note_saved(parent, inputs[i])
                 else:
                     parent.state = SAVED
-        self.id = next(clock)  # after a change note_saved dated: this node saw the new value
+        self.id = _tick()  # after a change note_saved dated: this node saw the new value
         self.state = SAVED if op.saves_out else 0
         if not STATE.lean or STATE.listeners:  # a full graph (traces always see one)
             self.args, self.value = inputs, value
             return
         self.value = value if op.saves_out else (
-            MARKERS.get((value.shape, id(value.dtype))) or dropped(value))
+            value.dtype is F64 and MARKERS.get(value.shape) or dropped(value))
         # a dropped input that is a tensor's gets its node's own value (a marker, or the
         # array that node keeps anyway: no copy); a dropped constant gets a marker
         if drop is None:
