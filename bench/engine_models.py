@@ -139,12 +139,13 @@ def step(
     """
     for leaf in leaves.values():
         leaf.grad = None
-    with ar.lean_graph(not record_gradients):
+    # forward and backward in one block, as the trainer runs them (leaving a lean block
+    # re-enables the collector, which would then scan the whole graph before backward)
+    with ar.lean_graph(not record_gradients), ar.record_gradients(record_gradients):
         if model == "per_step":
             loss = per_step_forward(kind, leaves, x, targets)
         else:
             loss = _FORWARD[kind](leaves, x, targets)
-    with ar.record_gradients(record_gradients):
         loss.backward(retain_graph=record_gradients)
     return float(loss.data), {k: v.grad for k, v in leaves.items()}
 

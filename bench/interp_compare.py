@@ -1,7 +1,7 @@
 """The interpreter on the per-step-output model against PyTorch eager (issue 14).
 
     python -m bench.interp_compare [--rows tiny,small,large,long] [--kinds rnn,lstm]
-                                   [--repeats 11]
+                                   [--repeats 11] [--tree before=DIR --tree after=.]
 
 The model is written the way a student writes it (``bench.engine_models.per_step_forward``:
 output layer and ``log_softmax`` cross-entropy inside the time loop). Contenders, one
@@ -70,11 +70,17 @@ def one_row(kind: str, row: str, repeats: int, use_torch: bool = True) -> dict:
             "ms": {k: 1e3 * v["median_s"] for k, v in times.items()}}
 
 
-def _in_subprocess(kind: str, row: str, repeats: int, use_torch: bool) -> dict:
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _in_subprocess(kind: str, row: str, repeats: int, use_torch: bool,
+                   root: str = HERE) -> dict:
+    """One row in a fresh process running the source tree ``root``."""
     argv = [sys.executable, "-m", "bench.interp_compare", "--one", f"{kind}:{row}",
             "--repeats", str(repeats)] + ([] if use_torch else ["--no-torch"])
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=root, check=False)
+    env = dict(os.environ, PYTHONPATH=root)
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=root, env=env,
+                          check=False)
     if done.returncode:
         raise RuntimeError(f"{kind}/{row} failed:\n{done.stderr}")
     return json.loads(done.stdout)
@@ -87,10 +93,10 @@ def _ratio(ms: dict, a: str, b: str) -> str:
     return f"{ms[a] / ms[b]:.2f}" if a in ms and b in ms else "-"
 
 
-def line(r: dict) -> str:
+def line(r: dict, tree: str | None = None) -> str:
     """One table row: times, engine / torch prim, rec on / engine, engine / hand-written."""
     ms = r["ms"]
-    cells = [r["kind"], r["row"]]
+    cells = [r["kind"], r["row"]] + ([tree] if tree is not None else [])
     for name in COLUMNS:
         if name in ms:
             cells.append(f"{ms[name]:.2f}")
@@ -115,16 +121,24 @@ def main(argv=None) -> int:
     parser.add_argument("--kinds", default="rnn,lstm")
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
+                        help="compare source trees (repeat): each row runs in each tree in "
+                             "turn, e.g. --tree before=/old/checkout --tree after=.")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # kind:row, child
     args = parser.parse_args(argv)
     if args.one:
         kind, row = args.one.split(":")
         json.dump(one_row(kind, row, args.repeats, not args.no_torch), sys.stdout)
         return 0
-    print(HEADER, flush=True)
+    trees = [(t.split("=", 1)[0], os.path.abspath(t.split("=", 1)[1])) for t in args.tree]
+    header = HEADER if not trees else HEADER.replace("| row |", "| row | tree |", 1).replace(
+        "|---|---|", "|---|---|---|", 1)
+    print(header, flush=True)
     for kind in args.kinds.split(","):
         for row in args.rows.split(","):
-            print(line(_in_subprocess(kind, row, args.repeats, not args.no_torch)), flush=True)
+            for name, root in trees or [(None, HERE)]:  # interleaved: tree after tree
+                result = _in_subprocess(kind, row, args.repeats, not args.no_torch, root)
+                print(line(result, name), flush=True)
     return 0
 
 

@@ -1,7 +1,8 @@
-"""Bulk gradient paths used by backward when gradient recording is off (training).
+"""Bulk gradient paths used by backward when nothing observes single contributions as
+they are made (training; gradient recording, which keeps the skipped edges as lazy entries
+computed on first read: ``core/lazy_edges.py``).
 
-Nothing observes individual edge contributions then, so backward may produce the same
-sums more cheaply:
+Backward may then produce the same sums more cheaply:
 
 - ``defer_outer``: a weight reused at every timestep receives ``a_t.T @ g_t`` per use
   (``Primitive.defvjp_outer``); the uses are queued and summed as one stacked GEMM per
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_rnn.core.lazy_edges import outer_edge, scatter_edge
 from autograd_rnn.core.node import Node
 
 
@@ -107,9 +109,10 @@ class StackedSum:
         return self.acc if g is None else self.acc + g
 
 
-def add_in_place(node: Node, g, grads: dict, owned: set) -> list | None:
+def add_in_place(node: Node, g, grads: dict, owned: set, lazy: dict | None = None) -> list:
     """Add the in-place VJPs of ``node`` (Primitive.defvjp_inplace) straight into the
     parents' running gradients, made our own first; return the indices handled.
+    ``lazy``: with gradient recording on, {index: the edge as a ``LazyEdge``}, filled here.
     (``node`` was not freed: the sweep checks ``node.args`` first.)"""
     handled = []
     parents = node.parents
@@ -127,11 +130,16 @@ def add_in_place(node: Node, g, grads: dict, owned: set) -> list | None:
             owned.add(parent)
         add_into(acc, g, node.value, *node.args, **node.params)
         handled.append(index)
+        if lazy is not None:
+            lazy[index] = scatter_edge(node, index, g)
     return handled
 
 
-def defer_outer(node: Node, g, pending: PendingSums) -> list | None:
-    """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices."""
+def defer_outer(node: Node, g, pending: PendingSums, lazy: dict | None = None,
+                retain_graph: bool = True) -> list:
+    """Queue the outer-product VJPs of ``node`` that go to leaves; return their indices.
+    ``lazy``: with gradient recording on, {index: the edge as a ``LazyEdge``}, filled here
+    (a use whose lazy edge would hold more memory than its gradient is left to the caller)."""
     deferred = []
     parents = node.parents
     for index, factors in node.op.outer_vjps.items():
@@ -144,6 +152,11 @@ def defer_outer(node: Node, g, pending: PendingSums) -> list | None:
         left, right = pair
         if left.shape[0] != right.shape[0] or (left.shape[1], right.shape[1]) != leaf.value.shape:
             continue
+        if lazy is not None:
+            edge = outer_edge(node, left, right, retain_graph)
+            if edge is None:
+                continue
+            lazy[index] = edge
         pending.entry(leaf).add(left, right)
         deferred.append(index)
     return deferred

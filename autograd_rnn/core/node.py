@@ -124,7 +124,7 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "args", "params", "value", "id", "scope", "name",
-                 "requires_grad", "grad", "grad_tensor", "edge_grads", "detached_from",
+                 "requires_grad", "grad", "grad_tensor", "_edge_grads", "detached_from",
                  "state", "watch", "__weakref__")
 
     def __init__(self, op, parents: tuple, inputs: tuple, params, value,
@@ -138,7 +138,7 @@ class Node:
         self.params = params
         self.requires_grad = requires_grad
         self.scope = STATE.scope
-        self.name = self.grad = self.grad_tensor = self.edge_grads = None
+        self.name = self.grad = self.grad_tensor = self._edge_grads = None
         self.detached_from = self.watch = None
         if op is None:
             self.args, self.value, self.state = inputs, value, 0
@@ -219,6 +219,20 @@ class Node:
         return f"node({body}, {op}{name}{where})"
 
     # ----- backward ------------------------------------------------------------------------
+    @property
+    def edge_grads(self) -> tuple | None:
+        """The gradient sent to each parent in the last backward with gradient recording on
+        (``None`` entries where none flowed), or ``None``. Contributions backward's bulk
+        paths skipped are computed here on first read (``core/lazy_edges.py``)."""
+        edges = self._edge_grads
+        if edges is not None and type(edges) is not tuple:
+            edges = self._edge_grads = edges.resolve(self)
+        return edges
+
+    @edge_grads.setter
+    def edge_grads(self, edges: tuple | None) -> None:
+        self._edge_grads = edges
+
     def free(self) -> None:
         """Drop what backward needs (``backward(retain_graph=False)``): saved inputs and
         parent links; a second backward through this node raises ``GraphFreedError``."""

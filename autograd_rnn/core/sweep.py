@@ -3,18 +3,26 @@ and inspection need, proven equal to it (``tests/core/test_core_reference.py``).
 
 Same order, same dict of pending gradients dropped once used, same VJPs. On top:
 
-- training (gradient recording off, no listeners, no anomaly checks): VJPs are called
+- training (no listeners, anomaly checks or ``create_graph``): VJPs are called
   straight from the loop; weight gradients are summed as one stacked matmul per chunk
   (``defer_outer``) and broadcast bias gradients as one reduction; slices add straight into
   the sliced tensor's gradient (``add_in_place``); sums already made by this sweep are
   added into in place (``owned``) instead of allocating a new array per fan-in;
-- gradient recording (``node.grad``, ``node.edge_grads``), listeners (step-through traces),
-  anomaly checks (NaN/Inf in a gradient);
+- gradient recording (``node.grad``, ``node.edge_grads``; see below), listeners
+  (step-through traces), anomaly checks (NaN/Inf in a gradient);
 - ``targets``: collect the gradients reaching some nodes instead of filling ``.grad``
   (``ar.grad``).
+
+Gradient recording takes the training paths too: every node keeps its gradient, and the
+edge contributions the bulk paths never form are kept as lazy entries computed on first
+read of ``node.edge_grads`` (``core/lazy_edges.py``). Listeners, anomaly checks and
+``create_graph`` observe every contribution as it is made: those sweeps call each VJP
+eagerly (``_visit``).
 """
 
 from __future__ import annotations
+
+import gc
 
 import numpy as np
 
@@ -22,6 +30,7 @@ from autograd_rnn.core.backward import add_to_leaf, reachable
 from autograd_rnn.core.errors import AnomalyError
 from autograd_rnn.core.fastpaths import PendingSums, add_in_place, defer_outer
 from autograd_rnn.core.inplace import check_saved
+from autograd_rnn.core.lazy_edges import keep_edges, rows_edge
 from autograd_rnn.core.node import FLOAT_TYPES, DroppedValueError, Node
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
@@ -41,8 +50,9 @@ class Sweep:
         self.record = STATE.record_gradients
         self.listeners = STATE.listeners
         self.anomaly = STATE.anomaly
-        # nothing observes single contributions: call VJPs inline, sum in bulk
-        self.plain = not (create_graph or self.record or self.listeners or self.anomaly)
+        # nothing observes single contributions as they are made: call VJPs inline, sum in
+        # bulk (recorded edges the bulk paths skip are computed on first read)
+        self.plain = not (create_graph or self.listeners or self.anomaly)
         self.batch = self.plain and targets is None
         self.grads: dict[Node, object] = {}  # gradient waiting at each node
         self.owned: set[Node] = set()  # nodes whose waiting gradient this sweep allocated
@@ -51,6 +61,19 @@ class Sweep:
         self.checked: set = set()  # snapshots of saved values found unchanged
 
     def run(self, roots: list[Node], seeds: list) -> dict:
+        """Python's cyclic garbage collector is paused meanwhile (and resumed after, if it
+        was on): the sweep makes no cycles, but its automatic passes rescan every live
+        node of the graph (bench/README.md, "The interpreter (issue 14)")."""
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            return self._sweep(roots, seeds)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _sweep(self, roots: list[Node], seeds: list) -> dict:
         for root, seed in zip(roots, seeds, strict=True):
             self._accumulate(root, seed)
         pop, pending, targets = self.grads.pop, self.pending, self.targets
@@ -98,46 +121,67 @@ class Sweep:
             if previous.ndim:  # a 0-d sum is a NumPy scalar: never add into it in place
                 self.owned.add(node)
 
-    # ----- training: nothing observes single contributions -------------------------------
+    # ----- training and recording: nothing observes single contributions as they are made
     def _visit_plain(self, node: Node, g) -> None:
         op, args = node.op, node.args
-        skip = None
+        skip = lazy = edges = None
+        if self.record:  # keep g and every edge; the bulk paths' edges as lazy entries
+            node.grad, lazy, edges = g, {}, [None] * len(node.parents)
         if self.batch and args is not None:  # leave contributions to the bulk paths
             if op.outer_vjps:
-                skip = defer_outer(node, g, self.pending)
+                skip = defer_outer(node, g, self.pending, lazy, self.retain_graph)
             elif op.inplace_vjps:
-                skip = add_in_place(node, g, self.grads, self.owned)
+                skip = add_in_place(node, g, self.grads, self.owned, lazy)
         vjps = op.vjps
         if vjps is None or args is None:  # a variadic op, or a freed graph (raises)
-            gradients = input_gradients(node, g, False, skip or ())
-            for parent, c in zip(node.parents, gradients, strict=True):
-                if c is not None:
-                    self._accumulate(parent, c)
-            return
-        out, params, count, parents = node.value, node.params, len(vjps), node.parents
-        grads = self.grads
-        try:
-            for index in range(len(parents)):
-                parent = parents[index]
-                if (parent is None or not parent.requires_grad or index >= count
-                        or vjps[index] is None or (skip and index in skip)):
-                    continue
-                c = vjps[index](g, out, *args, **params) if params else vjps[index](g, out, *args)
-                if (type(c) is not np.ndarray or c.shape != parent.value.shape
-                        or c.dtype.type not in FLOAT_TYPES):
-                    if (self.batch and parent.op is None and type(c) is np.ndarray
-                            and c.shape[1:] == parent.value.shape
-                            and c.dtype.type in FLOAT_TYPES):
-                        # a bias broadcast over a leading axis: one sum over all its uses
-                        self.pending.entry(parent).add_rows(c)
+            edges = self._visit_variadic(node, g, skip)
+        else:
+            out, params, count, parents = node.value, node.params, len(vjps), node.parents
+            grads = self.grads
+            try:
+                for index in range(len(parents)):
+                    parent = parents[index]
+                    if (parent is None or not parent.requires_grad or index >= count
+                            or vjps[index] is None or (skip and index in skip)):
                         continue
-                    c = fit_gradient(node, index, c)
-                if parent in grads:  # (most nodes have one consumer: nothing to add to)
-                    self._accumulate(parent, c)
-                else:
-                    grads[parent] = c
-        except DroppedValueError as error:
-            raise DroppedValueError(f"op {op.name!r}: {error}") from None
+                    c = (vjps[index](g, out, *args, **params) if params
+                         else vjps[index](g, out, *args))
+                    if (type(c) is not np.ndarray or c.shape != parent.value.shape
+                            or c.dtype.type not in FLOAT_TYPES):
+                        if self.batch and self._add_rows(parent, c, g, index, lazy):
+                            continue
+                        c = fit_gradient(node, index, c)
+                    if edges is not None:
+                        edges[index] = c
+                    if parent in grads:  # (most nodes have one consumer: nothing to add to)
+                        self._accumulate(parent, c)
+                    else:
+                        grads[parent] = c
+            except DroppedValueError as error:
+                raise DroppedValueError(f"op {op.name!r}: {error}") from None
+        if lazy:
+            keep_edges(node, edges, lazy)
+        elif lazy is not None:
+            node._edge_grads = tuple(edges)
+
+    def _visit_variadic(self, node: Node, g, skip: list | None) -> list:
+        gradients = input_gradients(node, g, False, skip or ())
+        for parent, c in zip(node.parents, gradients, strict=True):
+            if c is not None:
+                self._accumulate(parent, c)
+        return gradients
+
+    def _add_rows(self, leaf: Node, c, g, index: int, lazy: dict | None) -> bool:
+        """Queue ``c`` if it is a bias's gradient broadcast over a leading axis (one sum
+        over all its uses, ``StackedSum.add_rows``); with recording on only when ``c`` is
+        ``g`` itself (its lazy edge then holds nothing the node does not)."""
+        if (leaf.op is not None or type(c) is not np.ndarray or c.shape[1:] != leaf.value.shape
+                or c.dtype.type not in FLOAT_TYPES or not (lazy is None or c is g)):
+            return False
+        self.pending.entry(leaf).add_rows(c)
+        if lazy is not None:
+            lazy[index] = rows_edge(c)
+        return True
 
     # ----- everything else: recording, listeners, anomaly checks, create_graph ----------
     def _visit(self, node: Node, g) -> None:

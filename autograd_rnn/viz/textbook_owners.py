@@ -149,6 +149,7 @@ class Owners:
         by_pair = {(id(a.src), id(a.dst)): a for a in arrows}
         rows: dict[int, ParamRow] = {}
         labels = _param_labels(self.view)
+        gates = _gates_by_scope(self.view)
         for node in self.view.nodes:
             if node.kind != "param":
                 continue
@@ -168,11 +169,12 @@ class Owners:
                     share.setdefault(id(box), (box, None))
                 if edge.dst.op_name != "matmul":
                     continue
+                gate_names = gates.get(edge.dst.members[0].scope, "")
                 for source in self._sources(edge.dst, box, node):
                     arrow = by_pair.get((id(source), id(box)))
                     if arrow is not None and not any(w.param is p for w in arrow.weights):
                         arrow.weights.append(WeightUse(p, p.name or row.label, None,
-                                                       _gates(self.view, edge.dst)))
+                                                       gate_names))
             row.contributions = [(b, g) for b, g in share.values() if g is not None]
             row.uses = len(share)
         return list(rows.values())
@@ -180,6 +182,7 @@ class Owners:
     def _sources(self, op_node: VNode, box: TNode, weight: VNode) -> list[TNode]:
         """The boxes outside ``box`` that the other operand of a matmul comes from."""
         found: list[TNode] = []
+        found_ids: set[int] = set()
         stack = [e.src for e in self.parents.get(id(op_node), []) if e.src is not weight]
         seen: set[int] = set()
         while stack:
@@ -191,19 +194,24 @@ class Owners:
             if owner is None:
                 continue
             if owner is not box:
-                if owner not in found:
+                if id(owner) not in found_ids:  # (by identity: == compares fields)
+                    found_ids.add(id(owner))
                     found.append(owner)
                 continue
             stack.extend(e.src for e in self.parents.get(id(node), []))
         return found
 
 
-def _gates(view: View, op_node: VNode) -> str:
-    """The gate names (i f g o / r z n) recorded in the scope of ``op_node``."""
-    scope = op_node.members[0].scope
-    names = [n.members[0] for n in view.nodes if n.members[0].scope == scope
-             and n.members[0].name in GATE_NAMES]
-    return " ".join(t.name for t in sorted(names, key=lambda t: t.id))
+def _gates_by_scope(view: View) -> dict[str, str]:
+    """{scope: the gate names (i f g o / r z n) recorded in it, in creation order}: one
+    pass over the view (looked up per weight use; a scan per use was quadratic in T)."""
+    found: dict[str, list] = {}
+    for n in view.nodes:
+        t = n.members[0]
+        if t.name in GATE_NAMES:
+            found.setdefault(t.scope, []).append(t)
+    return {scope: " ".join(t.name for t in sorted(ts, key=lambda t: t.id))
+            for scope, ts in found.items()}
 
 
 def _param_labels(view: View) -> dict[int, str]:

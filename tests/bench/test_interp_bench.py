@@ -38,3 +38,12 @@ def test_node_overhead_chains_compute_the_same_values_and_gradient(op):
     np.testing.assert_allclose(g, engine_grad, rtol=1e-10)
     run["numpy_backward"]()
     assert state["graph"] == []
+
+
+def test_trees_are_compared_row_by_row_in_turn(capsys):
+    interp_compare.main(["--rows", "micro", "--kinds", "rnn", "--repeats", "1", "--no-torch",
+                         "--tree", "one=.", "--tree", "two=."])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| model | row | tree |")
+    assert [ln.split(" | ")[:3] for ln in lines[2:]] == [["| rnn", "micro", "one"],
+                                                         ["| rnn", "micro", "two"]]

@@ -59,9 +59,9 @@ def test_training_sweep_adds_slices_in_place_and_equals_the_reference(kind, dtyp
     calls = []
     real = fastpaths.add_in_place
 
-    def spy(node, g, grads, owned):
+    def spy(node, g, grads, owned, lazy=None):
         calls.append(node.op.name)
-        return real(node, g, grads, owned)
+        return real(node, g, grads, owned, lazy)
 
     monkeypatch.setattr("autograd_rnn.core.sweep.add_in_place", spy)
     ref = _grads(INDEXES[kind], engine=False, dtype=dtype)

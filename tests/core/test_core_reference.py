@@ -5,7 +5,9 @@ The reference is the readable specification; the engine adds the training fast p
 (stacked weight gradients, in-place slices, owned buffers, freeing), gradient recording,
 listeners and anomaly checks. Same graph, same seed: the leaf gradients (and under
 ``create_graph`` the gradient tensors and a second backward through them) must agree to
-round-off (the fast paths sum in another order).
+round-off (the fast paths sum in another order). With gradient recording on, every node's
+gradient and every edge's (computed lazily where the bulk paths skipped it) is the
+reference's too (``_check_recorded``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import pytest
 
 import autograd_rnn as ar
 from autograd_rnn import nn
-from autograd_rnn.core.backward import backward_pass
+from autograd_rnn.core.backward import backward_pass, reachable
+from autograd_rnn.core.vjp import input_gradients
 from bench import engine_models
 from bench.run import problem
 from tests.ops.test_ops_gradients import ALL_CASES
@@ -33,17 +36,50 @@ MODES = {
 }
 
 
-def _engine(build, mode: str, seed) -> None:
+def _engine(build, mode: str, seed):
+    """Build and backpropagate in ``mode``; return the output tensor."""
     lean, record, retain, anomaly, traced = MODES[mode]
     with ar.lean_graph(lean), ar.detect_anomaly(anomaly):
         if traced:
             with ar.viz.trace() as tape:
                 out = build()
             tape.backward(out, seed, retain_graph=retain)
-            return
+            return out
         out = build()
         with ar.record_gradients(record):
             out.backward(seed, retain_graph=retain)
+    return out
+
+
+def _check_recorded(out, seed) -> None:
+    """The recorded gradients are the reference loop's, node by node and edge by edge:
+    the root holds the seed; every edge is the VJP the reference calls for that parent
+    given the node's recorded gradient, bit for bit (``input_gradients``; lazy edges are
+    computed on this first read); every node's gradient is the sum of the edges reaching
+    it (round-off: the sweep sums in another order). By induction over the reverse
+    topological order, every node's gradient is the reference's."""
+    nodes = reachable([out])
+    expected = {n: input_gradients(n, n.grad) for n in nodes if n.op is not None
+                and n.grad is not None}  # before any edge is read
+    root_seed = np.ones(out.shape) if seed is None else seed
+    np.testing.assert_array_equal(out.node.grad, root_seed)
+    arriving: dict = {}
+    for node in nodes:
+        if node not in expected:
+            assert node.op is None or node.edge_grads is None, node.label
+            continue
+        edges = node.edge_grads
+        assert type(edges) is tuple and len(edges) == len(node.parents), node.label
+        for parent, edge, want in zip(node.parents, edges, expected[node], strict=True):
+            assert (edge is None) == (want is None), node.label
+            if edge is None:
+                continue
+            assert edge.shape == want.shape and edge.dtype == want.dtype, node.label
+            np.testing.assert_array_equal(edge, want, err_msg=node.label)
+            arriving[parent] = edge + arriving[parent] if parent in arriving else edge
+    for node, total in arriving.items():
+        np.testing.assert_allclose(node.grad, total, rtol=ROUND_OFF, atol=ROUND_OFF,
+                                   err_msg=node.label)
 
 
 def _compare(make_leaves, build, mode: str, seed=None) -> None:
@@ -51,7 +87,9 @@ def _compare(make_leaves, build, mode: str, seed=None) -> None:
     engine in ``mode`` on the other; compare every leaf gradient."""
     ref_leaves, eng_leaves = make_leaves(), make_leaves()
     backward_pass(build(ref_leaves), seed)
-    _engine(lambda: build(eng_leaves), mode, seed)
+    out = _engine(lambda: build(eng_leaves), mode, seed)
+    if MODES[mode][1] and MODES[mode][2]:  # gradients recorded, graph kept
+        _check_recorded(out, seed)
     for ref, eng in zip(ref_leaves, eng_leaves, strict=True):
         assert (ref.grad is None) == (eng.grad is None), ref.name
         if ref.grad is not None:
