@@ -104,6 +104,16 @@ def test_straight_line_statements_reuse_dying_arrays():
     assert v1 == v2 and all(np.array_equal(a, b) for a, b in zip(g1, g2, strict=True))
 
 
+def _agrees_with_engine(source: str, fn, x) -> None:
+    """The generated ``source`` gives ``fn(x)``'s value and gradient."""
+    value, grads = run_source(source, [x])
+    x.grad = None
+    expected = fn(x)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
+    np.testing.assert_allclose(grads[0], x.grad, rtol=0, atol=1e-12)
+
+
 def test_arrays_read_by_a_loop_or_through_a_view_are_not_reused():
     rng = np.random.default_rng(2)
     x = ar.tensor(rng.standard_normal((6, 2, 3)), requires_grad=True, name="x")
@@ -120,12 +130,7 @@ def test_arrays_read_by_a_loop_or_through_a_view_are_not_reused():
 
     source = pipeline.run(program_of(fn, [x], [0]))
     assert "for t in range(" in source and "out=a)" not in source
-    value, grads = run_source(source, [x])
-    x.grad = None
-    expected = fn(x)
-    expected.backward()
-    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
-    np.testing.assert_allclose(grads[0], x.grad, rtol=0, atol=1e-12)
+    _agrees_with_engine(source, fn, x)
 
 
 def test_a_view_of_all_of_a_dying_array_gives_its_memory():
@@ -145,9 +150,4 @@ def test_a_view_of_all_of_a_dying_array_gives_its_memory():
     source = pipeline.run(program_of(fn, [x], [0]))
     assert re.search(r"np\.subtract\((\w+), 1\.0, out=\1\)", source), source
     assert not re.search(r"np\.add\((\w+), 1\.0, out=\1\)", source), source
-    value, grads = run_source(source, [x])
-    x.grad = None
-    expected = fn(x)
-    expected.backward()
-    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
-    np.testing.assert_allclose(grads[0], x.grad, rtol=0, atol=1e-12)
+    _agrees_with_engine(source, fn, x)
