@@ -79,7 +79,9 @@ def test_update_and_clipping_allocate_nothing_per_step(name, clip):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 2_000, f"{peak} bytes allocated per step (a (30, 40) array is 9600)"
+    # (below half the largest gradient: tracemalloc also counts other threads, e.g.
+    # pytest-xdist's, about 1 kB; a single-process run peaks at about 0.9 kB)
+    assert peak < 4_000, f"{peak} bytes allocated per step (a (30, 40) array is 9600)"
 
 
 def test_in_place_clipping_equals_clipping_parameters():
