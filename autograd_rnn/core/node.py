@@ -104,6 +104,27 @@ def is_dropped(value) -> bool:
 
 
 _BOTH = (True, True)
+class _NoParams(dict):
+    """The params of every node whose op has none: one shared, read-only empty dict (a dict
+    per node would cost 64 bytes and, counted by the cyclic collector, make it run more
+    often). Copies (pickle, deepcopy) are the same object."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("a node's params are read-only")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _read_only
+
+    def __reduce__(self):
+        return (_no_params, ())
+
+
+def _no_params() -> _NoParams:
+    return NO_PARAMS
+
+
+NO_PARAMS = _NoParams()
 
 
 class Node:
@@ -114,7 +135,8 @@ class Node:
         parents: parent nodes, one per op input (``None`` for a constant input).
         args: the input values the VJPs receive (``Dropped`` where not kept; ``None``
             after ``backward(retain_graph=False)`` freed them).
-        params: the op's static keyword parameters (``{}`` when none).
+        params: the op's static keyword parameters (``NO_PARAMS``, a shared read-only empty
+            dict, when none).
         value: the op's output (or the leaf's value), or ``Dropped``.
         id, scope, name: creation order, ``ar.scope`` path, optional label.
         requires_grad: whether gradients flow to this node.

@@ -50,7 +50,7 @@ from collections.abc import Callable
 import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, ShapeError, describe_value
-from autograd_rnn.core.node import NUMERIC_TYPES, Node
+from autograd_rnn.core.node import NO_PARAMS, NUMERIC_TYPES, Node
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
@@ -233,7 +233,7 @@ class Primitive:
         if needs_grad and STATE.grad_enabled:
             if self.vjps is None and self.vjp_all is None:
                 raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            out.node = Node(self, parents, values, params, data, True)
+            out.node = Node(self, parents, values, params or NO_PARAMS, data, True)
         else:
             out.node = Node(None, (), (), None, data, False)
         if STATE.listeners:
