@@ -3,8 +3,8 @@
 ``-log_softmax(y, axis=1)[rows, targets].sum()`` is recorded as four primitives
 (``log_softmax``, pick, sum, negate) and its backward, op by op, scatters the loss gradient
 into an (N, V) zero array and runs the log-softmax VJP over it (exp, sum, multiply,
-subtract). When nothing else reads the log-probabilities and ``rows`` is ``np.arange(N)``
-(no position picked twice), the forward is written out (shift, exp, sum, log) and picks the
+subtract). When nothing else reads the logits or the log-probabilities and ``rows`` is
+``np.arange(N)`` (no position picked twice), the forward is written out (shift, exp, sum, log) and picks the
 targets before normalising (``z[rows, targets] - log[:, 0]``) instead of forming the (N, V)
 log-probabilities, and the gradient reaching the logits becomes::
 
@@ -87,8 +87,8 @@ def fuse_cross_entropy(program: Program) -> None:
     for lsm in [s for s in body if s.op is LOG_SOFTMAX and s.phase == "forward"]:
         chain = _chain(lsm, readers)
         gsum = grad_of.get(id(lsm.args[0]))
-        if chain is None or gsum is None:
-            continue
+        if chain is None or gsum is None or len(gsum.args) != 1:
+            continue  # (logits read elsewhere too: their gradient has other contributions)
         pick, total, neg = chain
         g_neg = grad_of.get(id(neg.out))
         if g_neg is None:

@@ -39,16 +39,21 @@ def test_bias_folded_into_the_hoisted_projection():
     assert "matmul_all += b_h" in compiled.source
 
 
-def _xent_case(scale: float | None, rows, extra: bool):
+def _xent_case(scale: float | None, rows, extra: str | None):
+    """extra: None, or what else the loss reads ("logp": the log-probabilities, "logits")."""
     rng = np.random.default_rng(3)
     y = ar.tensor(rng.standard_normal((5, 4)), requires_grad=True, name="y")
     targets = rng.integers(0, 4, 5)
 
     def loss(y, targets):
-        logp = ar.log_softmax(y * 1.5, axis=1)
+        logits = y * 1.5
+        logp = ar.log_softmax(logits, axis=1)
         out = -logp[rows, targets].sum()
         out = out if scale is None else scale * out
-        return out + (logp * logp).sum() if extra else out
+        if extra is None:
+            return out
+        again = logp if extra == "logp" else logits
+        return out + (again * again).sum()
 
     compiled = compile_graph(loss, [y, targets])
     y.grad = None
@@ -61,14 +66,15 @@ def _xent_case(scale: float | None, rows, extra: bool):
 
 
 def test_softmax_cross_entropy_backward_is_fused():
-    source = _xent_case(None, np.arange(5), extra=False)
+    source = _xent_case(None, np.arange(5), extra=None)
     assert "g_softmax[np.arange(5), targets] -= 1.0" in source
     assert "- log[:, 0]" in source  # the targets picked before normalising: no (N, V) pass
     assert "*= g_" not in source and "np.ones_like" not in source  # unused seed dropped
-    assert "g_softmax *= g_" in _xent_case(2.0, np.arange(5), extra=False)
+    assert "g_softmax *= g_" in _xent_case(2.0, np.arange(5), extra=None)
 
 
-@pytest.mark.parametrize("rows,extra", [(np.array([0, 0, 2, 3, 3]), False), (np.arange(5), True)])
+@pytest.mark.parametrize("rows,extra", [(np.array([0, 0, 2, 3, 3]), None),
+                                        (np.arange(5), "logp"), (np.arange(5), "logits")])
 def test_cross_entropy_not_fused_when_rows_repeat_or_values_are_shared(rows, extra):
     assert "# minus the one-hot targets" not in _xent_case(None, rows, extra)
 
