@@ -4,9 +4,9 @@
 (``log_softmax``, pick, sum, negate) and its backward, op by op, scatters the loss gradient
 into an (N, V) zero array and runs the log-softmax VJP over it (exp, sum, multiply,
 subtract). When nothing else reads the logits or the log-probabilities and ``rows`` is
-``np.arange(N)`` (no position picked twice), the forward is written out (shift, exp, sum, log) and picks the
-targets before normalising (``z[rows, targets] - log[:, 0]``) instead of forming the (N, V)
-log-probabilities, and the gradient reaching the logits becomes::
+``np.arange(N)`` (no position picked twice), the forward is written out (shift, exp, sum,
+log) and picks the targets before normalising (``z[rows, targets] - log[:, 0]``) instead of
+forming the (N, V) log-probabilities, and the gradient reaching the logits becomes::
 
     g_softmax = exp / sum_                      # softmax(y), from the forward's values
     g_softmax[np.arange(N), targets] -= 1.0     # minus the one-hot targets
