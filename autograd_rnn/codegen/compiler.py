@@ -28,19 +28,17 @@ pipeline from graph to source is ``codegen.pipeline`` (see ``autograd_rnn.codege
 from __future__ import annotations
 
 import builtins
-import gc
 import inspect
 import itertools
 import linecache
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
 
 import numpy as np
 
 from autograd_rnn.codegen import pipeline
 from autograd_rnn.codegen.lower import lower
 from autograd_rnn.codegen.render import FUNCTION
-from autograd_rnn.core.state import STATE, enable_grad, lean_graph
+from autograd_rnn.core.state import STATE, collector_paused, enable_grad, lean_graph
 from autograd_rnn.core.tensor import Tensor, value_of
 
 _counter = itertools.count()
@@ -78,21 +76,6 @@ class Entry:
         if self.consts:
             args += self.consts
         return args
-
-
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while tracing and generating code: both make many
-    small objects per graph node and the collector's repeated passes over the growing heap
-    cost about a quarter of a long unroll's compile time. Reference counting still frees
-    everything; the collector is re-enabled (if it was) after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _keep_nodes(made: list) -> Callable:
@@ -180,7 +163,9 @@ class CompiledFunction:
         first_id = Tensor(0.0).id  # tensors made by fn during the trace come after
         made: list = []  # every node fn makes, alive until lowered: ``h.detach()`` refers to
         keep = _keep_nodes(made)  # h weakly, and an h read by nothing else must be recomputed
-        with _gc_paused():
+        # (the collector paused: its passes over the growing heap cost about a quarter of a
+        # long unroll's compile time)
+        with collector_paused():
             STATE.listeners.append(keep)
             try:
                 with enable_grad(), lean_graph(False):  # every value: constants are emitted

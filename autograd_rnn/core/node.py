@@ -104,6 +104,8 @@ def is_dropped(value) -> bool:
 
 
 _BOTH = (True, True)
+
+
 class _NoParams(dict):
     """The params of every node whose op has none: one shared, read-only empty dict (a dict
     per node would cost 64 bytes and, counted by the cyclic collector, make it run more

@@ -90,6 +90,21 @@ class _Lean(_Switch):
             gc.enable()
 
 
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector inside the block and re-enable it after (if
+    it was on). For code that makes many small objects per graph node (tracing, backward):
+    the collector's passes rescan every live node of a growing graph, while the graph is
+    acyclic and reference counting frees it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def no_grad() -> _Switch:
     """Run ops without recording a graph (like ``torch.no_grad``)."""
     return _Switch("grad_enabled", False)

@@ -22,8 +22,6 @@ eagerly (``_visit``).
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 
 from autograd_rnn.core.backward import add_to_leaf, reachable
@@ -32,7 +30,7 @@ from autograd_rnn.core.fastpaths import PendingSums, add_in_place, defer_outer
 from autograd_rnn.core.inplace import check_saved
 from autograd_rnn.core.lazy_edges import keep_edges, rows_edge
 from autograd_rnn.core.node import FLOAT_TYPES, DroppedValueError, Node
-from autograd_rnn.core.state import STATE
+from autograd_rnn.core.state import STATE, collector_paused
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.core.vjp import fit_gradient, input_gradients
 
@@ -64,14 +62,8 @@ class Sweep:
         """Python's cyclic garbage collector is paused meanwhile (and resumed after, if it
         was on): the sweep makes no cycles, but its automatic passes rescan every live
         node of the graph (bench/README.md, "The interpreter (issue 14)")."""
-        collecting = gc.isenabled()
-        if collecting:
-            gc.disable()
-        try:
+        with collector_paused():
             return self._sweep(roots, seeds)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _sweep(self, roots: list[Node], seeds: list) -> dict:
         for root, seed in zip(roots, seeds, strict=True):
