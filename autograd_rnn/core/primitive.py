@@ -205,13 +205,13 @@ class Primitive:
         n = len(inputs)
         if n == 2:
             a, b = inputs
-            if type(a) is Tensor or isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 pa = a.node
                 va = a._data
                 needs_grad = pa.requires_grad
             else:
                 pa, va, needs_grad = None, a, False
-            if type(b) is Tensor or isinstance(b, Tensor):
+            if isinstance(b, Tensor):
                 pb = b.node
                 vb = b._data
                 needs_grad = needs_grad or pb.requires_grad
@@ -223,7 +223,7 @@ class Primitive:
             parents = (pa, pb)
         elif n == 1:
             x = inputs[0]
-            if not (type(x) is Tensor or isinstance(x, Tensor)):  # an array (a VJP's reshape)
+            if not isinstance(x, Tensor):  # on an array (a VJP's reshape, ...)
                 return self._forward(inputs, inputs, params)
             node = x.node
             values = (x._data,)
