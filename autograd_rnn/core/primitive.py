@@ -249,7 +249,8 @@ class Primitive:
         if needs_grad and STATE.grad_enabled:
             if self.vjps is None and self.vjp_all is None:
                 raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            out.node = Node(self, parents, values, params, data, True)
+            out.node = made = _new(Node)  # ``Node(...)`` without the class call (hot)
+            _init_node(made, self, parents, values, params, data, True)
         else:
             out.node = Node(None, (), (), None, data, False)
         if STATE.listeners:
@@ -269,6 +270,7 @@ class Primitive:
 
 _SCALARS = (float, int, bool, complex, np.generic)
 _new = object.__new__
+_init_node = Node.__init__
 
 
 def _checked_output(prim: Primitive, data) -> np.ndarray:
