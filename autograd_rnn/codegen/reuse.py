@@ -9,7 +9,10 @@ the operand is a fresh array of the result's shape and dtype::
     subtract = y - shift        ->  subtract = np.subtract(y, shift, out=matmul_3)
 
 An operand that is a slice or reshape of all of such an array (``matmul_all[0:T]``) gives
-its memory too (written through that view).
+its memory too (written through that view, or, when the view is a temporary written inside
+its reader, through the nearest named array of the same shape it views)::
+
+    y = matmul_all[0:25] + b_y   ->  y = np.add(matmul_all[0:25], b_y, out=matmul_all)
 
 A value is alive while it or a view of it is read later; a loop keeps alive everything it
 reads. Same ops in the same order: results are unchanged.
@@ -58,6 +61,7 @@ def reuse_dead_arrays(program: Program) -> None:
     base: dict[int, int] = {}  # id(view) -> id(value owning its memory)
     owner: dict[int, Stmt] = {}  # id(value) -> statement making its memory
     whole: dict[int, int] = {}  # id(view) -> id(its base), for views of all of a fresh array
+    viewed: dict[int, Var] = {}  # id(view) -> the value it is a view of
     for i, item in enumerate(body):
         stmts = [*item.pre, *item.body, *item.post] if isinstance(item, Loop) else [item]
         read = [v for s in stmts for v in reads(s)]
@@ -68,8 +72,9 @@ def reuse_dead_arrays(program: Program) -> None:
             last[key] = 1 << 60 if isinstance(item, Loop) else i
         if isinstance(item, Stmt) and item.out is not None:
             first = item.args[0] if item.args else None
-            if item.op.name in _VIEWS and isinstance(first, Var):
+            if item.op.name in _VIEWS and isinstance(first, Var) and not fresh(item):
                 base[id(item.out)] = root = base.get(id(first), id(first))
+                viewed[id(item.out)] = first
                 if _whole_view(item, owner.get(root)):
                     whole[id(item.out)] = root
             elif fresh(item):
@@ -84,6 +89,8 @@ def reuse_dead_arrays(program: Program) -> None:
         if call is None:
             continue
         a = _dying_operand(item, i, owner, whole, base, last)
+        if a is not None and a.role == "temp":  # (written inside this statement: no name)
+            a = _named(a, viewed, owner, whole)
         if a is not None:
             item.op, item.args, item.params = call.op, call.args, {}  # the same call
             item.dest = holder.get(id(a), a)
@@ -96,13 +103,24 @@ def _dying_operand(item: Stmt, i: int, owner: dict, whole: dict, base: dict,
     """An operand of statement ``i`` whose memory it may write: a fresh array of the
     result's shape and dtype (or a view of all of one) read for the last time here, that no
     other operand views."""
-    for a in item.args:  # (a temporary may be written inside its reader: not it)
-        if not (isinstance(a, Var) and a.role != "temp" and a.shape == item.out.shape
-                and a.dtype == item.out.dtype):
+    for a in item.args:  # (a temporary computed inside its reader: not it; a view: `_named`)
+        if not (isinstance(a, Var) and (a.role != "temp" or id(a) in whole)
+                and a.shape == item.out.shape and a.dtype == item.out.dtype):
             continue
         root = id(a) if id(a) in owner else whole.get(id(a))
         if root is not None and last.get(root) == i and not any(
                 b is not a and isinstance(b, Var) and base.get(id(b), id(b)) == root
                 for b in item.args):
             return a
+    return None
+
+
+def _named(view: Var, viewed: dict, owner: dict, whole: dict) -> Var | None:
+    """The first named value up the chain of views from the temporary ``view`` that has its
+    shape and all of its memory (None if there is none)."""
+    v = viewed.get(id(view))
+    while v is not None:
+        if v.role != "temp" and v.shape == view.shape and (id(v) in owner or id(v) in whole):
+            return v
+        v = viewed.get(id(v))
     return None
