@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -73,6 +74,9 @@ class Adam(Optimizer):
 
     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
     p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+
+    computed as PyTorch does, in the algebraically equal form with one pass over the arrays
+    fewer: p <- p - c m / (sqrt(v) + eps sqrt(1 - b2^t)), c = lr sqrt(1 - b2^t) / (1 - b1^t).
     """
 
     slots = ("m", "v")
@@ -90,11 +94,15 @@ class Adam(Optimizer):
         hyper, t = self.hyper, self.step_count
         b1, b2 = hyper["beta1"], hyper["beta2"]
         m, v, out = self.state["m"][i], self.state["v"][i], self._buffer(i, 0, g)
-        _decay_into(m, b1, g, out, squared=False)
-        _decay_into(v, b2, g, out, squared=True)
-        np.divide(v, 1 - b2**t, out=out)  # v_hat
-        np.sqrt(out, out=out)
-        out += hyper["eps"]
-        np.divide(m, out, out=out)  # m / (sqrt(v_hat) + eps)
-        out *= hyper["lr"] / (1 - b1**t)  # times lr / (1 - b1^t): lr m_hat / (...)
+        m *= b1  # (the two decays written out: this runs per parameter per step)
+        m += np.multiply(g, 1 - b1, out=out)
+        v *= b2
+        np.multiply(g, 1 - b2, out=out)
+        out *= g
+        v += out
+        root = math.sqrt(1 - b2**t)
+        np.sqrt(v, out=out)
+        out += hyper["eps"] * root  # sqrt(v) + eps sqrt(1 - b2^t)
+        np.divide(m, out, out=out)
+        out *= hyper["lr"] * root / (1 - b1**t)
         return out

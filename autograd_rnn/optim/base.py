@@ -98,9 +98,11 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.step_inplace: got {len(grads)} gradients "
                              f"for {len(self.params)} parameters")
         self.step_count += 1
-        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+        decay, update, params = self.hyper.get("weight_decay", 0.0), self._update, self.params
+        for i, g in enumerate(grads):  # (the per-parameter path stays short: tiny steps pay it)
             if g is None:
                 continue
+            p = params[i]
             value = value_of(p)
             if p.node.state:  # a recorded op saved it or user code holds it: a copy, once
                 value = value.copy()
@@ -108,7 +110,7 @@ class Optimizer:
             if g.shape != value.shape:
                 raise ValueError(f"{type(self).__name__}.step_inplace: gradient {i} has shape "
                                  f"{g.shape} but parameter {i} has shape {value.shape}")
-            np.subtract(value, self._update(i, self._decayed(i, g, value)), out=value)
+            np.subtract(value, update(i, self._decayed(i, g, value) if decay else g), out=value)
 
     def _decayed(self, i: int, g: np.ndarray, value: np.ndarray) -> np.ndarray:
         """g + wd * value (the L2 penalty wd/2 * |p|^2 folded into the gradient), in a
