@@ -23,8 +23,8 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        sum_sq, out = self.state["sum_sq"][i], self._buffer(i, 0, g)
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
+        (sum_sq,) = slots
         sum_sq += np.multiply(g, g, out=out)  # G + g^2
         return _scaled_step(self, g, sum_sq, out)
 
@@ -63,8 +63,8 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        avg, out = self.state["square_avg"][i], self._buffer(i, 0, g)
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
+        (avg,) = slots
         _decay_into(avg, self.hyper["alpha"], g, out, squared=True)
         return _scaled_step(self, g, avg, out)
 
@@ -90,11 +90,11 @@ class Adam(Optimizer):
                 raise ValueError(f"Adam: {name} must be in [0, 1), got {b!r}")
         super().__init__(params, lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
         hyper, t = self.hyper, self.step_count
         b1, b2 = hyper["beta1"], hyper["beta2"]
-        m, v, out = self.state["m"][i], self.state["v"][i], self._buffer(i, 0, g)
-        m *= b1  # (the two decays written out: this runs per parameter per step)
+        m, v = slots
+        m *= b1
         m += np.multiply(g, 1 - b1, out=out)
         v *= b2
         np.multiply(g, 1 - b2, out=out)
