@@ -106,10 +106,11 @@ def is_dropped(value) -> bool:
 _BOTH = (True, True)
 
 
-class _NoParams(dict):
-    """The params of every node whose op has none: one shared, read-only empty dict (a dict
-    per node would cost 64 bytes and, counted by the cyclic collector, make it run more
-    often). Copies (pickle, deepcopy) are the same object."""
+class FrozenParams(dict):
+    """Read-only params shared by many nodes: ``NO_PARAMS`` (every op without parameters; a
+    dict per node would cost 64 bytes and, counted by the cyclic collector, make it run more
+    often) and getitem's params of a repeated basic index (``ops/methods.py``). Copies
+    (pickle, deepcopy) are read-only too; an empty one is ``NO_PARAMS`` itself."""
 
     __slots__ = ()
 
@@ -117,16 +118,17 @@ class _NoParams(dict):
         raise TypeError("a node's params are read-only")
 
     __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _read_only
+    __ior__ = _read_only
 
     def __reduce__(self):
-        return (_no_params, ())
+        return (_frozen_params, (dict(self),))
 
 
-def _no_params() -> _NoParams:
-    return NO_PARAMS
+def _frozen_params(items: dict) -> FrozenParams:
+    return FrozenParams(items) if items else NO_PARAMS
 
 
-NO_PARAMS = _NoParams()
+NO_PARAMS = FrozenParams()
 
 
 class Node:
@@ -137,8 +139,8 @@ class Node:
         parents: parent nodes, one per op input (``None`` for a constant input).
         args: the input values the VJPs receive (``Dropped`` where not kept; ``None``
             after ``backward(retain_graph=False)`` freed them).
-        params: the op's static keyword parameters (``NO_PARAMS``, a shared read-only empty
-            dict, when none).
+        params: the op's static keyword parameters, a dict (read-only ``FrozenParams`` when
+            shared by many nodes: ``NO_PARAMS`` when none, a repeated gate slice's index).
         value: the op's output (or the leaf's value), or ``Dropped``.
         id, scope, name: creation order, ``ar.scope`` path, optional label.
         requires_grad: whether gradients flow to this node.
@@ -168,7 +170,10 @@ class Node:
             self.args, self.value, self.state = inputs, value, 0
             self.id = _tick()
             return
-        positions, drop = op._layouts.get(len(inputs)) or op._layout(len(inputs))
+        try:
+            positions, drop = op._layouts[len(inputs)]
+        except KeyError:
+            positions, drop = op._layout(len(inputs))
         for i in positions:  # these values must not change until backward
             parent = parents[i]
             if parent is not None and parent.state != SAVED:
@@ -179,11 +184,12 @@ class Node:
                 else:
                     parent.state = SAVED
         self.id = _tick()  # after a change note_saved dated: this node saw the new value
-        self.state = SAVED if op.saves_out else 0
+        saves_out = op.saves_out
+        self.state = SAVED if saves_out else 0
         if not STATE.lean or STATE.listeners:  # a full graph (traces always see one)
             self.args, self.value = inputs, value
             return
-        self.value = value if op.saves_out else (
+        self.value = value if saves_out else (
             value.dtype is F64 and MARKERS.get(value.shape) or dropped(value))
         # a dropped input that is a tensor's gets its node's own value (a marker, or the
         # array that node keeps anyway: no copy); a dropped constant gets a marker

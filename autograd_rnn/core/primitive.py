@@ -191,26 +191,42 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *inputs, **params):
-        # Hot path (runs once per node): unrolled for the common one- and two-input ops.
+        """``op(x, y, axis=...)``: ``apply`` with the op's keyword defaults filled in."""
         if self.defaults:
             params = {**self.defaults, **params}
+        return self.apply(inputs, params or NO_PARAMS)
+
+    def apply(self, inputs: tuple, params: dict = NO_PARAMS):
+        """The op on ``inputs`` (tensors, arrays, numbers) with all its static parameters in
+        ``params`` (keyword defaults included; ``NO_PARAMS`` for none): a tensor recording a
+        node if an input is a tensor, else the plain value. The operators (``x * y``,
+        ``x[i]``) call it directly, without ``__call__``'s argument packing."""
+        # Hot path (runs once per node): unrolled for the common one- and two-input ops.
         n = len(inputs)
         if n == 2:
             a, b = inputs
-            ta = isinstance(a, Tensor)
-            tb = isinstance(b, Tensor)
-            if not (ta or tb):
+            if type(a) is Tensor or isinstance(a, Tensor):
+                pa = a.node
+                va = a._data
+                needs_grad = pa.requires_grad
+            else:
+                pa, va, needs_grad = None, a, False
+            if type(b) is Tensor or isinstance(b, Tensor):
+                pb = b.node
+                vb = b._data
+                needs_grad = needs_grad or pb.requires_grad
+            elif pa is None:
                 return self._forward(inputs, inputs, params)
-            pa = a.node if ta else None
-            pb = b.node if tb else None
-            values = (a._data if ta else a, b._data if tb else b)
+            else:
+                pb, vb = None, b
+            values = (va, vb)
             parents = (pa, pb)
-            needs_grad = (ta and pa.requires_grad) or (tb and pb.requires_grad)
         elif n == 1:
-            if not isinstance(inputs[0], Tensor):  # on an array (a VJP's reshape, ...)
+            x = inputs[0]
+            if not (type(x) is Tensor or isinstance(x, Tensor)):  # an array (a VJP's reshape)
                 return self._forward(inputs, inputs, params)
-            node = inputs[0].node
-            values = (inputs[0]._data,)
+            node = x.node
+            values = (x._data,)
             parents = (node,)
             needs_grad = node.requires_grad
         else:
@@ -233,7 +249,7 @@ class Primitive:
         if needs_grad and STATE.grad_enabled:
             if self.vjps is None and self.vjp_all is None:
                 raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            out.node = Node(self, parents, values, params or NO_PARAMS, data, True)
+            out.node = Node(self, parents, values, params, data, True)
         else:
             out.node = Node(None, (), (), None, data, False)
         if STATE.listeners:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_rnn.core.node import FrozenParams
 from autograd_rnn.core.tensor import Tensor
 from autograd_rnn.ops import elementwise as ew
 from autograd_rnn.ops import linalg, reduce
@@ -27,42 +28,42 @@ def tensor_method(function: Callable) -> Callable:
 # ----- arithmetic operators ---------------------------------------------------------------
 @tensor_method
 def __add__(self, other):
-    return ew.add(self, other)
+    return ew.add.apply((self, other))
 
 
 @tensor_method
 def __radd__(self, other):
-    return ew.add(other, self)
+    return ew.add.apply((other, self))
 
 
 @tensor_method
 def __sub__(self, other):
-    return ew.subtract(self, other)
+    return ew.subtract.apply((self, other))
 
 
 @tensor_method
 def __rsub__(self, other):
-    return ew.subtract(other, self)
+    return ew.subtract.apply((other, self))
 
 
 @tensor_method
 def __mul__(self, other):
-    return ew.multiply(self, other)
+    return ew.multiply.apply((self, other))
 
 
 @tensor_method
 def __rmul__(self, other):
-    return ew.multiply(other, self)
+    return ew.multiply.apply((other, self))
 
 
 @tensor_method
 def __truediv__(self, other):
-    return ew.divide(self, other)
+    return ew.divide.apply((self, other))
 
 
 @tensor_method
 def __rtruediv__(self, other):
-    return ew.divide(other, self)
+    return ew.divide.apply((other, self))
 
 
 @tensor_method
@@ -74,22 +75,22 @@ def __pow__(self, exponent):
 
 @tensor_method
 def __neg__(self):
-    return ew.negative(self)
+    return ew.negative.apply((self,))
 
 
 @tensor_method
 def __matmul__(self, other):
-    return linalg.matmul(self, other)
+    return linalg.matmul.apply((self, other))
 
 
 @tensor_method
 def __rmatmul__(self, other):
-    return linalg.matmul(other, self)
+    return linalg.matmul.apply((other, self))
 
 
 @tensor_method
 def __getitem__(self, index):
-    return shape_ops.getitem(self, index=_plain_index(index))
+    return shape_ops.getitem.apply((self,), _index_params(index))
 
 
 # ----- methods ------------------------------------------------------------------------------
@@ -110,32 +111,32 @@ def max(self, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
 
 @tensor_method
 def exp(self):
-    return ew.exp(self)
+    return ew.exp.apply((self,))
 
 
 @tensor_method
 def log(self):
-    return ew.log(self)
+    return ew.log.apply((self,))
 
 
 @tensor_method
 def tanh(self):
-    return ew.tanh(self)
+    return ew.tanh.apply((self,))
 
 
 @tensor_method
 def sigmoid(self):
-    return ew.sigmoid(self)
+    return ew.sigmoid.apply((self,))
 
 
 @tensor_method
 def relu(self):
-    return ew.relu(self)
+    return ew.relu.apply((self,))
 
 
 @tensor_method
 def abs(self):  # noqa: A001 (NumPy's name)
-    return ew.abs(self)
+    return ew.abs.apply((self,))
 
 
 @tensor_method
@@ -167,6 +168,39 @@ def _axis(axis: Any) -> Any:
     if isinstance(axis, list):
         return tuple(axis)
     return axis
+
+
+# getitem's params per basic index seen (a gate slice x[:, a:b] is taken every timestep)
+_INDEX_PARAMS: dict = {}
+
+
+def _index_params(index: Any) -> dict:
+    """getitem's params ``{"index": ...}`` for ``index``. A basic index (a slice, int, None
+    or ``...``, or a tuple of them, with int or None slice bounds) gets one shared
+    read-only dict per distinct index: a recorded graph then holds no index objects of its
+    own per getitem node (a tuple of slices is four objects per node for the cyclic
+    garbage collector to scan again and again while the graph grows)."""
+    parts = index if type(index) is tuple else (index,)
+    key = []
+    for part in parts:
+        kind = type(part)
+        if kind is slice:
+            start, stop, step = part.start, part.stop, part.step
+            if not ((start is None or type(start) is int) and (stop is None or type(stop) is int)
+                    and (step is None or type(step) is int)):
+                return {"index": _plain_index(index)}
+            key.append((start, stop, step))
+        elif kind is int or part is None or part is Ellipsis:
+            key.append(part)
+        else:  # arrays, lists, tensors, NumPy ints: an index of its own
+            return {"index": _plain_index(index)}
+    key = (type(index) is tuple, *key)
+    params = _INDEX_PARAMS.get(key)
+    if params is None:
+        if len(_INDEX_PARAMS) >= 4096:
+            _INDEX_PARAMS.clear()
+        params = _INDEX_PARAMS[key] = FrozenParams(index=index)
+    return params
 
 
 def _plain_index(index: Any) -> Any:
