@@ -146,3 +146,13 @@ def test_flat_steps_equal_per_parameter_steps_through_missing_gradients_and_load
             assert np.array_equal(value_of(p), value_of(q)), step
     sa, sb = rebinding.state_dict(), inplace.state_dict()
     assert all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_large_parameters_are_updated_one_by_one():
+    from autograd_rnn.optim.flat import MEAN_SIZE_LIMIT
+
+    rng = np.random.default_rng(6)
+    big = ar.tensor(rng.standard_normal((MEAN_SIZE_LIMIT + 1,)), requires_grad=True)
+    opt = make_optimizer("adam", [big])
+    opt.step_inplace([rng.standard_normal(big.shape)])
+    assert opt.state["m"][0].base is None  # the slot's own array: no flat layout
