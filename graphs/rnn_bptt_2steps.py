@@ -45,10 +45,11 @@ def forward_backward(x, targets, W_x, W_h, b_h, W_y, b_y):
     y = matmul + b_y
     shift = y.max(axis=1, keepdims=True)  # log_softmax, written out
     z = y - shift
+    picked = z[np.arange(4), targets]  # the targets' shifted logits (before the exp)
     exp = np.exp(z)
     sum_exp = exp.sum(axis=1, keepdims=True)
     log = np.log(sum_exp)
-    getitem = z[np.arange(4), targets] - log[:, 0]  # the targets' log-probabilities
+    getitem = picked - log[:, 0]  # the targets' log-probabilities
     sum_ = getitem.sum()
     loss = -sum_
     # ----- backward (reverse topological order) -----

@@ -20,6 +20,7 @@ from autograd_rnn.codegen.symbolic import (
     evaluate,
     index_source,
     literal_index,
+    primary,
     render,
 )
 
@@ -95,10 +96,14 @@ def _effect_line(stmt: Stmt, inlined: dict) -> str:
 
 
 def _call_line(stmt: Stmt, inlined: dict, dest: str) -> str:
-    """``np.<ufunc>(args, out=dest)`` (``np.dot`` for a product of matrices)."""
-    args = ", ".join(render(a) for a in symbols(stmt.args, inlined))
+    """``np.<ufunc>(args, out=dest)``; a product of matrices as ``a.dot(b, out=dest)`` (the
+    array method: ``np.dot`` first runs NumPy's ``__array_function__`` dispatch, a Python
+    call, which a tiny recurrent step pays at every timestep)."""
+    args = symbols(stmt.args, inlined)
     name = stmt.op.ufunc.__name__
-    return f"np.{'dot' if name == 'matmul' else name}({args}, out={dest})"
+    if name == "matmul":
+        return f"{primary(args[0])}.dot({render(args[1])}, out={dest})"
+    return f"np.{name}({', '.join(render(a) for a in args)}, out={dest})"
 
 
 def statement_lines(stmt: Stmt, inlined: dict, target: str | None = None,

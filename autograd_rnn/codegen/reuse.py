@@ -9,10 +9,20 @@ the operand is a fresh array of the result's shape and dtype::
     subtract = y - shift        ->  subtract = np.subtract(y, shift, out=matmul_3)
 
 An operand that is a slice or reshape of all of such an array (``matmul_all[0:T]``) gives
-its memory too (written through that view).
+its memory too (written through that view, or, when the view is a temporary written inside
+its reader, through the nearest named array of the same shape it views)::
 
-A value is alive while it or a view of it is read later; a loop keeps alive everything it
-reads. Same ops in the same order: results are unchanged.
+    y = matmul_all[0:25] + b_y   ->  y = np.add(matmul_all[0:25], b_y, out=matmul_all)
+
+The statements a loop runs once before or after its steps (``pre``, ``post``: hoisted
+work such as ``1 - h * h`` of all steps) are straight-line code too. A temporary operand
+that dies (otherwise written inside its reader) gets a line and a name of its own::
+
+    g_h_3 = 1 - h[1:26] * h[1:26]   ->  g_h = h[1:26] * h[1:26]
+                                        g_h_3 = np.subtract(1.0, g_h, out=g_h)
+
+A value is alive while it or a view of it is read later; a loop keeps alive everything its
+steps read or write. Same ops in the same order: results are unchanged.
 """
 
 from __future__ import annotations
@@ -48,42 +58,82 @@ def _whole_view(view: Stmt, owner: Stmt | None) -> bool:
     return view.op.name == "reshape" or (view.op.name == "getitem" and not fresh(view))
 
 
+def _units(body: list) -> list:
+    """The program in execution order: each straight-line statement (loops' ``pre`` and
+    ``post`` statements included) and, for each loop, the loop itself (its body)."""
+    out: list = []
+    for item in body:
+        if isinstance(item, Loop):
+            out += [*item.pre, item, *item.post]
+        else:
+            out.append(item)
+    return out
+
+
+def _loop_reads(loop: Loop) -> list[Var]:
+    """What a loop's body reads or writes: its operands, its carries' initial values, the
+    per-step arrays it stores rows into and every destination (kept alive for good)."""
+    read = [v for s in loop.body for v in reads(s)]
+    read += [v for init in loop.carries.values() for v in vars_in(init)]
+    read += list(vars_in(list(loop.stored.values())))
+    return read + [v for s in loop.body if s.dest is not None for v in vars_in(s.dest)]
+
+
+class _Memory:
+    """Who owns which memory and when each is read last, over ``units`` (``_units``)."""
+
+    def __init__(self, program: Program, units: list) -> None:
+        self.last: dict[int, int] = {}  # id(base value) -> last unit reading it (or a view)
+        self.base: dict[int, int] = {}  # id(view) -> id(value owning its memory)
+        self.owner: dict[int, Stmt] = {}  # id(value) -> statement making its memory
+        self.whole: dict[int, int] = {}  # id(view) -> id(its base): views of all of a fresh array
+        self.viewed: dict[int, Var] = {}  # id(view) -> the value it is a view of
+        last, base = self.last, self.base
+        for i, item in enumerate(units):
+            if isinstance(item, Loop):  # (everything a loop touches stays)
+                for v in _loop_reads(item):
+                    last[base.get(id(v), id(v))] = 1 << 60
+                continue
+            for v in reads(item):
+                last[base.get(id(v), id(v))] = i
+            if item.out is not None:
+                self._made(item)
+        for v in vars_in((program.output, program.grads)):
+            last[base.get(id(v), id(v))] = 1 << 60
+
+    def _made(self, item: Stmt) -> None:
+        first = item.args[0] if item.args else None
+        if item.op.name in _VIEWS and isinstance(first, Var) and not fresh(item):
+            self.base[id(item.out)] = root = self.base.get(id(first), id(first))
+            self.viewed[id(item.out)] = first
+            if _whole_view(item, self.owner.get(root)):
+                self.whole[id(item.out)] = root
+        elif fresh(item):
+            self.owner[id(item.out)] = item
+
+
 def reuse_dead_arrays(program: Program) -> None:
-    """Give straight-line elementwise statements the memory of a dying operand (in
-    programs with loops; a short unroll stays one plain expression per op, for reading)."""
-    body = program.body
-    if not any(isinstance(item, Loop) for item in body):
+    """Give straight-line elementwise statements (a loop's ``pre`` and ``post`` too) the
+    memory of a dying operand (in programs with loops; a short unroll stays one plain
+    expression per op, for reading)."""
+    if not any(isinstance(item, Loop) for item in program.body):
         return
-    last: dict[int, int] = {}  # id(base value) -> last statement reading it (or a view)
-    base: dict[int, int] = {}  # id(view) -> id(value owning its memory)
-    owner: dict[int, Stmt] = {}  # id(value) -> statement making its memory
-    whole: dict[int, int] = {}  # id(view) -> id(its base), for views of all of a fresh array
-    for i, item in enumerate(body):
-        stmts = [*item.pre, *item.body, *item.post] if isinstance(item, Loop) else [item]
-        read = [v for s in stmts for v in reads(s)]
-        if isinstance(item, Loop):  # (a carry's initial value is read by the loop too)
-            read += [v for init in item.carries.values() for v in vars_in(init)]
-        for v in read:
-            key = base.get(id(v), id(v))
-            last[key] = 1 << 60 if isinstance(item, Loop) else i
-        if isinstance(item, Stmt) and item.out is not None:
-            first = item.args[0] if item.args else None
-            if item.op.name in _VIEWS and isinstance(first, Var):
-                base[id(item.out)] = root = base.get(id(first), id(first))
-                if _whole_view(item, owner.get(root)):
-                    whole[id(item.out)] = root
-            elif fresh(item):
-                owner[id(item.out)] = item
-    for v in vars_in((program.output, program.grads)):
-        last[base.get(id(v), id(v))] = 1 << 60
+    units = _units(program.body)
+    memory = _Memory(program, units)
+    owner = memory.owner
     holder: dict[int, Var] = {}  # id(value) -> the array it lives in
-    for i, item in enumerate(body):
+    for i, item in enumerate(units):
         if not isinstance(item, Stmt):
             continue
         call = _single_call(item)
         if call is None:
             continue
-        a = _dying_operand(item, i, owner, whole, base, last)
+        a = _dying_operand(item, i, owner, memory.whole, memory.base, memory.last)
+        if a is not None and a.role == "temp":  # (written inside this statement: no name)
+            if id(a) in owner:
+                a.role = "value"  # computed on its own line, named, then written over
+            else:
+                a = _named(a, memory.viewed, owner, memory.whole)
         if a is not None:
             item.op, item.args, item.params = call.op, call.args, {}  # the same call
             item.dest = holder.get(id(a), a)
@@ -96,8 +146,8 @@ def _dying_operand(item: Stmt, i: int, owner: dict, whole: dict, base: dict,
     """An operand of statement ``i`` whose memory it may write: a fresh array of the
     result's shape and dtype (or a view of all of one) read for the last time here, that no
     other operand views."""
-    for a in item.args:  # (a temporary may be written inside its reader: not it)
-        if not (isinstance(a, Var) and a.role != "temp" and a.shape == item.out.shape
+    for a in item.args:
+        if not (isinstance(a, Var) and a.shape == item.out.shape
                 and a.dtype == item.out.dtype):
             continue
         root = id(a) if id(a) in owner else whole.get(id(a))
@@ -105,4 +155,15 @@ def _dying_operand(item: Stmt, i: int, owner: dict, whole: dict, base: dict,
                 b is not a and isinstance(b, Var) and base.get(id(b), id(b)) == root
                 for b in item.args):
             return a
+    return None
+
+
+def _named(view: Var, viewed: dict, owner: dict, whole: dict) -> Var | None:
+    """The first named value up the chain of views from the temporary ``view`` that has its
+    shape and all of its memory (None if there is none)."""
+    v = viewed.get(id(view))
+    while v is not None:
+        if v.role != "temp" and v.shape == view.shape and (id(v) in owner or id(v) in whole):
+            return v
+        v = viewed.get(id(v))
     return None

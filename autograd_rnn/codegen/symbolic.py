@@ -198,6 +198,11 @@ def _wrap(value, at_least: int) -> str:
     return f"({text})" if precedence(value) < at_least else text
 
 
+def primary(value) -> str:
+    """Source of ``value`` fit to have an attribute read on it (parenthesised if needed)."""
+    return _wrap(value, _PRIMARY)
+
+
 def render(value) -> str:
     """Python source of an expression (or of a literal)."""
     if not isinstance(value, Sym):

@@ -47,7 +47,7 @@ from autograd_rnn.codegen.ir import (
 
 ELEMENTWISE = {"add", "subtract", "multiply", "divide", "negative", "power", "exp", "log",
                "tanh", "sigmoid", "relu", "abs", "gsum", "greater", "equal", "sign", "where"}
-PICK_ALL = Op("pick", lambda z, log, *, index, rows: z[index] - log[:, rows, 0])
+MINUS_LOG_ALL = Op("minus_log", lambda picked, log, *, rows: picked - log[:, rows, 0])
 
 
 class _Cannot(Exception):
@@ -178,10 +178,8 @@ class Vectorizer:
             self._matmul(s, args)
         elif name in ("getitem", "reshape", "transpose"):
             self._shape_op(s, args)
-        elif name == "pick":
-            index = self._index(s.params["index"])
-            self._new(s, PICK_ALL, [a for a, _ in args], {"index": index,
-                                                          "rows": s.params["rows"]})
+        elif name == "minus_log":  # (xent: the picked logits minus their row's log-sum)
+            self._new(s, MINUS_LOG_ALL, [a for a, _ in args], {"rows": s.params["rows"]})
         else:
             raise _Cannot(name)
         return None

@@ -5,8 +5,10 @@
 into an (N, V) zero array and runs the log-softmax VJP over it (exp, sum, multiply,
 subtract). When nothing else reads the logits or the log-probabilities and ``rows`` is
 ``np.arange(N)`` (no position picked twice), the forward is written out (shift, exp, sum,
-log) and picks the targets before normalising (``z[rows, targets] - log[:, 0]``) instead of
-forming the (N, V) log-probabilities, and the gradient reaching the logits becomes::
+log) and picks the targets' shifted logits before the exp (``picked = z[rows, targets]``,
+so the exp may overwrite ``z``, as a hand-written loop does) and normalises only them
+(``picked - log[:, 0]``) instead of forming the (N, V) log-probabilities, and the gradient
+reaching the logits becomes::
 
     g_softmax = exp / sum_                      # softmax(y), from the forward's values
     g_softmax[np.arange(N), targets] -= 1.0     # minus the one-hot targets
@@ -18,13 +20,14 @@ Results agree with the op-by-op gradient to rounding.
 from __future__ import annotations
 
 from autograd_rnn.codegen import extra_ops
-from autograd_rnn.codegen.ir import Const, Op, Program, Stmt, Var, reads
+from autograd_rnn.codegen.ir import Const, Op, Program, Stmt, Var, reads, vars_in
 from autograd_rnn.codegen.sums import scatter_index_kind
 from autograd_rnn.core.primitive import REGISTRY
 
 LOG_SOFTMAX, MAX, SUBTRACT, EXP, SUM, LOG = (
     REGISTRY[name] for name in ("log_softmax", "max", "subtract", "exp", "sum", "log"))
-PICK = Op("pick", lambda z, log, *, index, rows: z[index] - log[rows, 0])
+GETITEM = REGISTRY["getitem"]
+MINUS_LOG = Op("minus_log", lambda picked, log, *, rows: picked - log[rows, 0])
 
 
 def _readers(body: list) -> dict[int, list[Stmt]]:
@@ -93,14 +96,20 @@ def fuse_cross_entropy(program: Program) -> None:
         g_neg = grad_of.get(id(neg.out))
         if g_neg is None:
             continue
-        shift, z, ex, s, log = written = _written_out(lsm)
-        at = body.index(lsm)  # (lsm itself is left to dead-code removal)
-        body[at:at] = written
+        shift, z, ex, s, log = _written_out(lsm)
+        index = pick.params["index"]
+        picked = Stmt(Var(pick.out.shape, pick.out.dtype, "picked", pick.out.t), GETITEM,
+                      (z.out,), {"index": index}, lsm.scope, "forward",
+                      "the targets' shifted logits (before the exp)")
+        # after lsm and the index's operands (lsm itself is left to dead-code removal)
+        made = {id(x.out): k for k, x in enumerate(body) if x.out is not None}
+        at = max([body.index(lsm)] + [made[id(v)] + 1 for v in vars_in(index) if id(v) in made])
+        body[at:at] = [shift, z, picked, ex, s, log]
         _backward(body, gsum, ex, s, pick, g_neg, seed)
-        rows, _ = pick.params["index"]
+        rows, _ = index
         first = isinstance(rows, Const) and rows.value.shape[0] == lsm.out.shape[0]
-        pick.op, pick.args = PICK, (z.out, log.out)
-        pick.params = {"index": pick.params["index"], "rows": slice(None) if first else rows}
+        pick.op, pick.args = MINUS_LOG, (picked.out, log.out)
+        pick.params = {"rows": slice(None) if first else rows}
         pick.comment = "the targets' log-probabilities"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -22,8 +23,8 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        sum_sq, out = self.state["sum_sq"][i], self._buffer(i, 0, g)
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
+        (sum_sq,) = slots
         sum_sq += np.multiply(g, g, out=out)  # G + g^2
         return _scaled_step(self, g, sum_sq, out)
 
@@ -62,8 +63,8 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        avg, out = self.state["square_avg"][i], self._buffer(i, 0, g)
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
+        (avg,) = slots
         _decay_into(avg, self.hyper["alpha"], g, out, squared=True)
         return _scaled_step(self, g, avg, out)
 
@@ -73,6 +74,9 @@ class Adam(Optimizer):
 
     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
     p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+
+    computed as PyTorch does, in the algebraically equal form with one pass over the arrays
+    fewer: p <- p - c m / (sqrt(v) + eps sqrt(1 - b2^t)), c = lr sqrt(1 - b2^t) / (1 - b1^t).
     """
 
     slots = ("m", "v")
@@ -86,15 +90,19 @@ class Adam(Optimizer):
                 raise ValueError(f"Adam: {name} must be in [0, 1), got {b!r}")
         super().__init__(params, lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
         hyper, t = self.hyper, self.step_count
         b1, b2 = hyper["beta1"], hyper["beta2"]
-        m, v, out = self.state["m"][i], self.state["v"][i], self._buffer(i, 0, g)
-        _decay_into(m, b1, g, out, squared=False)
-        _decay_into(v, b2, g, out, squared=True)
-        np.divide(v, 1 - b2**t, out=out)  # v_hat
-        np.sqrt(out, out=out)
-        out += hyper["eps"]
-        np.divide(m, out, out=out)  # m / (sqrt(v_hat) + eps)
-        out *= hyper["lr"] / (1 - b1**t)  # times lr / (1 - b1^t): lr m_hat / (...)
+        m, v = slots
+        m *= b1
+        m += np.multiply(g, 1 - b1, out=out)
+        v *= b2
+        np.multiply(g, 1 - b2, out=out)
+        out *= g
+        v += out
+        root = math.sqrt(1 - b2**t)
+        np.sqrt(v, out=out)
+        out += hyper["eps"] * root  # sqrt(v) + eps sqrt(1 - b2^t)
+        np.divide(m, out, out=out)
+        out *= hyper["lr"] * root / (1 - b1**t)
         return out

@@ -1,12 +1,12 @@
 """The ``Optimizer`` base class: a list of parameters, per-parameter state slots, and a
 state dict made of plain NumPy arrays (so it can be saved with ``allow_pickle=False``).
 
-Subclasses name their hyperparameters and slots and implement ``_update``:
+Subclasses name their hyperparameters and slots and implement ``_rule``:
 
     new_param = param - lr * direction(grad, slots)
 
-``_update`` computes the amount to subtract in place (the slots are changed in place, the
-amount is written into a buffer kept per parameter), so one update rule serves two paths:
+``_rule`` computes the amount to subtract, elementwise, in place (the slots are changed in
+place, the amount is written into a buffer), so one update rule serves two paths:
 
 - ``step()`` (the interpreter's): reads ``p.grad`` and rebinds ``param.data`` to a new array
   instead of writing in place, so any graph still holding the old values (for a diagram,
@@ -14,7 +14,8 @@ amount is written into a buffer kept per parameter), so one update rule serves t
   recorded with (``core/inplace.py``);
 - ``step_inplace(grads)`` (compiled training): subtracts from the parameter arrays in place
   and allocates nothing after its first call, as a hand-written loop does (a parameter some
-  recorded op saved is rebound to a copy first, once, so no graph sees the change).
+  recorded op saved is rebound to a copy first, once, so no graph sees the change); the
+  rule runs once on all parameters laid end to end (``optim/flat.py``).
 
 Both give bit-identical parameters for the same gradients (same operations, same order).
 """
@@ -27,6 +28,7 @@ import numpy as np
 
 from autograd_rnn.core.inplace import rebind
 from autograd_rnn.core.tensor import Tensor, value_of
+from autograd_rnn.optim.flat import FlatLayout, layout_for
 
 
 class Optimizer:
@@ -61,6 +63,7 @@ class Optimizer:
         self.state = {s: [np.zeros_like(p.data) for p in self.params] for s in self.slots}
         self.step_count = 0
         self._buffers: dict[tuple[int, int], np.ndarray] = {}  # (param, k) -> scratch array
+        self._flat: FlatLayout | None = None  # step_inplace's flat state (optim/flat.py)
 
     @property
     def lr(self) -> float:
@@ -93,22 +96,39 @@ class Optimizer:
         Allocates nothing after the first call (the buffers are kept); the parameters end
         up bit-identical to what ``step()`` with the same gradients gives. A parameter whose
         array a recorded op saved (or user code got through ``.data``) is first rebound to
-        a copy, so no graph and no held array sees the change (``core/inplace.py``)."""
+        a copy, so no graph and no held array sees the change (``core/inplace.py``). When
+        every parameter has a gradient (no weight decay, one dtype) the rule runs once on
+        all of them laid end to end (``optim/flat.py``): the same elementwise numbers."""
         if len(grads) != len(self.params):
             raise ValueError(f"{type(self).__name__}.step_inplace: got {len(grads)} gradients "
                              f"for {len(self.params)} parameters")
         self.step_count += 1
+        values = []
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            if g is None:
-                continue
             value = value_of(p)
-            if p.node.state:  # a recorded op saved it or user code holds it: a copy, once
-                value = value.copy()
-                rebind(p, value)
-            if g.shape != value.shape:
-                raise ValueError(f"{type(self).__name__}.step_inplace: gradient {i} has shape "
-                                 f"{g.shape} but parameter {i} has shape {value.shape}")
-            np.subtract(value, self._update(i, self._decayed(i, g, value)), out=value)
+            if g is not None:
+                if p.node.state:  # a recorded op saved it or user code holds it: a copy, once
+                    value = value.copy()
+                    rebind(p, value)
+                if g.shape != value.shape:
+                    raise ValueError(f"{type(self).__name__}.step_inplace: gradient {i} has "
+                                     f"shape {g.shape} but parameter {i} has shape "
+                                     f"{value.shape}")
+            values.append(value)
+        decay = self.hyper.get("weight_decay", 0.0)
+        flat = None if decay else layout_for(self, self._flat, grads, values)
+        if flat is None or not flat.usable:
+            for i, (g, value) in enumerate(zip(grads, values, strict=True)):
+                if g is not None:
+                    amount = self._update(i, self._decayed(i, g, value) if decay else g)
+                    np.subtract(value, amount, out=value)
+            return
+        self._flat = flat
+        for piece, g in zip(flat.grads, grads, strict=True):
+            piece[...] = g
+        self._rule(flat.grad, flat.slots, flat.out)
+        for value, piece in zip(values, flat.outs, strict=True):
+            np.subtract(value, piece, out=value)
 
     def _decayed(self, i: int, g: np.ndarray, value: np.ndarray) -> np.ndarray:
         """g + wd * value (the L2 penalty wd/2 * |p|^2 folded into the gradient), in a
@@ -130,6 +150,14 @@ class Optimizer:
     def _update(self, i: int, g: np.ndarray) -> np.ndarray:
         """The amount to subtract from parameter ``i`` given its gradient ``g``, written into
         ``self._buffer(i, 0, g)`` (slots change in place; ``g`` is not changed)."""
+        return self._rule(g, [self.state[name][i] for name in self.slots],
+                          self._buffer(i, 0, g))
+
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
+        """The update rule on arrays: the amount to subtract given the gradient ``g`` and
+        the state arrays ``slots`` (in ``self.slots`` order, changed in place), written
+        into ``out`` and returned. Elementwise: the same numbers on one parameter's arrays
+        or on all parameters' laid end to end."""
         raise NotImplementedError
 
     # ----- state -------------------------------------------------------------------------

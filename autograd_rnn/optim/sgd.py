@@ -33,11 +33,11 @@ class SGD(Optimizer):
         super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
                          nesterov=float(bool(nesterov)))
 
-    def _update(self, i: int, g: np.ndarray) -> np.ndarray:
-        momentum, out = self.hyper["momentum"], self._buffer(i, 0, g)
+    def _rule(self, g: np.ndarray, slots: list, out: np.ndarray) -> np.ndarray:
+        momentum = self.hyper["momentum"]
         if momentum == 0:
             return np.multiply(g, self.lr, out=out)
-        v = self.state["velocity"][i]
+        (v,) = slots
         v *= momentum
         v += g
         if not self.hyper["nesterov"]:

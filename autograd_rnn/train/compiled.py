@@ -192,13 +192,18 @@ class _Entry:
     def call(self, x, target, mask, parts: list, scales: list):
         args = [x, target] + ([mask] if mask is not None else []) + parts + scales
         value, grads, extras = self.function.call_flat(*args)  # (grads in self.keys order)
-        out = [None if k in self.missing else g for k, g in zip(self.keys, grads, strict=True)]
-        seen: set[int] = set()
-        for i, g in enumerate(out):  # each gradient its own array: clipping is in place
-            if g is not None:
-                if id(g) in seen:
-                    out[i] = g = g.copy()
-                seen.add(id(g))
+        if self.missing:
+            out = [None if k in self.missing else g
+                   for k, g in zip(self.keys, grads, strict=True)]
+        else:
+            out = list(grads)
+        if len(set(map(id, out))) < len(out):  # (None, or one array returned twice)
+            seen: set[int] = set()
+            for i, g in enumerate(out):  # each gradient its own array: clipping is in place
+                if g is not None:
+                    if id(g) in seen:
+                        out[i] = g = g.copy()
+                    seen.add(id(g))
         return float(value), out, extras
 
 

@@ -104,7 +104,11 @@ def test_straight_line_statements_reuse_dying_arrays():
     with_reuse = pipeline.run(program_of(fn, args, [0]))
     without = pipeline.run(program_of(fn, args, [0]), skip={"reuse"})
     assert "y = np.add(matmul2, b_y, out=matmul2)" in with_reuse
-    assert "np.divide(exp, sum_exp, out=exp)" in with_reuse  # exp dies at the softmax
+    # the targets' logits are picked before the exp, so the exp overwrites z, and the
+    # softmax the exp (one (N, V) array for the whole chain, as a hand-written loop)
+    assert "np.exp(z, out=matmul2)" in with_reuse
+    assert with_reuse.index("picked = z[") < with_reuse.index("np.exp(z")
+    assert "np.divide(exp, sum_exp, out=matmul2)" in with_reuse
     assert "out=matmul2)" not in without
     (v1, g1), (v2, g2) = run_source(with_reuse, args), run_source(without, args)
     assert v1 == v2 and all(np.array_equal(a, b) for a, b in zip(g1, g2, strict=True))
@@ -157,3 +161,52 @@ def test_a_view_of_all_of_a_dying_array_gives_its_memory():
     assert re.search(r"np\.subtract\((\w+), 1\.0, out=\1\)", source), source
     assert not re.search(r"np\.add\((\w+), 1\.0, out=\1\)", source), source
     _agrees_with_engine(source, fn, x)
+
+
+def _sequence_model_step(reread_logits: bool):
+    """``ar.nn.SequenceModel`` (per-step output layer) and the trainer's cross-entropy,
+    compiled; with ``reread_logits`` the loss reads the logits a second time."""
+    from autograd_rnn.nn import SequenceModel
+    from autograd_rnn.train.losses import cross_entropy
+
+    rng = np.random.default_rng(5)
+    T, B, V = 6, 2, 5
+    model = SequenceModel("rnn", V, 4, V)
+    x = ar.tensor(np.eye(V)[rng.integers(0, V, (T, B))], name="x")
+    target = rng.integers(0, V, (T, B))
+
+    def fn(x, target):
+        y, _ = model(x, None)
+        loss = cross_entropy(y, target, None, reduction="mean")
+        return loss + (y * y).sum() * 0.01 if reread_logits else loss
+
+    params = dict(model.named_parameters())
+    compiled = compile_graph(fn, [x, target], wrt=params)
+    value, grads = compiled(x, target)
+    for p in params.values():
+        p.grad = None
+    expected = fn(x, target)
+    expected.backward()
+    np.testing.assert_allclose(value, expected.data, rtol=1e-13)
+    for name, p in params.items():
+        np.testing.assert_allclose(grads[name], p.grad, rtol=0, atol=1e-12, err_msg=name)
+    return compiled.source
+
+
+def test_per_step_logits_reuse_the_projection_and_the_exp_overwrites_them():
+    source = _sequence_model_step(reread_logits=False)
+    # the bias is added into the output projection of all steps (an inline view of it is
+    # the operand: written through the named array it views) ...
+    add = re.search(r"(\w+) = np\.add\((\w+)\[0:6\], \w+, out=\2\)", source)
+    assert add, source
+    # ... and the exp overwrites the shifted logits: the targets were picked before it
+    assert re.search(r"exp = np\.exp\(z, out=\w+\)", source), source
+    assert source.index("picked = z[") < source.index("exp = np.exp(z")
+
+
+def test_logits_read_again_are_not_overwritten():
+    source = _sequence_model_step(reread_logits=True)  # (gradients checked inside)
+    # the logits live on (y * y reads them after the softmax): the shifted logits get an
+    # array of their own, which the exp may overwrite
+    assert re.search(r"z = reshape\w* - shift", source), source
+    assert re.search(r"exp = np\.exp\(z, out=z\)", source), source

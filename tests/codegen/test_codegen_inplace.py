@@ -183,6 +183,7 @@ def test_carry_overwritten_before_its_old_value_is_read_gets_a_per_step_array():
 
 _ALLOCATION_FREE = re.compile(
     r"^(\w+ = )?np\.\w+\(.*out=[\w\[\]\- ,:]+\)$"  # an op into a buffer
+    r"|^(\w+ = )?[\w\[\]\- ]+\.dot\(.*out=[\w\[\]\- ,:]+\)$"  # a product into a buffer
     r"|^\w+ = [\w.]+(\[[\w\- ,:]+\])?$"  # a name, a view or a slice of a buffer
 )
 

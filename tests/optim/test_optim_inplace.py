@@ -115,3 +115,44 @@ def test_step_inplace_names_mismatched_gradients():
     with pytest.raises(ValueError, match=r"gradient 1 has shape \(3,\) but parameter 1 has "
                                          r"shape \(40,\)"):
         opt.step_inplace(bad)
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd-nesterov", "rmsprop-plain", "adagrad"])
+def test_flat_steps_equal_per_parameter_steps_through_missing_gradients_and_loads(name):
+    """step_inplace runs the rule once on all parameters laid end to end (optim/flat.py)
+    when every parameter has a gradient, per parameter otherwise; a loaded state replaces
+    the flat one. Every path gives step()'s numbers, bit for bit."""
+    kind = name.split("-")[0]
+    kwargs = {"sgd-nesterov": {"momentum": 0.9, "nesterov": True}}.get(name, {})
+    a, b = _params(4), _params(4)
+    rebinding, inplace = make_optimizer(kind, a, **kwargs), make_optimizer(kind, b, **kwargs)
+    for step in range(6):
+        grads = _grads(step)
+        if step == 2:
+            grads[1] = None  # this parameter skips the step (and keeps its state)
+        if step == 4:  # both continue from another run's state
+            saved = make_optimizer(kind, _params(5), **kwargs)
+            saved.step_inplace(_grads(9))
+            rebinding.load_state_dict(saved.state_dict())
+            inplace.load_state_dict(saved.state_dict())
+        for p, g in zip(a, grads, strict=True):
+            p.grad = g
+        rebinding.step()
+        inplace.step_inplace(grads)
+        if step in (1, 5):  # the flat path: the state arrays are pieces of one array
+            pieces = inplace.state[inplace.slots[0]]
+            assert pieces[0].base is not None and pieces[0].base is pieces[2].base
+        for p, q in zip(a, b, strict=True):
+            assert np.array_equal(value_of(p), value_of(q)), step
+    sa, sb = rebinding.state_dict(), inplace.state_dict()
+    assert all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_large_parameters_are_updated_one_by_one():
+    from autograd_rnn.optim.flat import MEAN_SIZE_LIMIT
+
+    rng = np.random.default_rng(6)
+    big = ar.tensor(rng.standard_normal((MEAN_SIZE_LIMIT + 1,)), requires_grad=True)
+    opt = make_optimizer("adam", [big])
+    opt.step_inplace([rng.standard_normal(big.shape)])
+    assert opt.state["m"][0].base is None  # the slot's own array: no flat layout
