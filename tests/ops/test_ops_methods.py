@@ -48,6 +48,7 @@ def test_operators_record_the_op_and_its_gradients(name):
     a, b = (ar.tensor(d, requires_grad=True) for d in data)
     expression, on_arrays, op = OPERATORS[name]
     on_arrays = on_arrays or expression  # operators work on arrays as they are
+    assert op.defaults == {}  # operators pass no params: an op with defaults needs __call__
     out = expression(a, b)
     assert out.op is op and out.params == {} and out.requires_grad
     assert np.allclose(out.data, on_arrays(*data), rtol=1e-14, atol=0)
