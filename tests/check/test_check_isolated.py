@@ -183,6 +183,21 @@ def start_endless_check():
     return cli, child
 
 
+def _children(pid: int) -> str:
+    found = subprocess.run(["pgrep", "-a", "-P", str(pid)], capture_output=True, text=True)
+    return found.stdout.strip() or "none"
+
+
+def _where_it_waits(cli) -> str:
+    """What a hung CLI is doing: /proc's kernel view of its main thread (wchan, state)."""
+    try:
+        stat = Path(f"/proc/{cli.pid}/stat").read_text().split(")")[-1].split()[0]
+        wchan = Path(f"/proc/{cli.pid}/wchan").read_text()
+    except OSError as error:
+        return f"unreadable ({error})"
+    return f"state {stat}, waiting in {wchan or '?'}"
+
+
 def gone(pid, within=10.0):
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -200,7 +215,14 @@ def gone(pid, within=10.0):
 def test_ctrl_c_kills_the_check_and_exits_130():
     cli, child = start_endless_check()
     cli.send_signal(signal.SIGINT)
-    out, err = cli.communicate(timeout=20)
+    try:
+        out, err = cli.communicate(timeout=20)
+    except subprocess.TimeoutExpired:  # (seen once under heavy load: say where it hung)
+        waiting = _where_it_waits(cli)
+        cli.kill()
+        out, err = cli.communicate()
+        pytest.fail(f"the CLI did not exit within 20 s of SIGINT; stderr: {err[-2000:]!r}; "
+                    f"its children: {_children(cli.pid)}; the CLI: {waiting}")
     assert cli.returncode == 130 and "interrupted" in err
     assert not os.path.exists(f"/proc/{child}")  # killed and reaped, not left running
 
