@@ -204,12 +204,10 @@ def _index_params(index: Any) -> dict:
 
 
 def _plain_index(index: Any) -> Any:
-    """Index tuples may hold tensors or lists; turn them into NumPy indices."""
+    """Index tuples may hold tensors or lists; turn them into NumPy indices (basic indices
+    never get here: ``_index_params`` shares theirs)."""
     if isinstance(index, tuple):
-        for part in index:  # fast path for the common x[:, a:b] (LSTM gate slices)
-            if type(part) is not slice and type(part) is not int:
-                return tuple(_plain_index_part(i) for i in index)
-        return index
+        return tuple(_plain_index_part(i) for i in index)
     return _plain_index_part(index)
 
 
