@@ -117,13 +117,14 @@ class Optimizer:
             values.append(value)
         decay = self.hyper.get("weight_decay", 0.0)
         flat = None if decay else layout_for(self, self._flat, grads, values)
+        if flat is not None:
+            self._flat = flat  # (kept when not usable too: large parameters ask once)
         if flat is None or not flat.usable:
             for i, (g, value) in enumerate(zip(grads, values, strict=True)):
                 if g is not None:
                     amount = self._update(i, self._decayed(i, g, value) if decay else g)
                     np.subtract(value, amount, out=value)
             return
-        self._flat = flat
         for piece, g in zip(flat.grads, grads, strict=True):
             piece[...] = g
         self._rule(flat.grad, flat.slots, flat.out)
