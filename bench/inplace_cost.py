@@ -40,7 +40,7 @@ def _layouts(saving: bool) -> list[tuple]:
     found = []
     for prim in ar.REGISTRY.values():
         for n in range(1, 9):
-            prim._layout(n)
+            prim._layouts[n]  # (made on first use)
         found.append((prim, {n: (positions if saving else (), drop)
                              for n, (positions, drop) in prim._layouts.items()}))
     return found

@@ -154,7 +154,7 @@ def check_saved(node: Node, seen: set) -> None:
     parents, args = node.parents, node.args
     if args is None:
         return  # freed: backward raises GraphFreedError
-    for i in (op._layouts.get(len(parents)) or op._layout(len(parents)))[0]:
+    for i in op._layouts[len(parents)][0]:
         parent = parents[i]
         if parent is not None and parent.watch is not None:
             _verify(node, parent, args[i], i, seen)

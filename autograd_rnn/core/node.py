@@ -11,9 +11,11 @@ After backward the node holds the gradient that reached it (``grad``; for leaves
 ``tensor.grad``) and, with gradient recording on, the gradient sent to each parent
 (``edge_grads``). Graph readers (diagrams, checks, the compiler) walk nodes only.
 
-What a node keeps of its own output and its inputs is decided by the op's ``saves=`` in a
-lean graph (``ar.lean_graph()``, ``Primitive._record``); a value not kept is the explicit marker
-``Dropped`` (its shape and dtype), never an array.
+Nodes are made in two places only: ``leaf(value)`` for a tensor the user made, and
+``Primitive.apply`` for an op (the hot path, inline there). What a node keeps of its own
+output and its inputs is decided by the op's ``saves=`` in a lean graph
+(``ar.lean_graph()``); a value not kept is the explicit marker ``Dropped`` (its shape and
+dtype), never an array.
 """
 
 from __future__ import annotations
@@ -103,6 +105,37 @@ def is_dropped(value) -> bool:
     return type(value) is Dropped
 
 
+def leaf(value, requires_grad: bool = False) -> Node:
+    """A leaf node: ``value`` (an array) made by the user. (``Node`` has no ``__init__``:
+    ``Node()`` is an empty node, the cheapest object to make; op nodes are filled in by the
+    primitive that applies the op, ``Primitive.apply``.)"""
+    node = Node()
+    node.op = None
+    node.parents = node.args = ()
+    node.params = None
+    node.value = value
+    node.requires_grad = requires_grad
+    node.scope = STATE.scope
+    node.grad = node._edge_grads = None
+    node.state = 0
+    node.id = _tick()
+    return node
+
+
+def lean_args(parents: tuple, inputs: tuple, drop: tuple) -> tuple:
+    """The values a lean node keeps of its ``inputs``: the input itself where its op's VJPs
+    read it (``drop`` False), else its parent's own value (a marker, or the array that node
+    keeps anyway: no copy), or a marker for a dropped constant (``parent`` None)."""
+    if len(inputs) == 1:  # (a recorded one-input op's input is a tensor)
+        return (parents[0].value,)
+    if len(inputs) == 2 and drop == _BOTH:  # add, subtract
+        a, b = parents
+        return (dropped(inputs[0]) if a is None else a.value,
+                dropped(inputs[1]) if b is None else b.value)
+    return tuple([v if not d else dropped(v) if p is None else p.value
+                  for p, v, d in zip(parents, inputs, drop, strict=True)])
+
+
 _BOTH = (True, True)
 
 
@@ -132,7 +165,9 @@ NO_PARAMS = FrozenParams()
 
 
 class Node:
-    """One recorded op application (or one leaf). See the module docstring.
+    """One recorded op application (or one leaf). See the module docstring. ``Node()`` is an
+    empty node (no ``__init__``: the cheapest object to make); ``leaf`` and
+    ``Primitive.apply`` fill it in.
 
     Attributes:
         op: the ``Primitive`` applied, ``None`` for a leaf.
@@ -149,61 +184,11 @@ class Node:
         state, watch: in-place change tracking (``core/inplace.py``).
     """
 
-    __slots__ = ("op", "parents", "args", "params", "value", "id", "scope", "name",
-                 "requires_grad", "grad", "grad_tensor", "_edge_grads", "detached_from",
-                 "state", "watch", "__weakref__")
-
-    def __init__(self, op, parents: tuple, inputs: tuple, params, value,
-                 requires_grad: bool) -> None:
-        """The one constructor: a leaf (``op=None``, ``value`` its array) or ``op`` applied
-        to ``inputs`` (the values of ``parents``) giving ``value``. The node keeps what the
-        op's VJPs read (``saves=``) in a lean graph, everything in a full one, and marks
-        the saved values for in-place checks (``core/inplace.py``)."""
-        self.op = op
-        self.parents = parents
-        self.params = params
-        self.requires_grad = requires_grad
-        self.scope = STATE.scope
-        self.name = self.grad = self.grad_tensor = self._edge_grads = None
-        self.detached_from = self.watch = None
-        if op is None:
-            self.args, self.value, self.state = inputs, value, 0
-            self.id = _tick()
-            return
-        try:
-            positions, drop = op._layouts[len(inputs)]
-        except KeyError:
-            positions, drop = op._layout(len(inputs))
-        for i in positions:  # these values must not change until backward
-            parent = parents[i]
-            if parent is not None and parent.state != SAVED:
-                if parent.state:  # exposed to user code: compare, snapshot
-                    from autograd_rnn.core.inplace import note_saved
-
-                    note_saved(parent, inputs[i])
-                else:
-                    parent.state = SAVED
-        self.id = _tick()  # after a change note_saved dated: this node saw the new value
-        saves_out = op.saves_out
-        self.state = SAVED if saves_out else 0
-        if not STATE.lean or STATE.listeners:  # a full graph (traces always see one)
-            self.args, self.value = inputs, value
-            return
-        self.value = value if saves_out else (
-            value.dtype is F64 and MARKERS.get(value.shape) or dropped(value))
-        # a dropped input that is a tensor's gets its node's own value (a marker, or the
-        # array that node keeps anyway: no copy); a dropped constant gets a marker
-        if drop is None:
-            self.args = inputs
-        elif len(inputs) == 1:  # (a recorded one-input op's input is a tensor)
-            self.args = (parents[0].value,)
-        elif len(inputs) == 2 and drop == _BOTH:  # add, subtract
-            a, b = parents
-            self.args = (dropped(inputs[0]) if a is None else a.value,
-                         dropped(inputs[1]) if b is None else b.value)
-        else:
-            self.args = tuple([v if not d else dropped(v) if p is None else p.value
-                               for p, v, d in zip(parents, inputs, drop, strict=True)])
+    __slots__ = ("op", "parents", "args", "params", "value", "id", "scope", "requires_grad",
+                 "grad", "_edge_grads", "state", "__weakref__", "__dict__")
+    # Rarely set: class defaults, kept in the node's own dict (made on first write) once
+    # set. A node is made once per op; four stores fewer and 24 bytes less per node.
+    name = grad_tensor = detached_from = watch = None
 
     # ----- read like a tensor (diagrams, checks and the compiler walk nodes) -------------
     @property

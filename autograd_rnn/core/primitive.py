@@ -45,12 +45,14 @@ This is also the documented way to define a custom op.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 
 import numpy as np
 
 from autograd_rnn.core.errors import AnomalyError, ShapeError, describe_value
-from autograd_rnn.core.node import NO_PARAMS, NUMERIC_TYPES, Node
+from autograd_rnn.core.inplace import SAVED, note_saved
+from autograd_rnn.core.node import F64, MARKERS, NO_PARAMS, Node, clock, dropped, leaf, lean_args
 from autograd_rnn.core.state import STATE
 from autograd_rnn.core.tensor import Tensor
 
@@ -59,22 +61,47 @@ _UNSET = object()
 
 
 def _where(forward: Callable) -> str:
-    return f"{getattr(forward, '__module__', '?')}.{getattr(forward, '__qualname__', '?')}"
+    """Where ``forward`` was defined: ``module.qualname``; for a NumPy ufunc made a primitive
+    (no Python function of ours), the module that made it and the ufunc's name."""
+    if inspect.isfunction(forward) or not hasattr(forward, "nin"):
+        return f"{getattr(forward, '__module__', '?')}.{getattr(forward, '__qualname__', '?')}"
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back  # (out of this module: primitive() -> Primitive())
+    module = frame.f_globals.get("__name__", "?") if frame is not None else "?"
+    return f"{module}.{forward.__name__}"
 
 
-def _check_free(name: str, forward: Callable) -> None:
+def _check_free(name: str, where: str) -> None:
     """Refuse a name another primitive holds, except the same function defined again in an
     interactive session (a notebook cell or REPL run twice: ``__main__``), which replaces it."""
     old = REGISTRY.get(name)
     if old is None:
         return
-    rerun = (getattr(forward, "__module__", None) == "__main__"
-             and _where(old.forward) == _where(forward))
+    rerun = where.startswith("__main__.") and old.origin == where
     if not rerun:
         raise ValueError(
-            f"a primitive named {name!r} is already registered (by {_where(old.forward)}): "
+            f"a primitive named {name!r} is already registered (by {old.origin}): "
             f"give this one another name (@ar.primitive(name=...)), or remove the old one "
             f"first with ar.REGISTRY.pop({name!r})")
+
+
+class _Layouts(dict):
+    """{input count n: (saved input positions, a drop flag per input or None)} of an op
+    saving ``saves`` (``None``: everything); an entry is made on first use."""
+
+    __slots__ = ("saves",)
+
+    def __init__(self, saves: tuple | None) -> None:
+        super().__init__()
+        self.saves = saves
+
+    def __missing__(self, n: int) -> tuple:
+        kept = range(n) if self.saves is None else [s for s in self.saves if s != "out"]
+        positions = tuple(i for i in range(n) if i in kept)
+        flags = tuple(i not in positions for i in range(n))
+        found = self[n] = (positions, flags if any(flags) else None)
+        return found
 
 
 class Primitive:
@@ -82,30 +109,33 @@ class Primitive:
 
     def __init__(
         self, forward: Callable, name: str | None = None, register: bool = True, saves=None,
-        source: Callable | None = None,
+        source: Callable | None = None, doc: str | None = None,
     ):
         self.forward = forward
         self.name = name or forward.__name__
+        self.origin = _where(forward)  # "module.qualname" of the definition
         self.source = source  # the forward as NumPy code for ar.compile (module docstring)
         self.vjps: tuple | None = None
         self.vjp_all: Callable | None = None
+        self.differentiable = False  # has VJPs (defvjp or defvjp_all)
         self.outer_vjps: dict[int, Callable] = {}  # see defvjp_outer
         self.inplace_vjps: dict[int, Callable] = {}  # see defvjp_inplace
         # keyword-only defaults of the forward, so VJPs (and node.params) always see every
         # static parameter, also when the caller relied on a default: ar.sum(x)
         self.defaults = _keyword_defaults(forward)
         self.declare_saves(saves)
-        self.__doc__ = forward.__doc__
+        self.__doc__ = doc or forward.__doc__
         self.__name__ = self.name
         self.__wrapped__ = forward
         if register:
-            _check_free(self.name, forward)
+            _check_free(self.name, self.origin)
             REGISTRY[self.name] = self
 
     def defvjp(self, *vjps: Callable | None, saves=_UNSET) -> Callable | None:
         """Register one VJP per positional input; returns the first (for decorator use).
         ``saves``: what the VJPs read (see ``declare_saves``)."""
         self.vjps = vjps
+        self.differentiable = True
         if saves is not _UNSET:
             self.declare_saves(saves)
         return vjps[0]
@@ -118,6 +148,7 @@ class Primitive:
     def defvjp_all(self, vjp: Callable, saves=_UNSET) -> Callable:
         """Register one VJP returning a tuple of input gradients (variadic ops)."""
         self.vjp_all = vjp
+        self.differentiable = True
         if saves is not _UNSET:
             self.declare_saves(saves)
         return vjp
@@ -130,10 +161,8 @@ class Primitive:
         receive the ``Dropped`` marker (shape and dtype only) in their place. In-place
         change checks (``core/inplace.py``) watch exactly the declared values.
         """
-        self._layouts: dict[int, tuple] = {}
         if saves is None:
-            self.saves = None
-            self.saves_out = True
+            self._set_saves(None, True)
             return
         saves = tuple(saves)
         bad = [s for s in saves if s != "out" and not (isinstance(s, int) and s >= 0)]
@@ -142,18 +171,13 @@ class Primitive:
                 f"primitive {self.name!r}: saves= takes input positions (ints >= 0) and/or "
                 f"'out', got {bad}"
             )
-        self.saves = saves
-        self.saves_out = "out" in saves
+        self._set_saves(saves, "out" in saves)
 
-    def _layout(self, n: int) -> tuple:
-        """(saved input positions, a drop flag per input or None) for ``n`` inputs."""
-        found = self._layouts.get(n)
-        if found is None:
-            kept = range(n) if self.saves is None else [s for s in self.saves if s != "out"]
-            positions = tuple(i for i in range(n) if i in kept)
-            flags = tuple(i not in positions for i in range(n))
-            found = self._layouts[n] = (positions, flags if any(flags) else None)
-        return found
+    def _set_saves(self, saves: tuple | None, saves_out: bool) -> None:
+        self.saves = saves
+        self.saves_out = saves_out
+        self._out_state = SAVED if saves_out else 0  # a new node's in-place state
+        self._layouts = _Layouts(saves)
 
     def defvjp_outer(self, index: int, factors: Callable | None = None) -> Callable:
         """Declare that input ``index``'s VJP is a product ``left.T @ right``.
@@ -182,10 +206,6 @@ class Primitive:
             return lambda f: self.defvjp_inplace(index, f)
         self.inplace_vjps[index] = add_into
         return add_into
-
-    @property
-    def differentiable(self) -> bool:
-        return self.vjps is not None or self.vjp_all is not None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -230,33 +250,65 @@ class Primitive:
             parents = (node,)
             needs_grad = node.requires_grad
         else:
-            parents = tuple([x.node if isinstance(x, Tensor) else None for x in inputs])
-            if all(p is None for p in parents):
+            parents, values, needs_grad = _gather(inputs)
+            if parents is None:
                 return self._forward(inputs, inputs, params)
-            values = tuple([x if p is None else x._data
-                            for x, p in zip(inputs, parents, strict=True)])
-            needs_grad = any(p is not None and p.requires_grad for p in parents)
         try:
             data = self.forward(*values, **params) if params else self.forward(*values)
         except (ValueError, IndexError) as error:
             raise _shape_error(self, inputs, values, params, error) from None
-        if type(data) is not np.ndarray or data.dtype.type not in NUMERIC_TYPES:
+        float64 = type(data) is _ndarray and data.dtype is F64  # (the common case, cheapest)
+        if not float64 or STATE.anomaly:
+            data, float64 = self._checked(data)
+        out = _new(Tensor)  # (``tensor.wrap``, inline: once per op)
+        out._data = data
+        if not (needs_grad and STATE.grad_enabled and self.differentiable):
+            out.node = self._unrecorded(data, needs_grad)
+            return out
+        # record the node (inline, not a function: this runs once per op)
+        out.node = node = Node()  # (no __init__: the cheapest object to make)
+        node.op = self
+        node.parents = parents
+        node.params = params
+        node.requires_grad = True
+        node.scope = STATE.scope
+        node.grad = node._edge_grads = None
+        positions, drop = self._layouts[n]
+        for i in positions:  # these values must not change until backward
+            parent = parents[i]
+            if parent is not None and parent.state != SAVED:
+                if parent.state:  # exposed to user code: compare, snapshot
+                    note_saved(parent, values[i])
+                else:
+                    parent.state = SAVED
+        node.id = _tick()  # after a change note_saved dated: this node saw the new value
+        node.state = self._out_state
+        if STATE.lean and not STATE.listeners:  # keep what the VJPs read, markers for the rest
+            node.value = data if self.saves_out else (
+                float64 and MARKERS.get(data.shape) or dropped(data))
+            node.args = values if drop is None else lean_args(parents, values, drop)
+        else:  # a full graph (traces always see one)
+            _keep_all(node, values, data)
+        return out
+
+    def _checked(self, data) -> tuple:
+        """(the forward's result as an array, whether it is float64), checked for NaN/Inf
+        under ``ar.detect_anomaly()``: the cold part of ``apply``."""
+        if type(data) is not _ndarray or data.dtype is not F64:
             data = _checked_output(self, data)
         if STATE.anomaly:
             _check_finite(self, data, "forward")
-        out = _new(Tensor)  # (``tensor.wrap``, inline: once per op)
-        out._data = data
+        return data, data.dtype is F64
+
+    def _unrecorded(self, data, needs_grad: bool) -> Node:
+        """The node of an op's output that records nothing (no input requires grad, or
+        grad mode is off): a leaf. An op without VJPs on an input that requires grad is
+        refused."""
         if needs_grad and STATE.grad_enabled:
-            if self.vjps is None and self.vjp_all is None:
-                raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
-            out.node = made = _new(Node)  # ``Node(...)`` without the class call (hot)
-            _init_node(made, self, parents, values, params, data, True)
-        else:
-            out.node = Node(None, (), (), None, data, False)
-        if STATE.listeners:
-            for listener in STATE.listeners:
-                listener("node", out.node)
-        return out
+            raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
+        node = leaf(data)
+        _notify(node)
+        return node
 
     def _forward(self, inputs, values, params):
         try:
@@ -268,9 +320,33 @@ class Primitive:
         return _checked_output(self, result)
 
 
+def _keep_all(node: Node, values: tuple, data) -> None:
+    """A full graph's op node keeps every input value and its output; listeners (traces)
+    see it."""
+    node.args, node.value = values, data
+    _notify(node)
+
+
+def _notify(node: Node) -> None:
+    for listener in STATE.listeners:
+        listener("node", node)
+
+
+def _gather(inputs: tuple) -> tuple:
+    """(parent nodes, values, whether one requires grad) of an op's inputs (any number of
+    them; ``Primitive.apply`` unrolls one and two), or ``(None, None, False)`` if no input
+    is a tensor."""
+    parents = tuple([x.node if isinstance(x, Tensor) else None for x in inputs])
+    if all(p is None for p in parents):
+        return None, None, False
+    values = tuple([x if p is None else x._data for x, p in zip(inputs, parents, strict=True)])
+    return parents, values, any(p is not None and p.requires_grad for p in parents)
+
+
 _SCALARS = (float, int, bool, complex, np.generic)
 _new = object.__new__
-_init_node = Node.__init__  # (read once: looking it up on the class per op costs 0.15k)
+_ndarray = np.ndarray  # (a global: one attribute lookup less per op)
+_tick = clock.__next__
 
 
 def _checked_output(prim: Primitive, data) -> np.ndarray:
@@ -287,11 +363,13 @@ def _checked_output(prim: Primitive, data) -> np.ndarray:
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None, saves=None,
-              source: Callable | None = None):
-    """Decorator turning a NumPy function into a ``Primitive`` (see the module docstring)."""
+              source: Callable | None = None, doc: str | None = None):
+    """Decorator turning a NumPy function into a ``Primitive`` (see the module docstring).
+    Called on a NumPy ufunc (``primitive(np.tanh, name="tanh", doc=...)``) the ufunc is the
+    forward itself: no Python call in between (the built-in arithmetic ops)."""
     if forward is None:
-        return lambda f: Primitive(f, name=name, saves=saves, source=source)
-    return Primitive(forward, name=name, saves=saves, source=source)
+        return lambda f: Primitive(f, name=name, saves=saves, source=source, doc=doc)
+    return Primitive(forward, name=name, saves=saves, source=source, doc=doc)
 
 
 def _keyword_defaults(forward: Callable) -> dict:

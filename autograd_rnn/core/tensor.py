@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from autograd_rnn.core import inplace
-from autograd_rnn.core.node import Node
+from autograd_rnn.core.node import Node, leaf
 
 DEFAULT_DTYPE = np.float64
 
@@ -94,7 +94,7 @@ class Tensor:
         _check_float(requires_grad, given, name)  # explicitly integer/bool/object data
         array = _as_array(data, dtype)
         self._data = array
-        self.node = Node(None, (), (), None, array, bool(requires_grad))
+        self.node = leaf(array, bool(requires_grad))
         self.node.name = name
 
     # ----- the value ---------------------------------------------------------------------
@@ -200,7 +200,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this value, cut from the graph (the cut is remembered weakly
         so diagrams can draw it as a dashed edge)."""
-        node = Node(None, (), (), None, self._data, False)
+        node = leaf(self._data)
         node.name = self.node.name
         node.detached_from = weakref.ref(self.node)
         return wrap(self._data, node)

@@ -173,3 +173,32 @@ def test_a_name_taken_by_another_module_or_a_builtin_is_refused_with_the_owner()
                        r"autograd_rnn\.ops\.elementwise\.tanh\)"):
         exec("import autograd_rnn as ar\n@ar.primitive(name='tanh')\ndef tanh(x):\n"
              "    return x\n", {"__name__": "__main__"})
+
+
+def test_a_ufunc_is_its_own_forward_with_a_doc_and_the_defining_module_as_owner():
+    import autograd_rnn as ar
+
+    try:
+        namespace = {"__name__": "__main__"}
+        exec("import numpy as np\nimport autograd_rnn as ar\n"
+             "my_tanh = ar.primitive(np.tanh, name='my_tanh', doc='Hyperbolic tangent.')\n"
+             "my_tanh.defvjp(lambda g, out, x: g * (1 - out * out), saves=('out',))\n",
+             namespace)
+        op = namespace["my_tanh"]
+        assert op.forward is np.tanh and op.__doc__ == "Hyperbolic tangent."
+        assert op.origin == "__main__.tanh" and op.defaults == {}
+        x = ar.tensor([-0.5, 0.25, 2.0], requires_grad=True)
+        assert ar.gradcheck(lambda x: op(x * x).sum(), [x])
+        with ar.lean_graph():
+            y = op(x)
+        assert y.node.value is y._data  # saves the output: kept in a lean graph too
+        exec("my_tanh = ar.primitive(np.tanh, name='my_tanh')\n", namespace)  # a cell re-run
+        with pytest.raises(ValueError, match=r"'my_tanh' is already registered \(by "
+                           r"__main__\.tanh\)"):
+            exec("import numpy as np\nimport autograd_rnn as ar\n"
+                 "ar.primitive(np.tanh, name='my_tanh')\n", {"__name__": "coursework.ops"})
+    finally:
+        ar.REGISTRY.pop("my_tanh", None)
+    multiply = ar.REGISTRY["multiply"]
+    assert multiply.forward is np.multiply
+    assert multiply.origin == "autograd_rnn.ops.elementwise.multiply"
