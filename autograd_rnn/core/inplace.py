@@ -77,16 +77,18 @@ def _refresh(node: Node, array) -> None:
         _snapshot(node, array)
 
 
-def note_saved(node: Node, array) -> None:
-    """A recorded op keeps ``array``, the current value of ``node``'s tensor, for backward.
-    (Callers skip this when ``node.state == SAVED``: nothing to do then.) While the array
-    is exposed every save compares it with its snapshot, so a change made through a held
-    array between two uses (gradcheck's perturbations) is dated, never blamed on the later
-    use; an array user code no longer holds (rebound, ``t.data op= v``) is not compared."""
+def note_saved(node: Node, array) -> int:
+    """A recorded op keeps ``array``, the current value of ``node``'s tensor, for backward;
+    returns the node's new state. (Callers skip this when ``node.state == SAVED``: nothing
+    to do then.) While the array is exposed every save compares it with its snapshot, so a
+    change made through a held array between two uses (gradcheck's perturbations) is dated,
+    never blamed on the later use; an array user code no longer holds (rebound,
+    ``t.data op= v``) is not compared."""
     state = node.state
     node.state = state | SAVED
     if state & EXPOSED:
         _refresh(node, array)
+    return state | SAVED
 
 
 def expose(node: Node, array) -> None:

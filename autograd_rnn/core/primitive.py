@@ -276,11 +276,8 @@ class Primitive:
         positions, drop = self._layouts[n]
         for i in positions:  # these values must not change until backward
             parent = parents[i]
-            if parent is not None and parent.state != SAVED:
-                if parent.state:  # exposed to user code: compare, snapshot
-                    note_saved(parent, values[i])
-                else:
-                    parent.state = SAVED
+            if parent is not None and parent.state != SAVED:  # (exposed: compare, snapshot)
+                parent.state = note_saved(parent, values[i]) if parent.state else SAVED
         node.id = _tick()  # after a change note_saved dated: this node saw the new value
         node.state = self._out_state
         if STATE.lean and not STATE.listeners:  # keep what the VJPs read, markers for the rest
@@ -288,7 +285,9 @@ class Primitive:
                 float64 and MARKERS.get(data.shape) or dropped(data))
             node.args = values if drop is None else lean_args(parents, values, drop)
         else:  # a full graph (traces always see one)
-            _keep_all(node, values, data)
+            node.args, node.value = values, data
+            if STATE.listeners:
+                _notify(node)
         return out
 
     def _checked(self, data) -> tuple:
@@ -318,13 +317,6 @@ class Primitive:
         if type(result) is np.ndarray or isinstance(result, _SCALARS):
             return result
         return _checked_output(self, result)
-
-
-def _keep_all(node: Node, values: tuple, data) -> None:
-    """A full graph's op node keeps every input value and its output; listeners (traces)
-    see it."""
-    node.args, node.value = values, data
-    _notify(node)
 
 
 def _notify(node: Node) -> None:
