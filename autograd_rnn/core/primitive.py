@@ -17,6 +17,9 @@ VJP per positional input (``defvjp(vjp_a, vjp_b)``, ``None`` for an input that i
 differentiable); the engine only calls the ones whose input requires grad. Variadic ops
 register ``defvjp_all(vjp)`` that returns a tuple with one entry per input.
 
+A forward that is exactly one NumPy ufunc can be the ufunc itself, with no Python function
+in between: ``tanh = primitive(np.tanh, name="tanh", doc=...)`` (how the built-in ops are made).
+
 ``saves=`` (on ``defvjp``/``defvjp_all`` or ``@primitive``) declares what the VJPs read:
 input positions and/or ``"out"`` (``tanh``: ``("out",)``, ``add``: ``()``). Lean graphs
 (``ar.lean_graph()``, training) keep only those values (the others become the ``Dropped``
