@@ -309,7 +309,8 @@ class Primitive:
         if needs_grad and STATE.grad_enabled:
             raise TypeError(f"primitive {self.name!r} has no VJP but an input requires grad")
         node = leaf(data)
-        _notify(node)
+        if STATE.listeners:
+            _notify(node)
         return node
 
     def _forward(self, inputs, values, params):
